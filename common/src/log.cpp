@@ -1,0 +1,1 @@
+// Implemented with its header; see common/include/bnfc/log.h.
