@@ -37,19 +37,24 @@ struct Prefix {
   static Expected<Prefix> Parse(std::string_view text);  // "a/len"; plain address => host prefix
   // IPv4 dotted netmask to prefix length; error if the mask is not contiguous.
   static Expected<int> NetmaskToLength(std::string_view netmask);
-  static std::string LengthToNetmask(int length);  // IPv4 only
+  static std::string LengthToNetmask(int length);  // IPv4 only; "" when length is not 0..32
   Prefix Network() const;
-  bool Contains(const IpAddress& a) const;  // same family and same leading `length` bits
-  bool Overlaps(const Prefix& o) const;
-  std::string ToString() const;  // "address/length" with the address as stored
+  // Same family and same leading `length` bits. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is
+  // IPv6 here: it is never inside an IPv4 prefix.
+  bool Contains(const IpAddress& a) const;
+  bool Overlaps(const Prefix& o) const;  // one contains the other's network (same family)
+  std::string ToString() const;          // "address/length" with the address as stored
   bool operator==(const Prefix& o) const { return address == o.address && length == o.length; }
 };
 
+// The classifiers judge an IPv4-mapped IPv6 address (::ffff:a.b.c.d) by its IPv4 address.
 // RFC 1918 (10/8, 172.16/12, 192.168/16) for IPv4, unique-local fc00::/7 for IPv6.
 bool IsPrivate(const IpAddress& a);
 bool IsLoopback(const IpAddress& a);
 bool IsLinkLocal(const IpAddress& a);  // 169.254/16, fe80::/10
 // Not private, loopback, link-local, multicast or unspecified: would be routable on the Internet.
+// For IPv4 also not 0/8 ("this network") or 240/4 (reserved, includes 255.255.255.255).
+// Documentation ranges (192.0.2/24, 2001:db8::/32, ...) count as public.
 bool IsPublic(const IpAddress& a);
 
 struct MacAddress {
