@@ -15,3 +15,36 @@ function(bnfc_gtest name)
     DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "BNFC_SOURCE_DIR=${CMAKE_SOURCE_DIR};BNFC_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
 endfunction()
+
+# A libFuzzer-style harness (a source defining LLVMFuzzerTestOneInput) and its committed corpus.
+# Normal builds link it with tests/fuzz/replay_main.cpp into a GoogleTest executable that replays
+# every file of CORPUS, one CTest test per file ("<name>.Corpus/FuzzReplay.Input/<file>"); run it
+# by hand with file arguments to replay just those. With -DBNFC_LIBFUZZER=ON (clang) it becomes a
+# real libFuzzer binary instead; tests/fuzz/run-fuzzers.sh does that build.
+#   bnfc_fuzz_replay(config_fuzzer SOURCES fuzz/config_fuzzer.cpp LIBS bnfc_common
+#                    CORPUS fuzz/corpus/config)
+option(BNFC_LIBFUZZER "Build fuzz harnesses as libFuzzer binaries (clang only)" OFF)
+function(bnfc_fuzz_replay name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  get_filename_component(corpus "${ARG_CORPUS}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(BNFC_LIBFUZZER)
+    add_executable(${name} ${ARG_SOURCES})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+    return()
+  endif()
+  add_executable(${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+  bnfc_strict(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest)
+  target_compile_definitions(${name} PRIVATE BNFC_FUZZ_CORPUS_DIR="${corpus}")
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  # Re-list the tests when a corpus file is added or removed.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${corpus}")
+  gtest_discover_tests(${name}
+    TEST_PREFIX "${name}."
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "BNFC_SOURCE_DIR=${CMAKE_SOURCE_DIR};BNFC_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+endfunction()
