@@ -2,7 +2,9 @@
 
 namespace bnfc::protocol {
 
-std::string Encode(const proto::Envelope& envelope) { return envelope.SerializeAsString(); }
+std::string Encode(const proto::Envelope& envelope) {
+  return envelope.SerializeAsString();
+}
 
 Expected<proto::Envelope> Decode(const void* data, size_t size, size_t max_bytes) {
   if (size > max_bytes) {
@@ -15,10 +17,10 @@ Expected<proto::Envelope> Decode(const void* data, size_t size, size_t max_bytes
     return Unexpected(ErrorCode::kProtocol, "frame is not a valid Envelope");
   }
   if (envelope.protocol_version() != kProtocolVersion) {
-    return Unexpected(ErrorCode::kProtocol,
-                      "unsupported protocol version " +
-                          std::to_string(envelope.protocol_version()) + " (this build speaks " +
-                          std::to_string(kProtocolVersion) + ")");
+    return Unexpected(ErrorCode::kProtocol, "unsupported protocol version " +
+                                                std::to_string(envelope.protocol_version()) +
+                                                " (this build speaks " +
+                                                std::to_string(kProtocolVersion) + ")");
   }
   if (envelope.host_id().empty()) {
     return Unexpected(ErrorCode::kProtocol, "envelope has no host id");

@@ -1,13 +1,241 @@
+// bnfc-proxyd: command-line entry point. Each subcommand is a small function; the daemon loop
+// lives in daemon/.
+#include <unistd.h>
+
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
+#include "bnfc/clock.h"
+#include "bnfc/fs.h"
+#include "bnfc/keys.h"
 #include "bnfc/version.h"
+#include "keystore.h"
+#include "proxy_config.h"
+
+namespace {
+
+using bnfc::Expected;
+using bnfc::proxyd::ProxyConfig;
+
+constexpr const char* kUsage = R"(usage: bnfc-proxyd COMMAND [OPTIONS]
+
+Commands:
+  keys list [--json]                       enrolled, pending and rejected host keys
+  keys accept HOST (--fingerprint FP | --key Z85 | --from ADDRESS) [--source PREFIX ...]
+                                           enrol a pending key as HOST (sources default to
+                                           the address it connected from)
+  keys add HOST --key Z85 --source PREFIX  enrol a key given out of band
+  keys reject (--fingerprint FP | --key Z85 | --from ADDRESS)
+  keys revoke HOST                         remove HOST's access at once (running daemon too)
+  keys show-server-key                     the proxy's public key and fingerprint
+  keygen                                   create the server key pair if missing
+  --version                                print the version
+
+Every command takes --config FILE (default /etc/bnfc/proxyd.conf).
+)";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> options;  // --name value / --name=value
+  bool Has(const std::string& k) const { return options.count(k) > 0; }
+  std::string Get(const std::string& k, const std::string& fallback = "") const {
+    auto it = options.find(k);
+    return it == options.end() ? fallback : it->second;
+  }
+  std::vector<std::string> GetAll(const std::string& k) const {
+    std::vector<std::string> out;
+    for (auto [it, end] = options.equal_range(k); it != end; ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+};
+
+const char* const kFlagsWithoutValue[] = {"json", "help", "retain", "version"};
+
+Expected<Args> ParseArgs(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) {
+      args.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2);
+    auto eq = name.find('=');
+    if (eq != std::string::npos) {
+      args.options.emplace(name.substr(0, eq), name.substr(eq + 1));
+      continue;
+    }
+    bool flag = false;
+    for (const char* f : kFlagsWithoutValue) {
+      flag = flag || name == f;
+    }
+    if (flag) {
+      args.options.emplace(name, "true");
+    } else if (i + 1 < argc) {
+      args.options.emplace(name, argv[++i]);
+    } else {
+      return bnfc::Unexpected(bnfc::ErrorCode::kInvalidArgument, "option " + a + " needs a value");
+    }
+  }
+  return args;
+}
+
+int Fail(const std::string& message, int code = 1) {
+  std::cerr << "bnfc-proxyd: " << message << "\n";
+  return code;
+}
+
+Expected<ProxyConfig> Config(const Args& args) {
+  return bnfc::proxyd::LoadProxyConfig(args.Get("config", "/etc/bnfc/proxyd.conf"));
+}
+
+bnfc::enrol::KeyStore Store(const ProxyConfig& config) {
+  return bnfc::enrol::KeyStore(config.state_dir + "/enrolment.json", bnfc::SystemClock::Instance());
+}
+
+bnfc::enrol::Selector SelectorFrom(const Args& args) {
+  return {args.Get("fingerprint"), args.Get("key"), args.Get("from")};
+}
+
+int KeysList(const ProxyConfig& config, const Args& args) {
+  auto records = Store(config).List();
+  if (!records) {
+    return Fail(records.error().message);
+  }
+  if (args.Has("json")) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *records) {
+      out.push_back({{"host", r.host_id},
+                     {"state", bnfc::enrol::KeyStateName(r.state)},
+                     {"fingerprint", r.fingerprint},
+                     {"public_key", r.public_z85},
+                     {"sources", r.sources},
+                     {"last_address", r.last_address},
+                     {"last_seen_ms", r.last_seen_ms},
+                     {"attempts", r.attempts}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (records->empty()) {
+    std::cout << "no keys (unknown hosts appear here as pending when they try to connect)\n";
+    return 0;
+  }
+  std::printf("%-9s %-16s %-51s %-16s %s\n", "STATE", "HOST", "FINGERPRINT", "LAST ADDRESS",
+              "SOURCES");
+  for (const auto& r : *records) {
+    std::string sources;
+    for (const auto& s : r.sources) {
+      sources += (sources.empty() ? "" : ",") + s;
+    }
+    std::printf("%-9s %-16s %-51s %-16s %s\n", bnfc::enrol::KeyStateName(r.state),
+                r.host_id.empty() ? "-" : r.host_id.c_str(), r.fingerprint.c_str(),
+                r.last_address.empty() ? "-" : r.last_address.c_str(), sources.c_str());
+  }
+  return 0;
+}
+
+int Keygen(const ProxyConfig& config) {
+  if (bnfc::fs::Exists(config.server_secret_key)) {
+    auto pair = bnfc::keys::Load(config.server_secret_key, config.server_public_key);
+    if (!pair) {
+      return Fail(pair.error().message);
+    }
+    std::cout << "server key exists: " << bnfc::keys::Fingerprint(pair->public_z85) << "\n";
+    return 0;
+  }
+  auto pair = bnfc::keys::Generate();
+  if (!pair) {
+    return Fail(pair.error().message);
+  }
+  if (auto s = bnfc::keys::Save(*pair, config.server_secret_key, config.server_public_key); !s) {
+    return Fail(s.error().message);
+  }
+  std::cout << "created " << config.server_public_key << ": "
+            << bnfc::keys::Fingerprint(pair->public_z85) << "\n";
+  return 0;
+}
+
+int Keys(const ProxyConfig& config, const Args& args) {
+  const auto& p = args.positional;
+  std::string verb = p.size() > 1 ? p[1] : "list";
+  auto store = Store(config);
+  if (verb == "list") {
+    return KeysList(config, args);
+  }
+  if (verb == "show-server-key") {
+    auto key = bnfc::keys::LoadPublic(config.server_public_key);
+    if (!key) {
+      return Fail(key.error().message + " (run `bnfc-proxyd keygen` first)");
+    }
+    std::cout << *key << "\n" << bnfc::keys::Fingerprint(*key) << "\n";
+    return 0;
+  }
+  if (verb == "accept" || verb == "add") {
+    if (p.size() != 3) {
+      return Fail("usage: bnfc-proxyd keys " + verb + " HOST ...", 2);
+    }
+    auto record = verb == "accept" ? store.Accept(p[2], SelectorFrom(args), args.GetAll("source"))
+                                   : store.Add(p[2], args.Get("key"), args.GetAll("source"));
+    if (!record) {
+      return Fail(record.error().message);
+    }
+    std::cout << "accepted " << record->host_id << " " << record->fingerprint << "\n";
+    return 0;
+  }
+  if (verb == "reject") {
+    auto record = store.Reject(SelectorFrom(args));
+    if (!record) {
+      return Fail(record.error().message);
+    }
+    std::cout << "rejected " << record->fingerprint << "\n";
+    return 0;
+  }
+  if (verb == "revoke") {
+    if (p.size() != 3) {
+      return Fail("usage: bnfc-proxyd keys revoke HOST", 2);
+    }
+    auto n = store.Revoke(p[2]);
+    if (!n) {
+      return Fail(n.error().message);
+    }
+    std::cout << "revoked " << *n << " key(s) of " << p[2] << "\n";
+    return 0;
+  }
+  return Fail("unknown keys command '" + verb + "'\n" + kUsage, 2);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
+  auto args = ParseArgs(argc, argv);
+  if (!args) {
+    return Fail(args.error().message, 2);
+  }
+  if (args->Has("version")) {
     std::cout << "bnfc-proxyd " << BNFC_VERSION << "\n";
     return 0;
   }
-  std::cerr << "usage: bnfc-proxyd --version\n";
-  return 2;
+  if (args->positional.empty() || args->Has("help") || args->positional[0] == "help") {
+    std::cout << kUsage;
+    return args->positional.empty() && !args->Has("help") ? 2 : 0;
+  }
+  const std::string& command = args->positional[0];
+  auto config = Config(*args);
+  if (!config) {
+    return Fail(config.error().message);
+  }
+  if (command == "keys") {
+    return Keys(*config, *args);
+  }
+  if (command == "keygen") {
+    return Keygen(*config);
+  }
+  return Fail("unknown command '" + command + "'\n" + kUsage, 2);
 }

@@ -45,9 +45,9 @@ struct Unexpected {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Expected(T value) : storage_(std::in_place_index<0>, std::move(value)) {}         // NOLINT
   Expected(Unexpected u) : storage_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
-  Expected(Error e) : storage_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
+  Expected(Error e) : storage_(std::in_place_index<1>, std::move(e)) {}             // NOLINT
 
   bool ok() const { return storage_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -59,6 +59,7 @@ class [[nodiscard]] Expected {
   T* operator->() { return &CheckedValue(); }
   const T* operator->() const { return &const_cast<Expected*>(this)->CheckedValue(); }
   T& operator*() & { return CheckedValue(); }
+  T&& operator*() && { return std::move(CheckedValue()); }
   const T& operator*() const& { return const_cast<Expected*>(this)->CheckedValue(); }
 
   const Error& error() const {
@@ -87,6 +88,8 @@ class [[nodiscard]] Expected {
 // Expected<void>: success carries nothing.
 struct Ok {};
 using Status = Expected<Ok>;
-inline Status OkStatus() { return Ok{}; }
+inline Status OkStatus() {
+  return Ok{};
+}
 
 }  // namespace bnfc

@@ -1,0 +1,45 @@
+// Time behind a seam so that freshness, back-off and failover logic can be tested without sleeping.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace bnfc {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowUnixMs() const = 0;                             // wall clock
+  virtual std::chrono::steady_clock::time_point Steady() const = 0;  // for intervals
+};
+
+class SystemClock : public Clock {
+ public:
+  int64_t NowUnixMs() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::chrono::steady_clock::time_point Steady() const override {
+    return std::chrono::steady_clock::now();
+  }
+  static const SystemClock& Instance() {
+    static const SystemClock clock;
+    return clock;
+  }
+};
+
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(int64_t start_unix_ms = 1700000000000) : now_ms_(start_unix_ms) {}
+  int64_t NowUnixMs() const override { return now_ms_; }
+  std::chrono::steady_clock::time_point Steady() const override {
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms_));
+  }
+  void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
+
+ private:
+  int64_t now_ms_;
+};
+
+}  // namespace bnfc

@@ -1,0 +1,107 @@
+#include "proxy_config.h"
+
+#include <sstream>
+
+#include "bnfc/fs.h"
+
+namespace bnfc::proxyd {
+
+const config::Schema& ProxySchema() {
+  using config::Type;
+  using K = config::KeySpec;
+  static const config::Schema schema = {
+      K::Make("proxy_id", Type::kString, "name of this proxy in reports").Required(),
+      K::Make("listen", Type::kString,
+              "ADDRESS:PORT of the CURVE control channel (the management address)")
+          .Default("0.0.0.0:9902"),
+      K::Make("http_listen", Type::kString, "ADDRESS:PORT of /metrics and the report")
+          .Default("127.0.0.1:9903"),
+      K::Make("state_dir", Type::kPath, "directory for the key store and server keys")
+          .Default("/var/lib/bnfc"),
+      K::Make("server_secret_key", Type::kPath, "server secret key (default STATE_DIR/server.key)"),
+      K::Make("server_public_key", Type::kPath, "server public key (default STATE_DIR/server.pub)"),
+      K::Make("backup_interface", Type::kString, "interface that may carry NBD").Repeated(),
+      K::Make("mapping", Type::kString, "PREFIX INTERFACE [via GATEWAY]").Repeated(),
+      K::Make("route_table", Type::kInt, "routing table for pins")
+          .Range(1, 0xFFFFFFF0LL)
+          .Default("902"),
+      K::Make("rule_priority", Type::kInt, "priority of the policy rules")
+          .Range(1, 32765)
+          .Default("9020"),
+      K::Make("rt_protocol", Type::kInt, "rtm_protocol stamped on routes and rules")
+          .Range(5, 254)
+          .Default("190"),
+      K::Make("nfc_port", Type::kInt, "TCP port of NFC").Range(1, 65535).Default("902"),
+      K::Make("freshness", Type::kDuration, "a host report older than this is stale")
+          .Default("90s"),
+      K::Make("pin_ttl", Type::kDuration, "a silent host's pin is removed after this")
+          .Default("168h"),
+      K::Make("interval", Type::kDuration, "how often checks and reconcile run").Default("10s"),
+      K::Make("tcp_check", Type::kBool, "connect to NFC_ADDRESS:902 from the backup address")
+          .Default("true"),
+      K::Make("allow_public_plaintext", Type::kBool, "do not recommend NBDSSL for public addresses")
+          .Default("false"),
+      K::Make("retain_on_stop", Type::kBool, "keep pins when the agent stops").Default("false"),
+      K::Make("log_level", Type::kEnum, "log level")
+          .Choices({"debug", "info", "warning", "error"})
+          .Default("info"),
+  };
+  return schema;
+}
+
+Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::string& source) {
+  auto parsed = config::ParseText(text, source, ProxySchema());
+  if (!parsed) {
+    return parsed.error();
+  }
+  const config::Config& c = *parsed;
+  ProxyConfig out;
+  out.source = source;
+  out.proxy_id = *c.GetString("proxy_id");
+  out.listen = "tcp://" + c.GetStringOr("listen", "0.0.0.0:9902");
+  out.http_listen = c.GetStringOr("http_listen", "127.0.0.1:9903");
+  out.state_dir = c.GetStringOr("state_dir", "/var/lib/bnfc");
+  out.server_secret_key = c.GetStringOr("server_secret_key", out.state_dir + "/server.key");
+  out.server_public_key = c.GetStringOr("server_public_key", out.state_dir + "/server.pub");
+  for (const auto& e : c.GetAll("backup_interface")) {
+    out.backup_interfaces.push_back(e.value);
+  }
+  for (const auto& e : c.GetAll("mapping")) {
+    std::istringstream words(e.value);
+    MappingLine m;
+    m.line = e.line;
+    std::string via_word, extra;
+    words >> m.prefix >> m.interface >> via_word >> m.via >> extra;
+    bool shape_ok = !m.prefix.empty() && !m.interface.empty() && extra.empty() &&
+                    (via_word.empty() ? m.via.empty() : (via_word == "via" && !m.via.empty()));
+    if (!shape_ok) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        source + " line " + std::to_string(e.line) +
+                            ": key 'mapping': expected 'PREFIX INTERFACE [via GATEWAY]', got '" +
+                            e.value + "'");
+    }
+    out.mappings.push_back(m);
+  }
+  out.route_table = static_cast<int>(*c.GetInt("route_table"));
+  out.rule_priority = static_cast<int>(*c.GetInt("rule_priority"));
+  out.rt_protocol = static_cast<int>(*c.GetInt("rt_protocol"));
+  out.nfc_port = static_cast<int>(*c.GetInt("nfc_port"));
+  out.freshness = *c.GetDuration("freshness");
+  out.pin_ttl = *c.GetDuration("pin_ttl");
+  out.interval = *c.GetDuration("interval");
+  out.tcp_check = *c.GetBool("tcp_check");
+  out.allow_public_plaintext = *c.GetBool("allow_public_plaintext");
+  out.retain_on_stop = *c.GetBool("retain_on_stop");
+  out.log_level = c.GetStringOr("log_level", "info");
+  return out;
+}
+
+Expected<ProxyConfig> LoadProxyConfig(const std::string& path) {
+  auto text = fs::ReadFile(path, 1 << 20);
+  if (!text) {
+    return text.error();
+  }
+  return ProxyConfigFromText(*text, path);
+}
+
+}  // namespace bnfc::proxyd

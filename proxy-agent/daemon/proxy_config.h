@@ -1,0 +1,47 @@
+// bnfc-proxyd configuration (key = value, see docs/proxy-agent.md).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "bnfc/config.h"
+#include "bnfc/expected.h"
+
+namespace bnfc::proxyd {
+
+struct MappingLine {
+  std::string prefix;
+  std::string interface;
+  std::string via;  // empty: directly attached
+  int line = 0;
+};
+
+struct ProxyConfig {
+  std::string source;  // file name, for messages
+  std::string proxy_id;
+  std::string listen;       // tcp://ADDRESS:PORT of the CURVE ROUTER (management address)
+  std::string http_listen;  // ADDRESS:PORT of /metrics and the report
+  std::string state_dir;    // key store, server keys, last report
+  std::string server_secret_key;
+  std::string server_public_key;
+  std::vector<std::string> backup_interfaces;  // empty: any interface may be mapped
+  std::vector<MappingLine> mappings;
+  int route_table = 902;
+  int rule_priority = 9020;
+  int rt_protocol = 190;
+  int nfc_port = 902;
+  std::chrono::milliseconds freshness{std::chrono::seconds(90)};
+  std::chrono::milliseconds pin_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds interval{std::chrono::seconds(10)};
+  bool tcp_check = true;
+  bool allow_public_plaintext = false;
+  bool retain_on_stop = false;
+  std::string log_level = "info";
+};
+
+const config::Schema& ProxySchema();
+Expected<ProxyConfig> LoadProxyConfig(const std::string& path);
+Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::string& source);
+
+}  // namespace bnfc::proxyd
