@@ -1,0 +1,46 @@
+// What the proxy knows about each enrolled host: its latest report and when it arrived. Pure
+// bookkeeping, no I/O, so freshness, address moves and duplicates are unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bnfc.pb.h"
+
+namespace bnfc::proxyd {
+
+struct HostEntry {
+  std::string host_id;
+  std::string peer_address;  // control-channel source address
+  std::string routing_id;    // for replies on the open connection
+  proto::HostReport report;
+  int64_t received_ms = 0;
+  uint64_t reports = 0;
+  std::string previous_nfc_address;  // set when the NFC address changed with the last report
+};
+
+class HostTable {
+ public:
+  // Returns true when the NFC address changed (or the host is new).
+  bool Update(const std::string& host_id, const std::string& peer_address,
+              const std::string& routing_id, const proto::HostReport& report, int64_t now_ms);
+  void Remove(const std::string& host_id) { hosts_.erase(host_id); }
+  const HostEntry* Find(const std::string& host_id) const;
+  const std::map<std::string, HostEntry>& hosts() const { return hosts_; }
+
+  bool IsFresh(const HostEntry& e, int64_t now_ms, int64_t freshness_ms) const {
+    return now_ms - e.received_ms <= freshness_ms;
+  }
+  // Hosts whose last report is older than `ttl_ms`: their pins may go.
+  std::vector<std::string> Expired(int64_t now_ms, int64_t ttl_ms) const;
+  // Other hosts currently reporting the same NFC address as `host_id` (duplicate address).
+  std::vector<std::string> SameAddressAs(const std::string& host_id) const;
+
+ private:
+  std::map<std::string, HostEntry> hosts_;
+};
+
+}  // namespace bnfc::proxyd

@@ -1,0 +1,48 @@
+#include "host_table.h"
+
+#include <gtest/gtest.h>
+
+namespace bnfc::proxyd {
+namespace {
+
+proto::HostReport ReportWith(const std::string& nfc) {
+  proto::HostReport r;
+  r.set_nfc_address(nfc);
+  return r;
+}
+
+TEST(HostTableTest, NewHostAndAddressMoveAreReported) {
+  HostTable t;
+  EXPECT_TRUE(t.Update("esx01", "10.98.0.11", "r1", ReportWith("10.99.0.11"), 1000));
+  EXPECT_FALSE(t.Update("esx01", "10.98.0.11", "r1", ReportWith("10.99.0.11"), 2000));
+  EXPECT_TRUE(t.Update("esx01", "10.98.0.11", "r1", ReportWith("10.99.0.21"), 3000));
+  const HostEntry* e = t.Find("esx01");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->previous_nfc_address, "10.99.0.11");
+  EXPECT_EQ(e->reports, 3u);
+  EXPECT_EQ(e->received_ms, 3000);
+}
+
+TEST(HostTableTest, FreshnessAndTtl) {
+  HostTable t;
+  t.Update("esx01", "a", "r", ReportWith("10.99.0.11"), 1000);
+  t.Update("esx02", "b", "r", ReportWith("10.99.0.12"), 5000);
+  EXPECT_TRUE(t.IsFresh(*t.Find("esx01"), 1090, 90));
+  EXPECT_FALSE(t.IsFresh(*t.Find("esx01"), 1091, 90));
+  EXPECT_EQ(t.Expired(6000, 2000), std::vector<std::string>{"esx01"});
+  EXPECT_TRUE(t.Expired(6000, 10000).empty());
+}
+
+TEST(HostTableTest, DuplicateNfcAddressesAreFoundBothWays) {
+  HostTable t;
+  t.Update("esx01", "a", "r", ReportWith("10.99.0.11"), 1);
+  t.Update("esx02", "b", "r", ReportWith("10.99.0.11"), 1);
+  t.Update("esx03", "c", "r", ReportWith("10.99.0.13"), 1);
+  EXPECT_EQ(t.SameAddressAs("esx01"), std::vector<std::string>{"esx02"});
+  EXPECT_EQ(t.SameAddressAs("esx02"), std::vector<std::string>{"esx01"});
+  EXPECT_TRUE(t.SameAddressAs("esx03").empty());
+  EXPECT_TRUE(t.SameAddressAs("nope").empty());
+}
+
+}  // namespace
+}  // namespace bnfc::proxyd
