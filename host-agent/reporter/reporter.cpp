@@ -1,0 +1,137 @@
+#include "reporter.h"
+
+#include <algorithm>
+#include <set>
+
+#include "bnfc/log.h"
+
+namespace bnfc::hostagent {
+
+std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failures) {
+  if (failures <= 0) {
+    return std::chrono::milliseconds(0);
+  }
+  int64_t delay = policy.initial.count();
+  for (int i = 1; i < failures && delay < policy.max.count(); ++i) {
+    delay *= 2;
+  }
+  return std::chrono::milliseconds(std::min<int64_t>(delay, policy.max.count()));
+}
+
+ProxyReporter::ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, std::string host_id,
+                             const Clock& clock, BackoffPolicy policy)
+    : context_(context),
+      keys_(std::move(host_keys)),
+      clock_(clock),
+      policy_(policy),
+      stamper_(std::move(host_id), clock),
+      rng_(std::random_device{}()) {}
+
+Status ProxyReporter::AddProxy(const ProxyEndpoint& endpoint) {
+  auto client =
+      channel::SecureClient::Create(context_, {endpoint.endpoint, endpoint.server_key, keys_, 1});
+  if (!client) {
+    return client.error();
+  }
+  auto link = std::make_unique<ProxyLink>();
+  link->endpoint = endpoint;
+  link->client = std::move(*client);
+  links_.push_back(std::move(link));
+  return OkStatus();
+}
+
+std::chrono::milliseconds ProxyReporter::Jittered(std::chrono::milliseconds d) {
+  std::uniform_real_distribution<double> spread(1.0 - policy_.jitter, 1.0 + policy_.jitter);
+  return std::chrono::milliseconds(static_cast<int64_t>(d.count() * spread(rng_)));
+}
+
+void ProxyReporter::Publish(const proto::HostReport& report) {
+  proto::Envelope envelope;
+  *envelope.mutable_host_report() = report;
+  stamper_.Stamp(&envelope);
+  for (auto& link : links_) {
+    link->pending = envelope;  // newest state wins: an unsent older report is dropped
+    link->has_pending = true;
+  }
+}
+
+void ProxyReporter::SendDue(ProxyLink& link, int64_t now) {
+  if (link.awaiting_ack_seq != 0 && now - link.sent_ms > policy_.ack_timeout.count()) {
+    // No answer: count a failure and back off before the next attempt.
+    link.failures++;
+    link.awaiting_ack_seq = 0;
+    link.next_attempt_ms = now + Jittered(BackoffDelay(policy_, link.failures)).count();
+    log::Warn("proxy " + link.endpoint.endpoint + " did not acknowledge (failure " +
+              std::to_string(link.failures) + "); backing off");
+  }
+  if (!link.has_pending || link.awaiting_ack_seq != 0 || now < link.next_attempt_ms) {
+    return;
+  }
+  if (auto s = link.client->Send(link.pending); !s) {
+    link.failures++;
+    link.next_attempt_ms = now + Jittered(BackoffDelay(policy_, link.failures)).count();
+    return;
+  }
+  link.awaiting_ack_seq = static_cast<int64_t>(link.pending.sequence());
+  link.sent_ms = now;
+  link.has_pending = false;
+  link.sent++;
+}
+
+void ProxyReporter::HandleReply(ProxyLink& link, const proto::Envelope& reply, int64_t now) {
+  if (reply.has_probe_request()) {
+    link.targets.assign(reply.probe_request().targets().begin(),
+                        reply.probe_request().targets().end());
+  }
+  if (reply.has_ack() || reply.has_probe_request()) {
+    uint64_t acked = reply.has_ack() ? reply.ack().acked_sequence() : 0;
+    if (!reply.has_ack() || acked >= static_cast<uint64_t>(link.awaiting_ack_seq)) {
+      link.awaiting_ack_seq = 0;
+      link.failures = 0;
+      link.next_attempt_ms = 0;
+      link.last_ack_ms = now;
+      link.acked++;
+    }
+  }
+}
+
+void ProxyReporter::Pump(std::chrono::milliseconds budget) {
+  auto end = clock_.Steady() + budget;
+  do {
+    int64_t now = clock_.NowUnixMs();
+    for (auto& link : links_) {
+      SendDue(*link, now);
+    }
+    std::vector<zmq::pollitem_t> items;
+    for (auto& link : links_) {
+      items.push_back({link->client->socket().handle(), 0, ZMQ_POLLIN, 0});
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - clock_.Steady());
+    zmq::poll(items.data(), items.size(),
+              std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) {
+        continue;
+      }
+      auto reply = links_[i]->client->Receive(std::chrono::milliseconds(0));
+      if (reply.ok() && reply->has_value()) {
+        HandleReply(*links_[i], **reply, clock_.NowUnixMs());
+      }
+    }
+  } while (clock_.Steady() < end);
+}
+
+std::vector<proto::ProbeTarget> ProxyReporter::ProbeTargets() const {
+  std::vector<proto::ProbeTarget> out;
+  std::set<std::string> seen;
+  for (const auto& link : links_) {
+    for (const auto& t : link->targets) {
+      if (seen.insert(t.address()).second) {
+        out.push_back(t);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace bnfc::hostagent

@@ -1,0 +1,80 @@
+// Sends the host's reports to every configured proxy over the secure channel and collects the
+// proxies' ProbeRequests. Bounded by design: per proxy at most one report waits (the newest state
+// wins), and a proxy that does not acknowledge is retried with exponential back-off and jitter.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "bnfc.pb.h"
+#include "bnfc/channel.h"
+#include "bnfc/clock.h"
+#include "bnfc/keys.h"
+
+namespace bnfc::hostagent {
+
+struct ProxyEndpoint {
+  std::string endpoint;    // tcp://ADDRESS:PORT
+  std::string server_key;  // pinned Z85 public key of that proxy
+};
+
+struct BackoffPolicy {
+  std::chrono::milliseconds ack_timeout{5000};
+  std::chrono::milliseconds initial{1000};
+  std::chrono::milliseconds max{60000};
+  double jitter = 0.2;  // +/- fraction applied to every delay
+};
+
+// Pure: the delay before retry number `failures` (1-based), before jitter.
+std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failures);
+
+struct ProxyLink {
+  ProxyEndpoint endpoint;
+  std::unique_ptr<channel::SecureClient> client;
+  bool has_pending = false;  // a report waits to be sent
+  proto::Envelope pending;
+  int64_t awaiting_ack_seq = 0;  // 0: nothing in flight
+  int64_t sent_ms = 0;
+  int64_t next_attempt_ms = 0;
+  int64_t last_ack_ms = 0;
+  int failures = 0;
+  uint64_t sent = 0;
+  uint64_t acked = 0;
+  std::vector<proto::ProbeTarget> targets;  // from this proxy's last ProbeRequest
+};
+
+class ProxyReporter {
+ public:
+  ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, std::string host_id,
+                const Clock& clock, BackoffPolicy policy = {});
+  Status AddProxy(const ProxyEndpoint& endpoint);
+
+  // Queues `report` for every proxy, replacing anything not yet sent.
+  void Publish(const proto::HostReport& report);
+  // Sends what is due and reads replies for up to `budget`.
+  void Pump(std::chrono::milliseconds budget);
+
+  // Every proxy backup address asked for, deduplicated.
+  std::vector<proto::ProbeTarget> ProbeTargets() const;
+  const std::vector<std::unique_ptr<ProxyLink>>& links() const { return links_; }
+
+ private:
+  void SendDue(ProxyLink& link, int64_t now);
+  void HandleReply(ProxyLink& link, const proto::Envelope& reply, int64_t now);
+  std::chrono::milliseconds Jittered(std::chrono::milliseconds d);
+
+  zmq::context_t& context_;
+  keys::KeyPair keys_;
+  const Clock& clock_;
+  BackoffPolicy policy_;
+  channel::EnvelopeStamper stamper_;
+  std::vector<std::unique_ptr<ProxyLink>> links_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace bnfc::hostagent
