@@ -1,0 +1,88 @@
+// The command-runner seam: every esxcli/localcli/vmkping call goes through a CommandRunner. argv
+// only (no shell), a timeout per call, stdout/stderr/exit code captured, launches counted.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bnfc/expected.h"
+
+namespace bnfc::hostagent {
+
+struct CommandResult {
+  int exit_code = -1;      // exit status; -1 when killed by a signal or on timeout
+  int term_signal = 0;     // the signal that ended the process, 0 if it exited
+  bool timed_out = false;  // killed because the timeout elapsed
+  std::string out;
+  std::string err;
+  bool ok() const { return !timed_out && exit_code == 0; }
+};
+
+// "esxcli --formatter=xml network ip interface list" (for messages and evidence).
+std::string JoinArgv(const std::vector<std::string>& argv);
+
+class CommandRunner {
+ public:
+  virtual ~CommandRunner() = default;
+  // Starts argv[0] (looked up in PATH when it has no '/') with argv, waits at most `timeout`
+  // (then kills it). An error only when the command could not be started at all (kNotFound,
+  // kPermission, kIo); a non-zero exit or a timeout is a CommandResult.
+  Expected<CommandResult> Run(const std::vector<std::string>& argv,
+                              std::chrono::milliseconds timeout);
+  unsigned launches() const { return launches_; }
+  void ResetLaunches() { launches_ = 0; }
+
+ protected:
+  virtual Expected<CommandResult> DoRun(const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) = 0;
+
+ private:
+  unsigned launches_ = 0;
+};
+
+// fork + execvp, pipes for stdout and stderr, SIGKILL on timeout. Output beyond `max_output`
+// bytes per stream is dropped (the process keeps running until it ends or times out).
+class PosixCommandRunner : public CommandRunner {
+ public:
+  explicit PosixCommandRunner(size_t max_output = 8u << 20) : max_output_(max_output) {}
+
+ protected:
+  Expected<CommandResult> DoRun(const std::vector<std::string>& argv,
+                                std::chrono::milliseconds timeout) override;
+
+ private:
+  size_t max_output_;
+};
+
+// Test double: scripted responses keyed by the argv joined with single spaces. A key may be
+// given several responses; they are used in order and the last one repeats. Unscripted argv
+// gets exit 127 with "fake: no script for ..." on stderr (and is recorded).
+class FakeCommandRunner : public CommandRunner {
+ public:
+  struct Response {
+    CommandResult result;
+    bool launch_error = false;  // Run() returns kNotFound instead of a result
+  };
+  void Script(const std::string& argv_joined, Response r);
+  void Script(const std::string& argv_joined, const std::string& out, int exit_code = 0,
+              const std::string& err = "");
+  void ScriptTimeout(const std::string& argv_joined);
+  void ScriptLaunchError(const std::string& argv_joined);
+  void Clear(const std::string& argv_joined) { scripts_.erase(argv_joined); }
+  const std::vector<std::string>& calls() const { return calls_; }
+  size_t CountCalls(const std::string& prefix) const;  // calls starting with prefix
+  void ClearCalls() { calls_.clear(); }
+
+ protected:
+  Expected<CommandResult> DoRun(const std::vector<std::string>& argv,
+                                std::chrono::milliseconds timeout) override;
+
+ private:
+  std::map<std::string, std::deque<Response>> scripts_;
+  std::vector<std::string> calls_;
+};
+
+}  // namespace bnfc::hostagent

@@ -1,0 +1,234 @@
+// CommandRunner: the launch counter, the fork/exec implementation and the scripted fake.
+#include "hostagent/runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace bnfc::hostagent {
+
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i > 0) {
+      out += ' ';
+    }
+    out += argv[i];
+  }
+  return out;
+}
+
+Expected<CommandResult> CommandRunner::Run(const std::vector<std::string>& argv,
+                                           std::chrono::milliseconds timeout) {
+  if (argv.empty() || argv[0].empty()) {
+    return Unexpected(ErrorCode::kInvalidArgument, "cannot run an empty command line");
+  }
+  ++launches_;
+  return DoRun(argv, timeout);
+}
+
+namespace {
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) {
+    close(*fd);
+    *fd = -1;
+  }
+}
+
+ErrorCode CodeForErrno(int e) {
+  if (e == ENOENT || e == ENOTDIR) {
+    return ErrorCode::kNotFound;
+  }
+  if (e == EACCES || e == EPERM) {
+    return ErrorCode::kPermission;
+  }
+  return ErrorCode::kIo;
+}
+
+}  // namespace
+
+Expected<CommandResult> PosixCommandRunner::DoRun(const std::vector<std::string>& argv,
+                                                  std::chrono::milliseconds timeout) {
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  int exec_pipe[2] = {-1, -1};  // carries errno from a failed exec, closed on success
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    int e = errno;
+    for (int* fd :
+         {&out_pipe[0], &out_pipe[1], &err_pipe[0], &err_pipe[1], &exec_pipe[0], &exec_pipe[1]}) {
+      CloseFd(fd);
+    }
+    return Unexpected(ErrorCode::kIo, std::string("cannot create pipes: ") + std::strerror(e));
+  }
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) {
+    cargv.push_back(const_cast<char*>(a.c_str()));
+  }
+  cargv.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    for (int* fd :
+         {&out_pipe[0], &out_pipe[1], &err_pipe[0], &err_pipe[1], &exec_pipe[0], &exec_pipe[1]}) {
+      CloseFd(fd);
+    }
+    return Unexpected(ErrorCode::kIo, std::string("fork failed: ") + std::strerror(e));
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here on.
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+    }
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    execvp(cargv[0], cargv.data());
+    int e = errno;
+    ssize_t ignored = write(exec_pipe[1], &e, sizeof(e));
+    (void)ignored;
+    _exit(127);
+  }
+  CloseFd(&out_pipe[1]);
+  CloseFd(&err_pipe[1]);
+  CloseFd(&exec_pipe[1]);
+
+  int exec_errno = 0;
+  ssize_t n = 0;
+  do {
+    n = read(exec_pipe[0], &exec_errno, sizeof(exec_errno));
+  } while (n < 0 && errno == EINTR);
+  CloseFd(&exec_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof(exec_errno))) {
+    CloseFd(&out_pipe[0]);
+    CloseFd(&err_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return Unexpected(CodeForErrno(exec_errno),
+                      "cannot run '" + argv[0] + "': " + std::strerror(exec_errno));
+  }
+
+  CommandResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[8192];
+  while (out_pipe[0] >= 0 || err_pipe[0] >= 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    pollfd fds[2];
+    nfds_t count = 0;
+    for (int fd : {out_pipe[0], err_pipe[0]}) {
+      if (fd >= 0) {
+        fds[count].fd = fd;
+        fds[count].events = POLLIN;
+        fds[count].revents = 0;
+        ++count;
+      }
+    }
+    int r = poll(fds, count, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (r < 0 && errno != EINTR) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    for (nfds_t i = 0; r > 0 && i < count; ++i) {
+      if (fds[i].revents == 0) {
+        continue;
+      }
+      int* fd = fds[i].fd == out_pipe[0] ? &out_pipe[0] : &err_pipe[0];
+      std::string& sink = fds[i].fd == out_pipe[0] ? result.out : result.err;
+      ssize_t got = read(*fd, buf, sizeof(buf));
+      if (got > 0) {
+        size_t room = sink.size() < max_output_ ? max_output_ - sink.size() : 0;
+        sink.append(buf, std::min(room, static_cast<size_t>(got)));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        CloseFd(fd);
+      }
+    }
+  }
+  CloseFd(&out_pipe[0]);
+  CloseFd(&err_pipe[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.term_signal = WTERMSIG(status);
+    result.exit_code = -1;
+  }
+  if (result.timed_out) {
+    result.exit_code = -1;
+  }
+  return result;
+}
+
+void FakeCommandRunner::Script(const std::string& argv_joined, Response r) {
+  scripts_[argv_joined].push_back(std::move(r));
+}
+
+void FakeCommandRunner::Script(const std::string& argv_joined, const std::string& out,
+                               int exit_code, const std::string& err) {
+  Response r;
+  r.result.out = out;
+  r.result.err = err;
+  r.result.exit_code = exit_code;
+  Script(argv_joined, std::move(r));
+}
+
+void FakeCommandRunner::ScriptTimeout(const std::string& argv_joined) {
+  Response r;
+  r.result.timed_out = true;
+  r.result.exit_code = -1;
+  Script(argv_joined, std::move(r));
+}
+
+void FakeCommandRunner::ScriptLaunchError(const std::string& argv_joined) {
+  Response r;
+  r.launch_error = true;
+  Script(argv_joined, std::move(r));
+}
+
+size_t FakeCommandRunner::CountCalls(const std::string& prefix) const {
+  size_t n = 0;
+  for (const std::string& c : calls_) {
+    if (c.compare(0, prefix.size(), prefix) == 0) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+Expected<CommandResult> FakeCommandRunner::DoRun(const std::vector<std::string>& argv,
+                                                 std::chrono::milliseconds /*timeout*/) {
+  const std::string key = JoinArgv(argv);
+  calls_.push_back(key);
+  auto it = scripts_.find(key);
+  if (it == scripts_.end() || it->second.empty()) {
+    CommandResult r;
+    r.exit_code = 127;
+    r.err = "fake: no script for '" + key + "'\n";
+    return r;
+  }
+  Response resp = it->second.front();
+  if (it->second.size() > 1) {
+    it->second.pop_front();
+  }
+  if (resp.launch_error) {
+    return Unexpected(ErrorCode::kNotFound, "cannot run '" + argv[0] + "': No such file");
+  }
+  return resp.result;
+}
+
+}  // namespace bnfc::hostagent
