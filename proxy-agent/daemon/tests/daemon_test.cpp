@@ -1,0 +1,169 @@
+// The daemon loop end to end over 127.0.0.1 with a fake network side.
+#include "daemon.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace bnfc::proxyd {
+namespace {
+
+using std::chrono::milliseconds;
+
+class FakeNetwork : public NetworkSide {
+ public:
+  std::vector<proto::ProbeTarget> ProbeTargetsFor(const std::string& nfc) override {
+    std::lock_guard<std::mutex> lock(mu);
+    asked.push_back(nfc);
+    proto::ProbeTarget t;
+    t.set_address("10.99.0.100");
+    t.set_mtu(9000);
+    return {t};
+  }
+  void Cycle(const HostTable& hosts, int64_t) override {
+    std::lock_guard<std::mutex> lock(mu);
+    cycles++;
+    last_host_count = hosts.hosts().size();
+  }
+  void Stop(bool retain) override {
+    stopped = true;
+    retained = retain;
+  }
+  std::mutex mu;
+  std::vector<std::string> asked;
+  int cycles = 0;
+  size_t last_host_count = 0;
+  bool stopped = false;
+  bool retained = true;
+};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bnfc-daemon-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto c = ProxyConfigFromText(
+        "proxy_id = proxy01\nlisten = 127.0.0.1:0\ninterval = 100ms\n"
+        "state_dir = " +
+            dir_ + "\n",
+        "test.conf");
+    ASSERT_TRUE(c.ok()) << c.error().ToString();
+    config_ = *c;
+    config_.listen = "tcp://127.0.0.1:*";
+    server_keys_ = *keys::Generate();
+    daemon_ = std::make_unique<Daemon>(config_, server_keys_, network_, SystemClock::Instance());
+  }
+  void TearDown() override {
+    StopDaemon();
+    std::filesystem::remove_all(dir_);
+  }
+  void StartDaemon() {
+    ASSERT_TRUE(daemon_->Start().ok());
+    thread_ = std::thread([this] { result_ = daemon_->Run(stop_); });
+  }
+  void StopDaemon() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  std::unique_ptr<channel::SecureClient> Client(const keys::KeyPair& k) {
+    return std::move(*channel::SecureClient::Create(
+        context_, {daemon_->endpoint(), server_keys_.public_z85, k, 10}));
+  }
+  static proto::Envelope Report(channel::EnvelopeStamper& s, const std::string& nfc) {
+    proto::Envelope e;
+    e.mutable_host_report()->set_nfc_address(nfc);
+    s.Stamp(&e);
+    return e;
+  }
+
+  std::string dir_;
+  ProxyConfig config_;
+  keys::KeyPair server_keys_;
+  FakeNetwork network_;
+  std::unique_ptr<Daemon> daemon_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  Status result_ = OkStatus();
+  zmq::context_t context_;
+};
+
+TEST_F(DaemonTest, EnrolledHostGetsProbeRequestAndAppearsInTheTable) {
+  auto host = *keys::Generate();
+  enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
+  ASSERT_TRUE(store.Add("esx01", host.public_z85, {"127.0.0.1/32"}).ok());
+  StartDaemon();
+  auto client = Client(host);
+  channel::EnvelopeStamper stamper("esx01", SystemClock::Instance());
+  ASSERT_TRUE(client->Send(Report(stamper, "10.99.0.11")).ok());
+  auto reply = client->Receive(milliseconds(5000));
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_value());
+  ASSERT_TRUE((*reply)->has_probe_request());
+  EXPECT_EQ((*reply)->probe_request().proxy_id(), "proxy01");
+  ASSERT_EQ((*reply)->probe_request().targets_size(), 1);
+  EXPECT_EQ((*reply)->probe_request().targets(0).address(), "10.99.0.100");
+  StopDaemon();
+  ASSERT_TRUE(result_.ok());
+  ASSERT_NE(daemon_->hosts().Find("esx01"), nullptr);
+  EXPECT_EQ(daemon_->hosts().Find("esx01")->report.nfc_address(), "10.99.0.11");
+  EXPECT_GE(network_.cycles, 1);
+  EXPECT_TRUE(network_.stopped);
+  EXPECT_FALSE(network_.retained);
+}
+
+TEST_F(DaemonTest, UnknownKeyIsRecordedAsPendingAndGetsNoReply) {
+  StartDaemon();
+  auto stranger = *keys::Generate();
+  auto client = Client(stranger);
+  channel::EnvelopeStamper stamper("esx09", SystemClock::Instance());
+  (void)client->Send(Report(stamper, "10.99.0.19"));
+  auto reply = client->Receive(milliseconds(1000));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_FALSE(reply->has_value());
+  StopDaemon();
+  enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
+  auto list = store.List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].state, enrol::KeyState::kPending);
+  EXPECT_EQ((*list)[0].public_z85, stranger.public_z85);
+  EXPECT_EQ((*list)[0].last_address, "127.0.0.1");
+  EXPECT_EQ(daemon_->hosts().hosts().size(), 0u);
+}
+
+TEST_F(DaemonTest, RevocationOnDiskCutsARunningSessionAndForgetsTheHost) {
+  auto host = *keys::Generate();
+  enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
+  ASSERT_TRUE(store.Add("esx01", host.public_z85, {"127.0.0.0/8"}).ok());
+  StartDaemon();
+  auto client = Client(host);
+  channel::EnvelopeStamper stamper("esx01", SystemClock::Instance());
+  ASSERT_TRUE(client->Send(Report(stamper, "10.99.0.11")).ok());
+  auto first = client->Receive(milliseconds(5000));
+  ASSERT_TRUE(first.ok() && first->has_value());
+
+  ASSERT_TRUE(store.Revoke("esx01").ok());
+  // The daemon notices the change on its next cycle; from then on nothing is answered.
+  bool cut = false;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!cut && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(milliseconds(50));
+    ASSERT_TRUE(client->Send(Report(stamper, "10.99.0.11")).ok());
+    auto reply = client->Receive(milliseconds(500));
+    ASSERT_TRUE(reply.ok());
+    cut = !reply->has_value();
+  }
+  EXPECT_TRUE(cut);
+  StopDaemon();
+  EXPECT_EQ(daemon_->hosts().Find("esx01"), nullptr);
+  EXPECT_GE(daemon_->server()->counters().dropped_revoked, 1u);
+}
+
+}  // namespace
+}  // namespace bnfc::proxyd
