@@ -1,8 +1,11 @@
 // Helpers shared by the host-agent tests.
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <filesystem>
 
 #include "bnfc/fs.h"
 
@@ -11,6 +14,16 @@ namespace bnfc::hostagent::testing {
 inline std::string SourceDir() {
   const char* d = std::getenv("BNFC_SOURCE_DIR");
   return d ? d : ".";
+}
+
+// build/bin: from BNFC_BIN_DIR, else next to the test binary's folder (build/tests/../bin).
+inline std::string BinDir() {
+  if (const char* d = std::getenv("BNFC_BIN_DIR")) {
+    return d;
+  }
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : (exe.parent_path().parent_path() / "bin").string();
 }
 
 inline std::string FixturePath(const std::string& name) {
@@ -22,5 +35,44 @@ inline std::string Fixture(const std::string& name) {
   auto r = fs::ReadFile(FixturePath(name));
   return r.ok() ? *r : std::string();
 }
+
+}  // namespace bnfc::hostagent::testing
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace bnfc::hostagent::testing {
+
+// A temporary directory removed when the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bnfc-hostagent-XXXXXX").string();
+    char* p = mkdtemp(tmpl.data());
+    path_ = p ? p : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) {
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  void Write(const std::string& name, const std::string& contents) const {
+    FILE* f = std::fopen(File(name).c_str(), "wb");
+    if (f != nullptr) {
+      std::fwrite(contents.data(), 1, contents.size(), f);
+      std::fclose(f);
+    }
+  }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace bnfc::hostagent::testing
