@@ -14,5 +14,6 @@ set(CPACK_DEBIAN_FILE_NAME "bnfc-proxyd_${PROJECT_VERSION}_amd64.deb")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${CMAKE_SOURCE_DIR}/proxy-agent/packaging/conffiles")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/")
-set(CPACK_OUTPUT_FILE_PREFIX "${CMAKE_BINARY_DIR}")
+# Installing (and so cpack) uses what the build made; it does not rebuild every target first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 include(CPack)
