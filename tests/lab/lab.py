@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""backupnfc network lab: build a scenario out of network namespaces, move real NBD traffic and
+record which segment carried it (docs/lab.md).
+
+Exit status: 0 done, 1 the lab or a step failed, 2 bad command line or scenario, 3 not root or
+namespaces not permitted, 130 interrupted. Teardown runs in every case.
+"""
+
+import argparse
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from labkit import agents, scenario  # noqa: E402
+from labkit.netlab import Lab, preflight  # noqa: E402
+from labkit.runner import LabError  # noqa: E402
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum, _frame):
+    raise Interrupted(signum)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="lab.py",
+        description="Build a network lab from a scenario (one namespace per ESXi host and proxy, "
+                    "one bridge per segment), run NBD traffic with nbdkit/nbdcopy and write "
+                    "OUT/ground-truth.json. Needs root. See docs/lab.md.")
+    p.add_argument("--scenario", required=True, help="scenario JSON file")
+    p.add_argument("--out", help="output folder (ground-truth.json, topology.json, steps.json, "
+                                 "lab.log, hosts/*); required unless --check")
+    p.add_argument("--bin", default=None, help="folder with esxsim and the agents (build/bin)")
+    p.add_argument("--no-agents", action="store_true", help="run without bnfc-hostd/bnfc-proxyd")
+    p.add_argument("--keep-going", action="store_true",
+                   help="continue after a step that did not give its expected result")
+    p.add_argument("--check", action="store_true",
+                   help="only validate the scenario (no root needed) and exit")
+    p.add_argument("--demo", action="store_true", help="print the demo summary (./run demo)")
+    p.add_argument("--run-id", help="6 hex digits naming this run's namespaces (default: random)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every command")
+    a = p.parse_args(argv)
+    if not a.check and not a.out:
+        p.error("--out is required (unless --check)")
+    if a.run_id and not (len(a.run_id) == 6 and all(c in "0123456789abcdef" for c in a.run_id)):
+        p.error("--run-id must be 6 lower-case hex digits")
+    return a
+
+
+def print_summary(gt, out_dir):
+    if not gt:
+        print("lab: no traffic items in this scenario")
+        return
+    print(f"{'proxy':<12} {'host':<12} {'address':<16} {'vmknic':<7} {'segment':<10} "
+          f"{'MiB':>6} {'s':>7} {'MB/s':>8}  result")
+    for r in gt:
+        err = (r.get("error") or "").strip().splitlines()
+        result = "ok" if r["ok"] else "FAILED: " + (err[-1][:60] if err else "")
+        print(f"{r['proxy']:<12} {r['host']:<12} {str(r['address']):<16} {str(r.get('vmknic')):<7} "
+              f"{str(r['segment']):<10} {r['bytes'] / 1048576:>6.0f} {r['seconds']:>7.2f} "
+              f"{r.get('mb_per_s', 0):>8.1f}  {result}")
+    print(f"lab: ground truth in {os.path.join(out_dir, 'ground-truth.json')}")
+
+
+def main(argv=None) -> int:
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        sc = scenario.load(a.scenario)
+    except scenario.ScenarioError as e:
+        for msg in e.errors:
+            print(f"lab: {e.source}: {msg}", file=sys.stderr)
+        return 2
+    if a.check:
+        print(f"lab: {a.scenario}: valid ({len(sc.segments)} segments, {len(sc.hosts)} hosts, "
+              f"{len(sc.proxies)} proxies, {len(sc.traffic)} traffic items, {len(sc.steps)} steps)")
+        return 0
+    bin_dir = a.bin or os.environ.get("BNFC_BIN_DIR")
+    try:
+        if not a.no_agents:
+            if not bin_dir:
+                raise LabError("--bin is needed to find the agents (or use --no-agents)")
+            agents.check_agent_binaries(bin_dir)
+        preflight(bin_dir)
+    except LabError as e:
+        print(f"lab: {e}", file=sys.stderr)
+        return e.exit_code
+    if not bin_dir or not os.path.exists(os.path.join(bin_dir, "esxsim")):
+        print(f"lab: warning: no esxsim in {bin_dir or '(no --bin)'}: hosts get a state file but no "
+              "esxcli/localcli/vmkping", file=sys.stderr)
+
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    lab = Lab(sc, a.out, bin_dir, run_id=a.run_id, verbose=a.verbose)
+    rc = 0
+    try:
+        print(f"lab: run {lab.run_id}: building {len(sc.segments)} segments, {len(sc.hosts)} hosts, "
+              f"{len(sc.proxies)} proxies (namespaces {lab.prefix}*)", flush=True)
+        lab.setup()
+        if not a.no_agents:
+            agents.start_agents(lab, bin_dir)
+        for t in sc.traffic:
+            r = lab.run_traffic(t)
+            print(f"lab: {t.where}: {t.proxy} <- {t.host} {r['address']}: "
+                  f"{'ok' if r['ok'] else 'failed'}, segment {r['segment']}", flush=True)
+        for st in sc.steps:
+            rec = lab.run_step(st)
+            if not rec["ok"]:
+                print(f"lab: {st.where}: {rec.get('error')}", file=sys.stderr)
+                if not a.keep_going:
+                    raise LabError(f"{st.where} did not give its expected result (see steps.json); "
+                                   "--keep-going continues after such steps")
+                rc = 1
+        lab.write_ground_truth()
+        print_summary(lab.ground_truth, lab.out)
+    except LabError as e:
+        print(f"lab: {e}", file=sys.stderr)
+        rc = e.exit_code
+    except Interrupted as e:
+        print(f"lab: interrupted ({e}); tearing down", file=sys.stderr)
+        rc = 128 + e.signum
+    except KeyboardInterrupt:
+        rc = 130
+    finally:
+        for s in old:
+            signal.signal(s, signal.SIG_IGN)  # teardown must not be interrupted half-way
+        left = lab.teardown()
+        for s, h in old.items():
+            signal.signal(s, h)
+    if left:
+        print(f"lab: teardown could not remove: {', '.join(left)}", file=sys.stderr)
+        return rc or 1
+    print(f"lab: teardown done, no namespaces of run {lab.run_id} left", flush=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

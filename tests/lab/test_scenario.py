@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Unit tests of the lab's pure parts: scenario validation, esxsim state, ground-truth decision,
+stale-namespace selection, agent detection. No root, no namespaces."""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from labkit import agents, counters, esxstate, netlab, scenario  # noqa: E402
+from labkit.runner import LabError  # noqa: E402
+
+BASIC = os.path.join(HERE, "scenarios", "basic.json")
+DEMO = os.path.join(ROOT, "examples", "demo.json")
+
+
+def basic_doc():
+    with open(BASIC, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def errors_of(doc):
+    try:
+        scenario.parse(doc)
+    except scenario.ScenarioError as e:
+        return e.errors
+    return []
+
+
+class ShippedScenarios(unittest.TestCase):
+    def test_basic_is_valid_and_matches_its_description(self):
+        sc = scenario.load(BASIC)
+        self.assertEqual([s.name for s in sc.segments], ["mgmt", "backup"])
+        self.assertEqual(sc.segment("backup").mtu, 9000)
+        self.assertEqual(sc.segment("mgmt").rate, "1gbit")
+        self.assertEqual([h.id for h in sc.hosts], ["esx01", "esx02"])
+        self.assertEqual(len(sc.proxies), 1)
+        self.assertIn("vSphereBackupNFC", sc.node("esx01").iface("vmk2").tags)
+        self.assertNotIn("vSphereBackupNFC", sc.node("esx02").iface("vmk2").tags)
+
+    def test_demo_is_valid_with_four_hosts_and_the_four_cases(self):
+        sc = scenario.load(DEMO)
+        self.assertGreaterEqual(len(sc.hosts), 4)
+        self.assertGreaterEqual(len(sc.proxies), 1)
+        policies = [h.agent.get("tag_policy") for h in sc.hosts]
+        self.assertIn("ensure", policies)
+        self.assertIn("observe", policies)
+        # one host with the backup tag on its management vmknic
+        self.assertTrue(any("vSphereBackupNFC" in (h.iface("vmk0").tags) for h in sc.hosts))
+        # one host whose backup vmknic is in no subnet of the proxy (L3)
+        proxy_nets = [i.ipv4.network for p in sc.proxies for i in p.ifaces if i.ipv4]
+        self.assertTrue(any(
+            h.iface(h.agent.get("backup_vmk", "vmk2")) is not None
+            and all(h.iface(h.agent.get("backup_vmk", "vmk2")).ipv4.ip not in n for n in proxy_nets)
+            for h in sc.hosts))
+
+
+class Validation(unittest.TestCase):
+    def assertError(self, doc, expected):
+        errs = errors_of(doc)
+        self.assertIn(expected, errs, f"errors were: {errs}")
+
+    def test_unknown_segment_names_the_path(self):
+        d = basic_doc()
+        d["hosts"][1]["vmknics"][0]["segment"] = "bakup"
+        self.assertEqual(errors_of(d), ["hosts[1].vmknics[0].segment: unknown segment 'bakup'"])
+
+    def test_unknown_keys_are_rejected_with_the_allowed_ones(self):
+        d = basic_doc()
+        d["segments"][0]["speed"] = "1gbit"
+        errs = errors_of(d)
+        self.assertEqual(len(errs), 1)
+        self.assertTrue(errs[0].startswith("segments[0].speed: unknown key (allowed: comment, mtu, "
+                                           "name, rate, up)"), errs)
+        d = basic_doc()
+        d["hostz"] = []
+        self.assertTrue(errors_of(d)[0].startswith("scenario.hostz: unknown key"))
+        d = basic_doc()
+        d["hosts"][0]["agent"]["tag_polcy"] = "ensure"
+        self.assertTrue(errors_of(d)[0].startswith("hosts[0].agent.tag_polcy: unknown key"))
+
+    def test_bad_cidr(self):
+        for value, fragment in (("10.99.0.11", "is not a CIDR address"),
+                                ("10.99.0.300/24", "is not a valid IPv4 CIDR address"),
+                                ("10.99.0.11/33", "is not a valid IPv4 CIDR address"),
+                                ("10.99.0.0/24", "is the network address of 10.99.0.0/24"),
+                                ("10.99.0.255/24", "is the broadcast address"),
+                                ("127.0.0.5/8", "is not a usable unicast address")):
+            d = basic_doc()
+            d["hosts"][0]["vmknics"][1]["ipv4"] = value
+            errs = errors_of(d)
+            self.assertEqual(len(errs), 1, errs)
+            self.assertTrue(errs[0].startswith("hosts[0].vmknics[1].ipv4: "), errs)
+            self.assertIn(fragment, errs[0])
+
+    def test_types_and_ranges(self):
+        d = basic_doc()
+        d["segments"][1]["mtu"] = "9000"
+        self.assertError(d, 'segments[1].mtu: expected an integer, got "9000"')
+        d = basic_doc()
+        d["segments"][1]["mtu"] = 20000
+        self.assertError(d, "segments[1].mtu: 20000 is outside 576..9216")
+        d = basic_doc()
+        d["segments"][0]["rate"] = "fast"
+        self.assertError(d, "segments[0].rate: 'fast' is not a tc rate (e.g. 100mbit, 1gbit, 500kbit)")
+        d = basic_doc()
+        d["segments"][0]["up"] = "no"
+        self.assertError(d, 'segments[0].up: expected true or false, got "no"')
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1]["name"] = "eth2"
+        self.assertError(d, "hosts[0].vmknics[1].name: 'eth2' is not a vmknic name (vmk0 .. vmk99)")
+        d = basic_doc()
+        d["proxies"][0]["interfaces"][0]["name"] = "averyveryverylongname"
+        self.assertError(d, "proxies[0].interfaces[0].name: 'averyveryverylongname' is not a usable "
+                            "Linux interface name (1-15 characters)")
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1]["tags"] = ["vSphereBackupNfc"]
+        self.assertTrue(any(e.startswith("hosts[0].vmknics[1].tags[0]: unknown tag 'vSphereBackupNfc'")
+                            for e in errors_of(d)))
+        d = basic_doc()
+        d["hosts"][0]["agent"]["tag_policy"] = "force"
+        self.assertError(d, "hosts[0].agent.tag_policy: 'force' is not 'ensure' or 'observe'")
+        d = basic_doc()
+        d["hosts"][0]["agent"]["backup_vmk"] = "vmk3"
+        self.assertError(d, "hosts[0].agent.backup_vmk: 'vmk3' is not a vmknic of esx01")
+
+    def test_missing_and_duplicate(self):
+        d = basic_doc()
+        del d["hosts"][0]["vmknics"][0]["segment"]
+        self.assertError(d, "hosts[0].vmknics[0]: missing required key 'segment'")
+        d = basic_doc()
+        d["hosts"][1]["id"] = "esx01"
+        self.assertError(d, "hosts[1].id: 'esx01' is already used by hosts[0]")
+        d = basic_doc()
+        d["proxies"][0]["id"] = "esx02"
+        self.assertError(d, "proxies[0].id: 'esx02' is already used by hosts[1]")
+        d = basic_doc()
+        d["segments"].append({"name": "mgmt"})
+        self.assertError(d, "segments[2].name: duplicate segment 'mgmt'")
+        d = basic_doc()
+        d["hosts"][1]["vmknics"][1]["name"] = "vmk0"
+        self.assertError(d, "hosts[1].vmknics[1].name: duplicate interface 'vmk0' in esx02")
+        d = basic_doc()
+        d["hosts"][1]["vmknics"][1]["ipv4"] = "10.99.0.11/24"
+        self.assertError(d, "hosts[1].vmknics[1].ipv4: 10.99.0.11 is already used on segment "
+                            "'backup' by hosts[0].vmknics[1].ipv4")
+
+    def test_same_address_on_two_segments_is_allowed(self):
+        # Two segments with the same subnet are two L2 domains: how a VLAN mistake looks.
+        d = basic_doc()
+        d["segments"].append({"name": "backup-wrong-vlan", "mtu": 9000})
+        d["hosts"][1]["vmknics"][1]["segment"] = "backup-wrong-vlan"
+        d["hosts"][1]["vmknics"][1]["ipv4"] = "10.99.0.11/24"
+        self.assertEqual(errors_of(d), [])
+
+    def test_traffic_and_steps(self):
+        d = basic_doc()
+        d["traffic"][0]["host"] = "esx09"
+        self.assertError(d, "traffic[0].host: unknown host 'esx09'")
+        d = basic_doc()
+        d["traffic"][0]["bytes"] = "64MB"
+        self.assertTrue(errors_of(d)[0].startswith('traffic[0].bytes: "64MB" is not a size'))
+        d = basic_doc()
+        d["steps"] = [{"esxcli": {"host": "esx01", "args": ["network", "ip", "interface", "list"]}},
+                      {"traffic": {"proxy": "proxy01", "host": "esx01", "bytes": 1048576}},
+                      {"segment": {"name": "backup", "up": False}}, {"sleep": 0.5}]
+        sc = scenario.parse(d)
+        self.assertEqual([s.kind for s in sc.steps], ["esxcli", "traffic", "segment", "sleep"])
+        self.assertEqual(sc.steps[1].traffic.where, "steps[1].traffic")
+        d["steps"] = [{"esxcli": {"host": "esx01", "args": []}, "sleep": 1}]
+        self.assertTrue(errors_of(d)[0].startswith("steps[0]: a step has exactly one of"))
+        d["steps"] = [{"shell": "rm -rf /"}]
+        self.assertTrue(errors_of(d)[0].startswith("steps[0].shell: unknown key"))
+        d["steps"] = [{"segment": {"name": "bakup", "up": True}}]
+        self.assertEqual(errors_of(d), ["steps[0].segment.name: unknown segment 'bakup'"])
+
+    def test_routes_must_point_into_the_lab(self):
+        d = basic_doc()
+        d["proxies"][0]["routes"] = [{"to": "default", "via": "192.168.1.1"}]
+        self.assertError(d, "proxies[0].routes[0].via: 192.168.1.1 is not in the subnet of any of "
+                            "this node's interfaces")
+        d["proxies"][0]["routes"] = [{"to": "10.97.0.0/24", "via": "10.98.0.1"}]
+        self.assertEqual(errors_of(d), [])
+
+    def test_all_errors_are_reported_at_once(self):
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][0]["segment"] = "x"
+        d["hosts"][1]["vmknics"][0]["ipv4"] = "nope"
+        d["traffic"][0]["proxy"] = "p9"
+        self.assertEqual(len(errors_of(d)), 3)
+
+    def test_defaults(self):
+        sc = scenario.parse(basic_doc())
+        esx01 = sc.node("esx01")
+        self.assertEqual(esx01.build, "Releasebuild-24677879")
+        self.assertEqual(str(esx01.gateway), "10.98.0.1")
+        self.assertEqual(sc.node("proxy01").iface("eth0").mtu, 1500)
+        self.assertEqual(sc.traffic[0].bytes, 64 << 20)
+        self.assertEqual(scenario.parse_bytes("4K"), 4096)
+        self.assertEqual(scenario.parse_bytes("1G"), 1 << 30)
+        self.assertIsNone(scenario.parse_bytes(True))
+
+    def test_load_reports_json_position_and_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('{"segments": [\n  {"name": "a",}\n]}')
+        try:
+            with self.assertRaises(scenario.ScenarioError) as cm:
+                scenario.load(f.name)
+            self.assertEqual(cm.exception.source, f.name)
+            self.assertTrue(cm.exception.errors[0].startswith("line 2 column"), cm.exception.errors)
+        finally:
+            os.unlink(f.name)
+
+
+class EsxsimState(unittest.TestCase):
+    def test_state_has_exactly_the_schema_keys(self):
+        sc = scenario.parse(basic_doc())
+        st = esxstate.build_state(sc.node("esx01"))
+        self.assertEqual(sorted(st), sorted(["host", "live", "vmknics", "netstacks", "neighbors", "routes",
+                                             "firewall_rulesets", "vibs", "faults", "options"]))
+        self.assertEqual(st["host"], {"hostname": "esx01", "product": "VMware ESXi", "version": "8.0.3",
+                                      "build": "Releasebuild-24677879", "update": "3", "patch": "0"})
+        self.assertIs(st["live"], True)
+        vmk2 = st["vmknics"][1]
+        self.assertEqual(sorted(vmk2), sorted(["name", "portgroup", "portset", "netstack", "mac", "mtu",
+                                               "enabled", "ipv4", "ipv6", "tags"]))
+        self.assertEqual(vmk2["ipv4"], {"address": "10.99.0.11", "netmask": "255.255.255.0",
+                                        "gateway": "0.0.0.0", "type": "STATIC"})
+        self.assertEqual(vmk2["mac"], "00:50:56:10:00:01")
+        self.assertEqual(vmk2["mtu"], 9000)
+        self.assertEqual(st["routes"][0], {"network": "default", "netmask": "0.0.0.0",
+                                           "gateway": "10.98.0.1", "interface": "vmk0",
+                                           "source": "MANUAL", "netstack": "defaultTcpipStack"})
+        self.assertEqual(st["faults"], {"latency": {"*": "0s"}, "hostd_down": False,
+                                        "fail_tag_add": False, "garble": {}})
+        self.assertEqual(st["options"], {"allow_multi_nfc_tag": True})
+
+    def test_esxsim_overrides_merge_into_faults_and_options(self):
+        d = basic_doc()
+        d["hosts"][0]["esxsim"] = {"faults": {"hostd_down": True}, "options": {"allow_multi_nfc_tag": False}}
+        st = esxstate.build_state(scenario.parse(d).node("esx01"))
+        self.assertIs(st["faults"]["hostd_down"], True)
+        self.assertEqual(st["faults"]["latency"], {"*": "0s"})
+        self.assertIs(st["options"]["allow_multi_nfc_tag"], False)
+
+    def test_nfc_vmknic_follows_the_tag_else_vmk0(self):
+        sc = scenario.parse(basic_doc())
+        st = esxstate.build_state(sc.node("esx01"))
+        self.assertEqual(esxstate.nfc_vmknic(st)["name"], "vmk2")
+        st["vmknics"][1]["tags"] = []
+        self.assertEqual(esxstate.nfc_vmknic(st)["name"], "vmk0")
+        self.assertEqual(esxstate.state_ipv4(esxstate.nfc_vmknic(st)), "10.98.0.11")
+        st["vmknics"][0]["tags"] = ["Management", "vSphereBackupNFC"]
+        self.assertEqual(esxstate.nfc_vmknic(st)["name"], "vmk0")
+        self.assertIsNone(esxstate.nfc_vmknic({"vmknics": [{"name": "vmk1", "tags": []}]}))
+
+
+class GroundTruth(unittest.TestCase):
+    PORTS = {"mgmt": ["h0i0", "p0i0"], "backup": ["h0i1", "p0i1"]}
+
+    def test_parse_ip_link_stats(self):
+        text = json.dumps([{"ifname": "br0", "stats64": {"rx": {"bytes": 10}, "tx": {"bytes": 20}}},
+                           {"ifname": "h0i0", "stats64": {"rx": {"bytes": 5}, "tx": {"bytes": 7}}}])
+        self.assertEqual(counters.parse_ip_link_stats(text), {"br0": (10, 20), "h0i0": (5, 7)})
+
+    def test_segment_is_the_one_that_moved_90_percent(self):
+        before = {p: (1000, 1000) for ps in self.PORTS.values() for p in ps}
+        after = dict(before)
+        after["h0i1"] = (1000 + 67_700_000, 1000 + 300_000)  # host sends data on backup
+        after["p0i1"] = (1000 + 300_000, 1000 + 67_700_000)
+        after["h0i0"] = (1100, 1200)
+        per = counters.per_segment_bytes(before, after, self.PORTS)
+        self.assertEqual(per, {"mgmt": 200, "backup": 67_700_000})
+        self.assertEqual(counters.carrying_segment(per, 64 << 20), ("backup", ["backup"]))
+
+    def test_no_segment_when_nothing_moved_enough(self):
+        per = {"mgmt": int(0.5 * (64 << 20)), "backup": 0}
+        self.assertEqual(counters.carrying_segment(per, 64 << 20), (None, []))
+
+    def test_routed_copy_lists_both_segments(self):
+        per = {"mgmt": 70_000_000, "backup": 68_000_000}
+        self.assertEqual(counters.carrying_segment(per, 64 << 20), ("mgmt", ["mgmt", "backup"]))
+
+
+class Housekeeping(unittest.TestCase):
+    def test_stale_namespaces(self):
+        names = ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-def456-esx01",
+                 "bnfc-lab-junk", "other-ns", "bnfc-other"]
+        self.assertEqual(netlab.stale_namespaces(names, ["def456"]),
+                         ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-junk"])
+
+    def test_has_run_command(self):
+        proxyd_help = ("usage: bnfc-proxyd COMMAND [OPTIONS]\n\nCommands:\n"
+                       "  keys list [--json]     enrolled keys\n  keygen   create keys\n")
+        self.assertFalse(agents.has_run_command(proxyd_help))
+        self.assertFalse(agents.has_run_command("usage: bnfc-hostd --version\n"))
+        self.assertTrue(agents.has_run_command(proxyd_help + "  run --config F   run the daemon\n"))
+        self.assertTrue(agents.has_run_command("usage: bnfc-hostd run --config FILE\n"))
+
+    def test_missing_agents_fail_precisely(self):
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaises(LabError) as cm:
+                agents.check_agent_binaries(d)
+            self.assertIn(f"agent binary {d}/bnfc-hostd is missing", str(cm.exception))
+            self.assertIn("--no-agents", str(cm.exception))
+
+    def test_not_root_is_a_clear_error(self):
+        real = os.geteuid
+        os.geteuid = lambda: 1000
+        try:
+            with self.assertRaises(LabError) as cm:
+                netlab.preflight(None)
+        finally:
+            os.geteuid = real
+        self.assertEqual(cm.exception.exit_code, 3)
+        self.assertIn("the lab needs root", str(cm.exception))
+
+    def test_cli_rejects_a_bad_scenario_before_touching_anything(self):
+        d = basic_doc()
+        d["hosts"][1]["vmknics"][0]["segment"] = "bakup"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "bad.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(d, f)
+            out = os.path.join(tmp, "out")
+            cp = subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "--scenario", path,
+                                 "--out", out, "--no-agents"], capture_output=True, text=True)
+            self.assertEqual(cp.returncode, 2, cp.stderr)
+            self.assertIn(f"{path}: hosts[1].vmknics[0].segment: unknown segment 'bakup'", cp.stderr)
+            self.assertFalse(os.path.exists(out))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
