@@ -69,6 +69,17 @@ def print_summary(gt, out_dir):
     print(f"lab: ground truth in {os.path.join(out_dir, 'ground-truth.json')}")
 
 
+def print_demo_lines(gt):
+    for r in gt:
+        if not r["ok"]:
+            what = f"its NBD copy from {r['address']} failed ({(r.get('error') or '').strip()[-80:]})"
+        elif r["segment"] is None:
+            what = f"its NBD copy from {r['address']} crossed no single segment"
+        else:
+            what = f"its NBD copy from {r['address']} ({r.get('vmknic')}) crossed segment '{r['segment']}'"
+        print(f"ground truth: {r['host']}: {what}")
+
+
 def main(argv=None) -> int:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -110,6 +121,10 @@ def main(argv=None) -> int:
                   f"{'ok' if r['ok'] else 'failed'}, segment {r['segment']}", flush=True)
         for st in sc.steps:
             rec = lab.run_step(st)
+            if st.kind == "traffic":
+                g = rec["ground_truth"]
+                print(f"lab: {st.where}: {g['proxy']} <- {g['host']} {g['address']}: "
+                      f"{'ok' if g['ok'] else 'failed'}, segment {g['segment']}", flush=True)
             if not rec["ok"]:
                 print(f"lab: {st.where}: {rec.get('error')}", file=sys.stderr)
                 if not a.keep_going:
@@ -118,6 +133,8 @@ def main(argv=None) -> int:
                 rc = 1
         lab.write_ground_truth()
         print_summary(lab.ground_truth, lab.out)
+        if a.demo:
+            print_demo_lines(lab.ground_truth)
     except LabError as e:
         print(f"lab: {e}", file=sys.stderr)
         rc = e.exit_code
