@@ -2,7 +2,6 @@
 """Unit tests of the lab's pure parts: scenario validation, esxsim state, ground-truth decision,
 stale-namespace selection, agent detection. No root, no namespaces."""
 
-import copy
 import json
 import os
 import subprocess
@@ -303,6 +302,19 @@ class Housekeeping(unittest.TestCase):
         self.assertFalse(agents.has_run_command("usage: bnfc-hostd --version\n"))
         self.assertTrue(agents.has_run_command(proxyd_help + "  run --config F   run the daemon\n"))
         self.assertTrue(agents.has_run_command("usage: bnfc-hostd run --config FILE\n"))
+
+    def test_proxyd_conf_from_scenario(self):
+        d = basic_doc()
+        d["proxies"][0]["mapping"] = [{"address": "10.97.0.0/24", "interface": "eth1", "via": "10.99.0.1"},
+                                      {"address": "fd00:99::/64", "interface": "eth1"}]
+        d["proxies"][0]["agent"] = {"allow_public_plaintext": True}
+        conf = agents.render_proxyd_conf(scenario.parse(d).node("proxy01"), "/state")
+        self.assertEqual(conf, "proxy_id = proxy01\nlisten = 0.0.0.0:9902\nhttp_listen = 127.0.0.1:9903\n"
+                               "state_dir = /state\nmapping = 10.97.0.0/24 eth1 via 10.99.0.1\n"
+                               "mapping = fd00:99::/64 eth1\nallow_public_plaintext = true\n")
+        d["proxies"][0]["mapping"] = [{"address": "10.97.0.0/24", "interface": "eth7", "via": "x"}]
+        self.assertEqual(errors_of(d), ["proxies[0].mapping[0].interface: 'eth7' is not an interface of proxy01",
+                                        "proxies[0].mapping[0].via: 'x' is not an IP address"])
 
     def test_missing_agents_fail_precisely(self):
         with tempfile.TemporaryDirectory() as d:

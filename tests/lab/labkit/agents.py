@@ -12,6 +12,7 @@ import subprocess
 from typing import List
 
 from .runner import LabError
+from .scenario import Node
 
 AGENTS = ("bnfc-hostd", "bnfc-proxyd")
 
@@ -46,9 +47,25 @@ def check_agent_binaries(bin_dir: str) -> List[str]:
     return paths
 
 
+def render_proxyd_conf(proxy: Node, state_dir: str, listen_port: int = 9902) -> str:
+    """bnfc-proxyd's key=value configuration for a scenario proxy (pure)."""
+    lines = [f"proxy_id = {proxy.id}", f"listen = 0.0.0.0:{listen_port}",
+             "http_listen = 127.0.0.1:9903", f"state_dir = {state_dir}"]
+    for m in proxy.mapping:
+        lines.append(f"mapping = {m['address']} {m['interface']}" +
+                     (f" via {m['via']}" if m.get("via") else ""))
+    if "allow_public_plaintext" in proxy.agent:
+        lines.append(f"allow_public_plaintext = {str(proxy.agent['allow_public_plaintext']).lower()}")
+    return "\n".join(lines) + "\n"
+
+
 def start_agents(lab, bin_dir: str) -> None:
     """Launch the agents in their namespaces (lab.processes keeps them for teardown)."""
     check_agent_binaries(bin_dir)
-    raise LabError("the agents offer 'run', but the lab does not yet write their configuration "
-                   "(keys, enrolment, proxy mapping): extend tests/lab/labkit/agents.py; "
-                   "meanwhile use --no-agents")
+    # Still to wire once bnfc-hostd has its configuration: per proxy `keygen` in its state dir
+    # and render_proxyd_conf(); per host a key pair and a config naming the proxies' server keys
+    # and addresses; enrolment with `bnfc-proxyd keys add HOST --key Z85 --source PREFIX`; then
+    # lab.runner.popen([path, "run", "--config", conf], ns, log, env) for each, kept in
+    # lab.processes so teardown stops them.
+    raise LabError("the agents offer 'run', but the lab does not yet write the host agent's "
+                   "configuration and keys (tests/lab/labkit/agents.py); meanwhile use --no-agents")

@@ -471,7 +471,7 @@ def _proxy_fields(v: _V, o: dict, p: str, node: Node) -> None:
         node.agent = dict(o["agent"])
     for i, m in enumerate(v.lst(o, "mapping", p)):
         mp = f"{p}.mapping[{i}]"
-        mo = v.obj(m, mp, ("address", "interface"), ())
+        mo = v.obj(m, mp, ("address", "interface"), ("via",))
         if mo is None:
             continue
         addr = v.get(mo, "address", str, mp, "")
@@ -483,7 +483,15 @@ def _proxy_fields(v: _V, o: dict, p: str, node: Node) -> None:
         ifn = v.get(mo, "interface", str, mp, "")
         if ifn and node.iface(ifn) is None:
             v.err(f"{mp}.interface", f"'{ifn}' is not an interface of {node.id or p}")
-        node.mapping.append({"address": addr, "interface": ifn})
+        entry = {"address": addr, "interface": ifn}
+        via = v.get(mo, "via", str, mp)
+        if via is not None:
+            try:
+                ipaddress.ip_address(via)
+                entry["via"] = via
+            except ValueError:
+                v.err(f"{mp}.via", f"'{via}' is not an IP address")
+        node.mapping.append(entry)
 
 
 def _traffic(v: _V, t: Any, p: str, hosts: set, proxies: set) -> Optional[Traffic]:
