@@ -106,8 +106,12 @@ def main(argv=None) -> int:
         print(f"lab: warning: no esxsim in {bin_dir or '(no --bin)'}: hosts get a state file but no "
               "esxcli/localcli/vmkping", file=sys.stderr)
 
+    try:
+        lab = Lab(sc, a.out, bin_dir, run_id=a.run_id, verbose=a.verbose)
+    except OSError as e:
+        print(f"lab: cannot use output folder {a.out}: {e.strerror}", file=sys.stderr)
+        return 1
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    lab = Lab(sc, a.out, bin_dir, run_id=a.run_id, verbose=a.verbose)
     rc = 0
     try:
         print(f"lab: run {lab.run_id}: building {len(sc.segments)} segments, {len(sc.hosts)} hosts, "
