@@ -1,6 +1,11 @@
 // bnfc-hostd subcommands.
 #include "hostagent/cli.h"
 
+#include <chrono>
+
+#include "bnfc/log.h"
+#include "hostagent/agent_config.h"
+#include "hostagent/cycle.h"
 #include "hostagent/inventory.h"
 
 namespace bnfc::hostagent {
@@ -81,6 +86,65 @@ int CmdInventory(const Flags& f, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// check / status / tag: one cycle with the real runner.
+int CmdCycle(const std::string& cmd, const Flags& f, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadAgentConfig(f.config);
+  if (!cfg.ok()) {
+    err << "bnfc-hostd " << cmd << ": " << cfg.error().message << "\n";
+    return 2;
+  }
+  log::Options lo;
+  lo.ident = "bnfc-hostd";
+  bool level_ok = true;
+  lo.min_level = log::ParseLevel(cfg->log_level, &level_ok);
+  log::Init(lo);
+  EngineSettings settings = cfg->engine;
+  if (cmd == "tag") {
+    settings.policy = TagPolicy::kEnsure;
+  }
+  PosixCommandRunner runner;
+  CycleEngine engine(runner, settings);
+  CycleOptions options;
+  options.allow_changes = cmd == "tag";
+  options.now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  CycleResult r = engine.RunCycle(options);
+  for (const proto::TagChange& c : r.report.changes()) {
+    std::string line = std::string(c.ok() ? "" : "FAILED: ") + c.action() +
+                       " vSphereBackupNFC on " + c.vmknic() + " (" + c.reason() + ")";
+    if (c.ok()) {
+      log::Info(line);
+    } else {
+      log::Error(line);
+    }
+  }
+  if (f.json) {
+    out << CycleResultJson(r) << "\n";
+  } else {
+    out << CycleResultText(r);
+  }
+  if (cmd == "check") {
+    return r.ready ? 0 : 1;
+  }
+  if (cmd == "tag") {
+    const bool placed =
+        !r.report.backup_vmknic().empty() && r.report.nfc_vmknic() == r.report.backup_vmknic();
+    for (const Finding& x : r.findings) {
+      if (x.code == codes::kTagChangeFailed || x.code == codes::kTagVerifyFailed) {
+        return 1;
+      }
+    }
+    return placed || r.report.failover_active() ? 0 : 1;
+  }
+  for (const Finding& x : r.findings) {
+    if (x.code == codes::kCommandFailed || x.code == codes::kParseError) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -102,6 +166,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   if (args[0] == "inventory") {
     return CmdInventory(f, out, err);
+  }
+  if (args[0] == "check" || args[0] == "status" || args[0] == "tag") {
+    return CmdCycle(args[0], f, out, err);
   }
   err << "bnfc-hostd: unknown command '" << args[0] << "'\n" << kUsage;
   return 2;
