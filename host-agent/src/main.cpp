@@ -6,12 +6,35 @@
 
 #include "bnfc/version.h"
 #include "hostagent/cli.h"
+#include "hostd_daemon.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "--version") {
     std::cout << "bnfc-hostd " << BNFC_VERSION << "\n";
     return 0;
+  }
+  // The long-running agent and key handling need the secure channel; the rest is in RunCli.
+  if (!args.empty() && args[0] == "run") {
+    std::string config = "/etc/bnfc/hostd.conf";
+    bool foreground = false;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--config" && i + 1 < args.size()) {
+        config = args[++i];
+      } else if (args[i] == "--foreground" || args[i] == "-f") {
+        foreground = true;
+      } else {
+        std::cerr << "usage: bnfc-hostd run [--config FILE] [--foreground]\n";
+        return 2;
+      }
+    }
+    return bnfc::hostagent::RunDaemon(config, foreground, std::cerr);
+  }
+  if (!args.empty() && args[0] == "keygen") {
+    return bnfc::hostagent::Keygen(args, std::cout, std::cerr);
+  }
+  if (!args.empty() && args[0] == "key") {
+    return bnfc::hostagent::KeyShow(args, std::cout, std::cerr);
   }
   return bnfc::hostagent::RunCli(args, std::cout, std::cerr);
 }

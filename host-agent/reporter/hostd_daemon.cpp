@@ -1,0 +1,173 @@
+#include "hostd_daemon.h"
+
+#include <csignal>
+#include <set>
+
+#include "bnfc/fs.h"
+#include "bnfc/keys.h"
+#include "bnfc/log.h"
+#include "hostagent/agent_config.h"
+#include "hostagent/cycle.h"
+#include "hostagent/runner.h"
+#include "reporter.h"
+
+namespace bnfc::hostagent {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+struct KeyPaths {
+  std::string secret;
+  std::string public_key;
+};
+
+// --dir DIR wins; else the config's key paths; else the defaults of the config schema.
+bool ResolveKeyPaths(const std::vector<std::string>& args, KeyPaths* paths, std::ostream& err) {
+  std::string dir, config = "/etc/bnfc/hostd.conf";
+  for (size_t i = 1; i < args.size(); ++i) {
+    if ((args[i] == "--dir" || args[i] == "--config") && i + 1 < args.size()) {
+      (args[i] == "--dir" ? dir : config) = args[i + 1];
+      ++i;
+    } else if (args[i] != "show") {
+      err << "bnfc-hostd " << args[0] << ": unknown option '" << args[i] << "'\n";
+      return false;
+    }
+  }
+  if (!dir.empty()) {
+    *paths = {dir + "/hostd.key_secret", dir + "/hostd.key"};
+    return true;
+  }
+  auto c = LoadAgentConfig(config);
+  if (!c) {
+    err << "bnfc-hostd: " << c.error().message << "\n";
+    return false;
+  }
+  *paths = {c->secret_key_file, c->public_key_file};
+  return true;
+}
+
+std::vector<ProbeAddress> ToProbes(const std::vector<proto::ProbeTarget>& targets) {
+  std::vector<ProbeAddress> out;
+  for (const auto& t : targets) {
+    out.push_back({t.address(), t.mtu(), "proxy"});
+  }
+  return out;
+}
+
+}  // namespace
+
+int Keygen(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  KeyPaths paths;
+  if (!ResolveKeyPaths(args, &paths, err)) {
+    return 2;
+  }
+  if (fs::Exists(paths.secret)) {
+    auto existing = keys::Load(paths.secret, paths.public_key);
+    if (!existing) {
+      err << "bnfc-hostd keygen: " << existing.error().message << "\n";
+      return 1;
+    }
+    out << "host key exists: " << keys::Fingerprint(existing->public_z85) << "\n";
+    return 0;
+  }
+  auto pair = keys::Generate();
+  if (!pair) {
+    err << "bnfc-hostd keygen: " << pair.error().message << "\n";
+    return 1;
+  }
+  if (auto s = keys::Save(*pair, paths.secret, paths.public_key); !s) {
+    err << "bnfc-hostd keygen: " << s.error().message << "\n";
+    return 1;
+  }
+  out << "created " << paths.public_key << ": " << keys::Fingerprint(pair->public_z85) << "\n";
+  return 0;
+}
+
+int KeyShow(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  KeyPaths paths;
+  if (!ResolveKeyPaths(args, &paths, err)) {
+    return 2;
+  }
+  auto key = keys::LoadPublic(paths.public_key);
+  if (!key) {
+    err << "bnfc-hostd key show: " << key.error().message << " (run `bnfc-hostd keygen`)\n";
+    return 1;
+  }
+  out << *key << "\n" << keys::Fingerprint(*key) << "\n";
+  return 0;
+}
+
+int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err) {
+  auto config = LoadAgentConfig(config_path);
+  if (!config) {
+    err << "bnfc-hostd run: " << config.error().message << "\n";
+    return 2;
+  }
+  log::Options logging;
+  logging.ident = "bnfc-hostd";
+  logging.to_stderr = foreground;
+  logging.to_syslog = true;
+  bool level_ok = true;
+  logging.min_level = log::ParseLevel(config->log_level, &level_ok);
+  log::Init(logging);
+
+  auto host_keys = keys::Load(config->secret_key_file, config->public_key_file);
+  if (!host_keys) {
+    err << "bnfc-hostd run: " << host_keys.error().message << " (run `bnfc-hostd keygen`)\n";
+    return 1;
+  }
+  if (config->proxies.empty()) {
+    log::Warn("no proxy configured: the agent checks and tags, but reports to nobody");
+  }
+  zmq::context_t context(1);
+  ProxyReporter reporter(context, *host_keys, config->engine.host_id, SystemClock::Instance());
+  for (const auto& p : config->proxies) {
+    if (auto s = reporter.AddProxy({p.endpoint, p.server_key}); !s) {
+      err << "bnfc-hostd run: proxy " << p.endpoint << ": " << s.error().message << "\n";
+      return 2;
+    }
+  }
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  PosixCommandRunner runner;
+  CycleEngine engine(runner, config->engine);
+  log::Info("started for host '" + config->engine.host_id + "', " +
+            std::to_string(config->proxies.size()) + " proxy(ies), interval " +
+            std::to_string(config->interval.count()) + " ms");
+  std::set<std::string> known_targets;
+  while (!g_stop) {
+    CycleOptions options;
+    options.allow_changes = true;
+    options.extra_probes = ToProbes(reporter.ProbeTargets());
+    options.now_unix_ms = SystemClock::Instance().NowUnixMs();
+    for (const auto& p : options.extra_probes) {
+      known_targets.insert(p.address);
+    }
+    CycleResult result = engine.RunCycle(options);
+    for (const auto& change : result.report.changes()) {
+      log::Info("tag " + change.action() + " on " + change.vmknic() + ": " + change.reason() +
+                (change.ok() ? "" : " (failed)"));
+    }
+    reporter.Publish(result.report);
+    // Pump replies until the next cycle; a ProbeRequest with new addresses starts one at once.
+    auto next = std::chrono::steady_clock::now() + config->interval;
+    while (!g_stop && std::chrono::steady_clock::now() < next) {
+      reporter.Pump(std::chrono::milliseconds(200));
+      bool new_target = false;
+      for (const auto& t : reporter.ProbeTargets()) {
+        new_target = new_target || known_targets.count(t.address()) == 0;
+      }
+      if (new_target) {
+        break;
+      }
+    }
+  }
+  log::Info("stopping");
+  return 0;
+}
+
+}  // namespace bnfc::hostagent

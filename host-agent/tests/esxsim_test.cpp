@@ -1,0 +1,205 @@
+// The real cycle engine with the real runner against esxsim (tests/esxsim), a simulator of
+// esxcli/localcli/vmkping driven by a JSON state file (ESXSIM_STATE). Skipped when esxsim is not
+// built next to bnfc-hostd.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "bnfc/fs.h"
+#include "hostagent/cycle.h"
+#include "test_util.h"
+
+namespace bnfc::hostagent {
+namespace {
+
+using nlohmann::json;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class EsxsimTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string sim = testing::BinDir() + "/esxsim";
+    if (access(sim.c_str(), X_OK) != 0) {
+      GTEST_SKIP() << "esxsim is not built (" << sim << ")";
+    }
+    for (const char* p : {"esxcli", "localcli", "vmkping"}) {
+      ASSERT_EQ(symlink(sim.c_str(), dir_.File(p).c_str()), 0);
+    }
+    state_path_ = dir_.File("state.json");
+    setenv("ESXSIM_STATE", state_path_.c_str(), 1);
+    state_ = json{
+        {"host", {{"hostname", "esx01"}, {"version", "8.0.3"}}},
+        {"vmknics",
+         {{{"name", "vmk0"},
+           {"portgroup", "Management Network"},
+           {"mac", "00:50:56:00:00:00"},
+           {"ipv4", {{"address", "10.98.0.11"}, {"netmask", "255.255.255.0"}}},
+           {"tags", {"Management"}}},
+          {{"name", "vmk1"},
+           {"portgroup", "vMotion"},
+           {"netstack", "vmotion"},
+           {"mac", "00:50:56:00:00:01"},
+           {"ipv4", {{"address", "10.97.0.11"}, {"netmask", "255.255.255.0"}}},
+           {"tags", {"VMotion"}}},
+          {{"name", "vmk2"},
+           {"portgroup", "Backup NFC"},
+           {"mac", "00:50:56:00:00:02"},
+           {"mtu", 9000},
+           {"ipv4", {{"address", "10.99.0.11"}, {"netmask", "255.255.255.0"}}},
+           {"tags", json::array()}}}},
+        {"netstacks",
+         {{{"key", "defaultTcpipStack"}, {"name", "defaultTcpipStack"}},
+          {{"key", "vmotion"}, {"name", "vmotion"}}}},
+        {"neighbors", {{{"ip", "10.99.0.100"}, {"mac", "00:11:22:33:44:55"}, {"vmknic", "vmk2"}}}},
+        {"ping_targets", {{{"ip", "10.99.0.100"}, {"vmknic", "vmk2"}}}}};
+    settings_.host_id = "esx01";
+    settings_.selector = Selector::ByName("vmk2");
+    settings_.read_cli = dir_.File("localcli");
+    settings_.change_cli = dir_.File("esxcli");
+    settings_.fallback_cli = dir_.File("localcli");
+    settings_.vmkping = dir_.File("vmkping");
+    settings_.command_timeout = std::chrono::seconds(20);
+    settings_.probes = {ProbeAddress{"10.99.0.100", 9000, "config"}};
+  }
+  void TearDown() override { unsetenv("ESXSIM_STATE"); }
+
+  void Save() { ASSERT_TRUE(fs::WriteFileAtomic(state_path_, state_.dump(2), 0644).ok()); }
+  std::vector<std::string> Tags(const std::string& vmk) {
+    auto text = fs::ReadFile(state_path_);
+    json doc = json::parse(*text);
+    for (const json& v : doc["vmknics"]) {
+      if (v["name"] == vmk) {
+        return v.value("tags", std::vector<std::string>{});
+      }
+    }
+    return {};
+  }
+  static std::vector<std::string> Codes(const CycleResult& r) {
+    std::vector<std::string> out;
+    for (const Finding& f : r.findings) {
+      out.push_back(f.code);
+    }
+    return out;
+  }
+  CycleResult Run(CycleEngine& e, bool allow_changes = true) {
+    CycleOptions o;
+    o.allow_changes = allow_changes;
+    return e.RunCycle(o);
+  }
+
+  testing::TempDir dir_;
+  std::string state_path_;
+  json state_;
+  EngineSettings settings_;
+  PosixCommandRunner runner_;
+};
+
+TEST_F(EsxsimTest, TagAddedWhenMissingThenNothingWhenPresent) {
+  Save();
+  CycleEngine e(runner_, settings_);
+  CycleResult first = Run(e);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag)) << CycleResultText(first);
+  EXPECT_THAT(Tags("vmk0"), Not(Contains(kNfcTag)));
+  EXPECT_EQ(first.report.changes_size(), 1);
+  EXPECT_TRUE(first.ready) << CycleResultText(first);
+  EXPECT_EQ(first.report.nfc_address(), "10.99.0.11");
+  CycleResult second = Run(e);
+  EXPECT_EQ(second.report.changes_size(), 0);
+  EXPECT_LE(second.report.command_launches(), 6u) << CycleResultText(second);
+  EXPECT_TRUE(second.ready) << CycleResultText(second);
+}
+
+TEST_F(EsxsimTest, ObserveChangesNothing) {
+  settings_.policy = TagPolicy::kObserve;
+  Save();
+  CycleEngine e(runner_, settings_);
+  CycleResult r = Run(e);
+  EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+  EXPECT_THAT(Codes(r), Contains(codes::kTagMissing));
+  EXPECT_FALSE(r.ready);
+}
+
+TEST_F(EsxsimTest, RefusesVmk0AndTheVmotionStack) {
+  Save();
+  settings_.selector = Selector::ByName("vmk0");
+  CycleEngine on_vmk0(runner_, settings_);
+  CycleResult a = Run(on_vmk0);
+  EXPECT_THAT(Codes(a), Contains(codes::kBackupVmkIsVmk0));
+  settings_.selector = Selector::ByName("vmk1");
+  CycleEngine on_vmk1(runner_, settings_);
+  CycleResult b = Run(on_vmk1);
+  EXPECT_THAT(Codes(b), Contains(codes::kWrongNetstack));
+  EXPECT_THAT(Tags("vmk0"), Not(Contains(kNfcTag)));
+  EXPECT_THAT(Tags("vmk1"), Not(Contains(kNfcTag)));
+  EXPECT_EQ(a.report.changes_size() + b.report.changes_size(), 0);
+}
+
+TEST_F(EsxsimTest, ExclusiveRemovesTheTagElsewhere) {
+  state_["vmknics"][0]["tags"] = {"Management", kNfcTag};
+  Save();
+  settings_.exclusive = true;
+  CycleEngine e(runner_, settings_);
+  CycleResult r = Run(e);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag)) << CycleResultText(r);
+  EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+  EXPECT_TRUE(r.ready) << CycleResultText(r);
+}
+
+TEST_F(EsxsimTest, HostdDownFallsBackToLocalcli) {
+  state_["faults"] = {{"hostd_down", true}};
+  Save();
+  settings_.read_cli = dir_.File("esxcli");
+  CycleEngine e(runner_, settings_);
+  CycleResult r = Run(e);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag)) << CycleResultText(r);
+  EXPECT_FALSE(r.report.hostd_available());
+  EXPECT_THAT(Codes(r), Contains(codes::kHostdDown));
+}
+
+TEST_F(EsxsimTest, GarbledOutputIsAPreciseErrorAndChangesNothing) {
+  state_["faults"] = {{"garble", {{"network ip interface list", "garbage"}}}};
+  Save();
+  CycleEngine e(runner_, settings_);
+  CycleResult r = Run(e);
+  EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+  auto it = std::find_if(r.findings.begin(), r.findings.end(),
+                         [](const Finding& f) { return f.code == codes::kParseError; });
+  ASSERT_NE(it, r.findings.end()) << CycleResultText(r);
+  EXPECT_THAT(it->detail, HasSubstr("esxcli network ip interface list: line"));
+  EXPECT_FALSE(r.ready);
+}
+
+TEST_F(EsxsimTest, FailoverMovesTheTagAndMovesItBack) {
+  state_["vmknics"][2]["tags"] = {kNfcTag};
+  state_["ping_targets"] = json::array();
+  state_["neighbors"] = json::array();
+  Save();
+  settings_.failover = true;
+  settings_.failover_cycles = 2;
+  CycleEngine e(runner_, settings_);
+  Run(e);
+  CycleResult moved = Run(e);
+  EXPECT_TRUE(moved.report.failover_active()) << CycleResultText(moved);
+  EXPECT_THAT(Tags("vmk0"), Contains(kNfcTag));
+  EXPECT_THAT(Tags("vmk0"), Contains("Management"));
+  EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+  // The proxy answers again.
+  json doc = json::parse(*fs::ReadFile(state_path_));
+  doc["ping_targets"] = {{{"ip", "10.99.0.100"}, {"vmknic", "vmk2"}}};
+  state_ = doc;
+  Save();
+  Run(e);
+  CycleResult back = Run(e);
+  EXPECT_FALSE(back.report.failover_active()) << CycleResultText(back);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag));
+  EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+}
+
+}  // namespace
+}  // namespace bnfc::hostagent
