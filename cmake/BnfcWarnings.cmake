@@ -13,7 +13,9 @@ function(bnfc_gtest name)
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "BNFC_SOURCE_DIR=${CMAKE_SOURCE_DIR};BNFC_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+    # One variable only: a list here would be split into separate properties. Tests run in the
+    # source root (WORKING_DIRECTORY), which is where BNFC_SOURCE_DIR defaults to.
+    PROPERTIES ENVIRONMENT "BNFC_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
 endfunction()
 
 # A libFuzzer-style harness (a source defining LLVMFuzzerTestOneInput) and its committed corpus.
@@ -46,5 +48,7 @@ function(bnfc_fuzz_replay name)
     TEST_PREFIX "${name}."
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "BNFC_SOURCE_DIR=${CMAKE_SOURCE_DIR};BNFC_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+    # One variable only: a list here would be split into separate properties. Tests run in the
+    # source root (WORKING_DIRECTORY), which is where BNFC_SOURCE_DIR defaults to.
+    PROPERTIES ENVIRONMENT "BNFC_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
 endfunction()
