@@ -1,0 +1,69 @@
+// Reading and checking VIBs and offline bundles: `bnfc-vib inspect` and `bnfc-vib verify`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bnfc/vib/ar.h"
+#include "bnfc/vib/descriptor.h"
+#include "bnfc/vib/payload.h"
+#include "bnfc/vib/problem.h"
+
+namespace bnfc::vib {
+
+struct PayloadReport {
+  std::string member;  // ar member name
+  std::string declared_type;
+  PayloadInfo info;
+};
+
+struct VibReport {
+  uint64_t size = 0;
+  std::string sha256;
+  std::vector<ArMember> members;  // data views point into the inspected bytes
+  std::optional<Descriptor> descriptor;
+  bool signed_vib = false;  // sig.pkcs7 is not empty
+  std::vector<PayloadReport> payloads;
+  Problems problems;
+};
+
+struct BundleVib {
+  std::string path;    // inside the zip
+  std::string vib_id;  // from the depot metadata
+  VibReport report;
+};
+
+struct BundleReport {
+  uint64_t size = 0;
+  std::string sha256;
+  std::vector<std::pair<std::string, uint64_t>> entries;  // zip member paths and sizes
+  std::vector<std::string> metadata_entries;              // members of metadata.zip
+  bool component = false;                                 // componentNameSpec present
+  std::vector<std::string> platforms;                     // softwarePlatform versions
+  std::vector<BundleVib> vibs;
+  Problems problems;  // bundle problems; each VIB's own problems stay in its report
+};
+
+enum class FileKind { kVib, kBundle, kUnknown };
+FileKind DetectKind(std::string_view bytes);
+
+VibReport InspectVib(std::string_view bytes, uint64_t max_gunzip = kMaxGunzipBytes);
+BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip = kMaxGunzipBytes);
+
+// Every problem of a bundle, the VIBs' ones with "<path>: " in front of `where`.
+Problems AllProblems(const BundleReport& r);
+
+nlohmann::json ToJson(const VibReport& r);
+nlohmann::json ToJson(const BundleReport& r);
+nlohmann::json ToJson(const Problem& p);
+
+// Reads a zip (libarchive) into (path, bytes) pairs; kParse when it is not a complete zip.
+Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_view bytes,
+                                                                   uint64_t max_total);
+
+}  // namespace bnfc::vib

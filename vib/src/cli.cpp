@@ -1,0 +1,337 @@
+#include "bnfc/vib/cli.h"
+
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+#include "bnfc/fs.h"
+#include "bnfc/version.h"
+#include "bnfc/vib/build.h"
+#include "bnfc/vib/inspect.h"
+
+namespace bnfc::vib {
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: bnfc-vib COMMAND ...
+
+  inspect FILE [--json]     list a VIB's or offline bundle's members, descriptor, payloads and
+                            every problem found (exit 1 when there is an error-level problem)
+  verify FILE [--json]      recompute every size and checksum and check the layout ESXi 7/8
+                            expect; print the problems; exit 0 only when there is no error
+  build --manifest M --payload DIR --out FILE.vib
+                            make a VIB (GNU ar: descriptor.xml, empty sig.pkcs7, tgz payload)
+                            from the key = value manifest M and the staged tree DIR
+  bundle --vib FILE.vib [--vib ...] --out FILE.zip [--vendor-code CODE] [--vendor-name NAME]
+         [--platform 8.* --platform 7.*]
+                            make an ESXi 7+ offline bundle (component form) from VIBs
+  --help, --version
+
+FILE may be a VIB (Unix ar) or an offline bundle (zip); the kind is taken from the first bytes.
+Builds are reproducible: the same inputs give the same bytes. See docs/vib.md.
+)";
+
+void PrintProblems(const Problems& problems, std::ostream& out) {
+  for (const auto& p : problems) {
+    out << "  " << SeverityName(p.severity) << " " << p.code << " [" << p.where << "]: " << p.detail
+        << "\n";
+  }
+}
+
+void PrintVib(const VibReport& r, const std::string& indent, std::ostream& out) {
+  out << indent << "members:\n";
+  out << indent << "  " << std::left << std::setw(8) << "offset" << std::setw(17) << "name"
+      << std::setw(7) << "style" << std::setw(8) << "mtime" << std::setw(5) << "uid" << std::setw(5)
+      << "gid" << std::setw(8) << "mode"
+      << "size\n";
+  for (const auto& m : r.members) {
+    out << indent << "  " << std::left << std::setw(8) << m.header_offset << std::setw(17) << m.name
+        << std::setw(7) << (m.gnu_name ? "gnu" : "plain") << std::setw(8) << m.mtime << std::setw(5)
+        << m.uid << std::setw(5) << m.gid << std::setw(8) << m.mode << m.size << "\n";
+  }
+  out << std::right;
+  out << indent << "signature: " << (r.signed_vib ? "present" : "empty (unsigned)") << "\n";
+  if (r.descriptor) {
+    const Descriptor& d = *r.descriptor;
+    out << indent << "vib: " << VibId(d) << "\n";
+    out << indent << "  summary: " << d.summary << "\n";
+    out << indent << "  release-date: " << d.release_date << "\n";
+    out << indent << "  acceptance-level: " << d.acceptance_level
+        << ", live install/remove: " << d.live_install_allowed << "/" << d.live_remove_allowed
+        << ", maintenance-mode: " << d.maintenance_mode << "\n";
+    out << indent << "  file-list (" << d.files.size() << "):\n";
+    for (const auto& f : d.files) {
+      out << indent << "    " << f << "\n";
+    }
+  }
+  for (const auto& p : r.payloads) {
+    out << indent << "payload " << p.member << ": declared " << p.declared_type << ", tar "
+        << (p.info.tar_format.empty() ? "-" : p.info.tar_format) << ", " << p.info.size
+        << " bytes (" << p.info.gunzip_size << " uncompressed)\n";
+    out << indent << "  sha-256         " << p.info.sha256 << "\n";
+    out << indent << "  gunzip sha-256  " << p.info.gunzip_sha256 << "\n";
+    out << indent << "  gunzip sha-1    " << p.info.gunzip_sha1 << "\n";
+    for (const auto& e : p.info.entries) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", e.mode);
+      out << indent << "    " << e.kind << " " << mode << " " << e.uid << "/" << e.gid << " "
+          << std::setw(9) << e.size << " " << e.path << "\n";
+    }
+  }
+}
+
+struct Loaded {
+  std::string bytes;
+  FileKind kind = FileKind::kUnknown;
+};
+
+bool Load(const std::string& path, Loaded* l, std::ostream& err, const char* cmd) {
+  auto data = fs::ReadFile(path, 4ull << 30);
+  if (!data) {
+    err << "bnfc-vib " << cmd << ": " << data.error().message << "\n";
+    return false;
+  }
+  l->bytes = std::move(*data);
+  l->kind = DetectKind(l->bytes);
+  return true;
+}
+
+int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostream& out,
+                    std::ostream& err) {
+  const char* cmd = verify ? "verify" : "inspect";
+  std::string file;
+  bool json = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--json") {
+      json = true;
+    } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
+      file = args[i];
+    } else {
+      err << "bnfc-vib " << cmd << ": unexpected argument '" << args[i] << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (file.empty()) {
+    err << "bnfc-vib " << cmd << ": which file?\n" << kUsage;
+    return 2;
+  }
+  Loaded l;
+  if (!Load(file, &l, err, cmd)) {
+    return 2;
+  }
+  Problems problems;
+  nlohmann::json j;
+  std::ostringstream text;
+  std::string what;
+  if (l.kind == FileKind::kBundle) {
+    BundleReport r = InspectBundle(l.bytes);
+    problems = AllProblems(r);
+    j = ToJson(r);
+    what = "offline bundle, " + std::to_string(r.vibs.size()) + " VIB(s)" +
+           (r.component ? ", component form" : "");
+    if (!verify) {
+      text << "entries:\n";
+      for (const auto& [path, size] : r.entries) {
+        text << "  " << std::setw(9) << size << " " << path << "\n";
+      }
+      text << "metadata.zip:";
+      for (const auto& m : r.metadata_entries) {
+        text << " " << m;
+      }
+      text << "\nplatforms:";
+      for (const auto& p : r.platforms) {
+        text << " " << p;
+      }
+      text << "\n";
+      for (const auto& v : r.vibs) {
+        text << "vib " << v.path << " (listed as " << v.vib_id << "):\n";
+        PrintVib(v.report, "  ", text);
+      }
+    }
+  } else {
+    VibReport r = InspectVib(l.bytes);
+    problems = r.problems;
+    j = ToJson(r);
+    what = l.kind == FileKind::kVib ? "VIB" : "not a VIB or zip";
+    if (r.descriptor) {
+      what += " " + VibId(*r.descriptor);
+    }
+    if (!verify) {
+      PrintVib(r, "", text);
+    }
+  }
+  j["file"] = file;
+  size_t errors = 0, warnings = 0;
+  for (const auto& p : problems) {
+    (p.severity == Severity::kError ? errors : warnings)++;
+  }
+  if (json) {
+    if (verify) {
+      nlohmann::json v = {
+          {"file", file}, {"ok", errors == 0}, {"problems", nlohmann::json::array()}};
+      for (const auto& p : problems) {
+        v["problems"].push_back(ToJson(p));
+      }
+      out << v.dump(2) << "\n";
+    } else {
+      out << j.dump(2) << "\n";
+    }
+  } else {
+    out << file << ": " << what << ", " << l.bytes.size() << " bytes\n" << text.str();
+    if (problems.empty()) {
+      out << (verify ? "verify: ok, no problems\n" : "problems: none\n");
+    } else {
+      out << "problems (" << errors << " error(s), " << warnings << " warning(s)):\n";
+      PrintProblems(problems, out);
+      if (verify) {
+        out << (errors ? "verify: FAILED\n" : "verify: ok\n");
+      }
+    }
+  }
+  return errors ? 1 : 0;
+}
+
+int Build(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string manifest, payload, output;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string* target = args[i] == "--manifest"  ? &manifest
+                          : args[i] == "--payload" ? &payload
+                          : args[i] == "--out"     ? &output
+                                                   : nullptr;
+    if (!target || i + 1 >= args.size()) {
+      err << "bnfc-vib build: unexpected argument '" << args[i] << "'\n" << kUsage;
+      return 2;
+    }
+    *target = args[++i];
+  }
+  if (manifest.empty() || payload.empty() || output.empty()) {
+    err << "bnfc-vib build: --manifest, --payload and --out are required\n";
+    return 2;
+  }
+  auto text = fs::ReadFile(manifest);
+  if (!text) {
+    err << "bnfc-vib build: " << text.error().message << "\n";
+    return 2;
+  }
+  auto m = ParseManifest(*text, manifest);
+  if (!m) {
+    err << "bnfc-vib build: " << m.error().message << "\n";
+    return 2;
+  }
+  auto files = StagePayload(payload, m->sticky);
+  if (!files) {
+    err << "bnfc-vib build: " << files.error().message << "\n";
+    return 1;
+  }
+  auto vib = BuildVib(*m, *files);
+  if (!vib) {
+    err << "bnfc-vib build: " << vib.error().message << "\n";
+    return 1;
+  }
+  VibReport check = InspectVib(*vib);
+  if (HasErrors(check.problems)) {
+    err << "bnfc-vib build: the result does not verify (a bug):\n";
+    PrintProblems(check.problems, err);
+    return 1;
+  }
+  if (auto s = fs::WriteFileAtomic(output, *vib, 0644); !s) {
+    err << "bnfc-vib build: " << s.error().message << "\n";
+    return 2;
+  }
+  out << "built " << output << ": " << VibId(*check.descriptor) << ", " << vib->size() << " bytes, "
+      << check.descriptor->files.size() << " files, sha256 " << check.sha256 << "\n";
+  return 0;
+}
+
+int Bundle(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> vib_files;
+  std::string output;
+  BundleOptions opts;
+  bool platforms_given = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (i + 1 >= args.size()) {
+      err << "bnfc-vib bundle: unexpected argument '" << args[i] << "'\n" << kUsage;
+      return 2;
+    }
+    if (args[i] == "--vib") {
+      vib_files.push_back(args[++i]);
+    } else if (args[i] == "--out") {
+      output = args[++i];
+    } else if (args[i] == "--vendor-code") {
+      opts.vendor_code = args[++i];
+    } else if (args[i] == "--vendor-name") {
+      opts.vendor_name = args[++i];
+    } else if (args[i] == "--platform") {
+      if (!platforms_given) {
+        opts.platforms.clear();
+        platforms_given = true;
+      }
+      opts.platforms.push_back(args[++i]);
+    } else {
+      err << "bnfc-vib bundle: unexpected argument '" << args[i] << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (vib_files.empty() || output.empty()) {
+    err << "bnfc-vib bundle: at least one --vib and --out are required\n";
+    return 2;
+  }
+  std::vector<BundleInput> inputs;
+  for (const auto& f : vib_files) {
+    auto data = fs::ReadFile(f, 4ull << 30);
+    if (!data) {
+      err << "bnfc-vib bundle: " << data.error().message << "\n";
+      return 2;
+    }
+    inputs.push_back({f, std::move(*data)});
+  }
+  auto zip = BuildBundle(inputs, opts);
+  if (!zip) {
+    err << "bnfc-vib bundle: " << zip.error().message << "\n";
+    return 1;
+  }
+  BundleReport check = InspectBundle(*zip);
+  if (HasErrors(AllProblems(check))) {
+    err << "bnfc-vib bundle: the result does not verify (a bug):\n";
+    PrintProblems(AllProblems(check), err);
+    return 1;
+  }
+  if (auto s = fs::WriteFileAtomic(output, *zip, 0644); !s) {
+    err << "bnfc-vib bundle: " << s.error().message << "\n";
+    return 2;
+  }
+  out << "built " << output << ": " << check.vibs.size() << " VIB(s), " << zip->size()
+      << " bytes, sha256 " << check.sha256 << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << kUsage;
+    return 2;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    out << kUsage;
+    return 0;
+  }
+  if (cmd == "--version") {
+    out << "bnfc-vib " << BNFC_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "inspect" || cmd == "verify") {
+    return InspectOrVerify(args, cmd == "verify", out, err);
+  }
+  if (cmd == "build") {
+    return Build(args, out, err);
+  }
+  if (cmd == "bundle") {
+    return Bundle(args, out, err);
+  }
+  err << "bnfc-vib: unknown command '" << cmd << "'\n" << kUsage;
+  return 2;
+}
+
+}  // namespace bnfc::vib
