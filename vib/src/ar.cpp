@@ -148,6 +148,10 @@ Expected<std::string> WriteAr(const std::vector<ArInput>& members) {
           ErrorCode::kInvalidArgument,
           "ar member name '" + m.name + "' must be 1 to 15 characters without '/' or spaces");
     }
+    if (m.data.size() > 9999999999ull) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        "ar member '" + m.name + "' is larger than an ar header can describe");
+    }
     char h[kHeader + 1];
     std::snprintf(h, sizeof h, "%-16s%-12d%-6d%-6d%-8s%-10zu`\n", (m.name + "/").c_str(), 0, 0, 0,
                   "644", m.data.size());

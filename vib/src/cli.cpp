@@ -172,9 +172,9 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
       for (const auto& p : problems) {
         v["problems"].push_back(ToJson(p));
       }
-      out << v.dump(2) << "\n";
+      out << v.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-      out << j.dump(2) << "\n";
+      out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
   } else {
     out << file << ": " << what << ", " << l.bytes.size() << " bytes\n" << text.str();
