@@ -5,8 +5,11 @@
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/inet_diag.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,6 +45,13 @@ bool AttrOk(const nlmsghdr* nlh, const nlattr* attr) {
   return mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)));
 }
 
+std::string MacText(const uint8_t* b) {
+  char text[18];
+  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
+                b[5]);
+  return text;
+}
+
 void PutAddress(nlmsghdr* nlh, uint16_t type, const net::IpAddress& a) {
   mnl_attr_put(nlh, type, a.family == net::Family::kIPv4 ? 4 : 16, a.bytes.data());
 }
@@ -67,6 +77,7 @@ class NetlinkKernel : public Kernel {
 
   Expected<std::vector<LocalAddress>> Addresses() override {
     struct Link {
+      std::string mac;
       std::string name;
       int mtu = 0;
       bool up = false;
@@ -110,6 +121,7 @@ class NetlinkKernel : public Kernel {
       if (it != links.end()) {
         a.interface = it->second.name;
         a.mtu = it->second.mtu;
+        a.mac = it->second.mac;
         a.up = it->second.up;
       }
       out.push_back(a);
@@ -224,11 +236,7 @@ class NetlinkKernel : public Kernel {
           dst = FromBytes(ndm->ndm_family, mnl_attr_get_payload(attr));
         }
         if (mnl_attr_get_type(attr) == NDA_LLADDR && mnl_attr_get_payload_len(attr) == 6) {
-          auto* b = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
-          char text[18];
-          std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3],
-                        b[4], b[5]);
-          lladdr = text;
+          lladdr = MacText(static_cast<const uint8_t*>(mnl_attr_get_payload(attr)));
         }
       }
       if (dst && *dst == address)
@@ -239,7 +247,94 @@ class NetlinkKernel : public Kernel {
     return mac;
   }
 
+  Expected<std::vector<Flow>> Flows(int dport) override {
+    std::vector<Flow> flows;
+    mnl_socket* diag = mnl_socket_open(NETLINK_SOCK_DIAG);
+    if (diag == nullptr || mnl_socket_bind(diag, 0, MNL_SOCKET_AUTOPID) < 0) {
+      if (diag)
+        mnl_socket_close(diag);
+      return Unexpected(ErrorCode::kUnavailable,
+                        std::string("cannot open a sock_diag socket: ") + std::strerror(errno));
+    }
+    for (int family : {AF_INET, AF_INET6}) {
+      char buf[MNL_SOCKET_BUFFER_SIZE];
+      nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+      nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+      nlh->nlmsg_seq = ++seq_;
+      auto* req =
+          static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
+      req->sdiag_family = static_cast<uint8_t>(family);
+      req->sdiag_protocol = IPPROTO_TCP;
+      req->idiag_states = ~0u & ~(1u << 10);  // every state but LISTEN
+      if (mnl_socket_sendto(diag, nlh, nlh->nlmsg_len) < 0)
+        break;
+      std::vector<char> big(1 << 16);
+      bool done = false;
+      while (!done) {
+        ssize_t n = mnl_socket_recvfrom(diag, big.data(), big.size());
+        if (n <= 0)
+          break;
+        auto* m = reinterpret_cast<nlmsghdr*>(big.data());
+        int len = static_cast<int>(n);
+        while (mnl_nlmsg_ok(m, len)) {
+          if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) {
+            done = true;
+            break;
+          }
+          auto* msg = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(m));
+          if (ntohs(msg->id.idiag_dport) == dport) {
+            Flow f;
+            f.source = FromBytes(family, msg->id.idiag_src);
+            f.destination = FromBytes(family, msg->id.idiag_dst);
+            flows.push_back(f);
+          }
+          m = mnl_nlmsg_next(m, &len);
+        }
+      }
+    }
+    mnl_socket_close(diag);
+    for (auto& f : flows) {
+      f.oif = RouteOif(f.source, f.destination, dport);
+    }
+    return flows;
+  }
+
  private:
+  // RTM_GETROUTE for one flow (source, destination, TCP dport): the interface the kernel uses.
+  int RouteOif(const net::IpAddress& src, const net::IpAddress& dst, int dport) {
+    if (!Ready().ok())
+      return 0;
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETROUTE;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    nlh->nlmsg_seq = ++seq_;
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = static_cast<unsigned char>(FamilyOf(dst.family));
+    rtm->rtm_dst_len = static_cast<unsigned char>(dst.BitLength());
+    PutAddress(nlh, RTA_DST, dst);
+    PutAddress(nlh, RTA_SRC, src);
+    mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_TCP);
+    mnl_attr_put_u16(nlh, RTA_DPORT, htons(static_cast<uint16_t>(dport)));
+    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0)
+      return 0;
+    char reply[MNL_SOCKET_BUFFER_SIZE];
+    ssize_t n = mnl_socket_recvfrom(nl_, reply, sizeof reply);
+    if (n <= 0)
+      return 0;
+    auto* m = reinterpret_cast<nlmsghdr*>(reply);
+    if (m->nlmsg_type != RTM_NEWROUTE)
+      return 0;
+    int oif = 0;
+    for (const nlattr* attr = FirstAttr(m, sizeof(rtmsg)); AttrOk(m, attr);
+         attr = mnl_attr_next(attr)) {
+      if (mnl_attr_get_type(attr) == RTA_OIF)
+        oif = static_cast<int>(mnl_attr_get_u32(attr));
+    }
+    return oif;
+  }
+
   Status Ready() const {
     if (nl_ == nullptr) {
       return Unexpected(ErrorCode::kUnavailable,

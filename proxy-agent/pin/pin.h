@@ -14,8 +14,11 @@
 
 namespace bnfc::pin {
 
+struct Flow;
+
 struct LocalAddress {
   std::string interface;
+  std::string mac;
   int ifindex = 0;
   net::Prefix prefix;  // address as configured, with its prefix length
   int mtu = 0;
@@ -67,6 +70,15 @@ class Kernel {
                        const std::vector<Rule>& del_rules) = 0;
   // MAC of the neighbor entry for `address` on `ifindex`, empty when none or incomplete.
   virtual Expected<std::string> NeighborMac(int ifindex, const net::IpAddress& address) = 0;
+  // TCP sockets with destination port `dport` from the kernel socket table (sock_diag), each with
+  // the interface the kernel's route for it takes now (policy rules included).
+  virtual Expected<std::vector<struct Flow>> Flows(int dport) = 0;
+};
+
+struct Flow {
+  net::IpAddress source;
+  net::IpAddress destination;
+  int oif = 0;  // interface the route lookup chose; 0 when it failed
 };
 
 // libmnl implementation in the calling process's network namespace.

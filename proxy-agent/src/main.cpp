@@ -12,9 +12,15 @@
 #include "bnfc/clock.h"
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
+#include "bnfc/log.h"
 #include "bnfc/version.h"
+#include "daemon.h"
 #include "keystore.h"
+#include "network_side.h"
+#include "pin.h"
 #include "proxy_config.h"
+
+#include <csignal>
 
 namespace {
 
@@ -33,6 +39,10 @@ Commands:
   keys revoke HOST                         remove HOST's access at once (running daemon too)
   keys show-server-key                     the proxy's public key and fingerprint
   keygen                                   create the server key pair if missing
+  run [--foreground] [--retain]            the agent: control channel, pins, checks, report
+  report [--format json|html|text]         the latest validation report (text on a terminal,
+                                           JSON otherwise)
+  pins [--json]                            what is pinned, and why
   --version                                print the version
 
 Every command takes --config FILE (default /etc/bnfc/proxyd.conf).
@@ -55,7 +65,12 @@ struct Args {
   }
 };
 
-const char* const kFlagsWithoutValue[] = {"json", "help", "retain", "version"};
+const char* const kFlagsWithoutValue[] = {"json", "help", "retain", "version", "foreground"};
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) {
+  g_stop = true;
+}
 
 Expected<Args> ParseArgs(int argc, char** argv) {
   Args args;
@@ -162,6 +177,56 @@ int Keygen(const ProxyConfig& config) {
   return 0;
 }
 
+int Run(const ProxyConfig& loaded, const Args& args) {
+  ProxyConfig config = loaded;
+  config.retain_on_stop = loaded.retain_on_stop || args.Has("retain");
+  bnfc::log::Options logging;
+  logging.ident = "bnfc-proxyd";
+  logging.to_syslog = !args.Has("foreground");
+  bool ok = true;
+  logging.min_level = bnfc::log::ParseLevel(config.log_level, &ok);
+  bnfc::log::Init(logging);
+  auto keys = bnfc::keys::Load(config.server_secret_key, config.server_public_key);
+  if (!keys) {
+    return Fail(keys.error().message + " (run `bnfc-proxyd keygen`)");
+  }
+  auto kernel = bnfc::pin::MakeNetlinkKernel();
+  bnfc::proxyd::ProxyNetworkSide network(config, *kernel);
+  bnfc::proxyd::Daemon daemon(config, *keys, network, bnfc::SystemClock::Instance());
+  if (auto s = daemon.Start(); !s) {
+    return Fail(s.error().message);
+  }
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto s = daemon.Run(g_stop);
+  if (!s) {
+    return Fail(s.error().message);
+  }
+  return 0;
+}
+
+int ShowFile(const std::string& path, const std::string& what) {
+  auto text = bnfc::fs::ReadFile(path);
+  if (!text) {
+    return Fail("no " + what + " yet (" + text.error().message +
+                "); is `bnfc-proxyd run` running with this config?");
+  }
+  std::cout << *text;
+  return 0;
+}
+
+int Report(const ProxyConfig& config, const Args& args) {
+  std::string format = args.Get("format", isatty(1) ? "text" : "json");
+  const std::map<std::string, std::string> files = {
+      {"json", "report.json"}, {"html", "report.html"}, {"text", "report.txt"}};
+  auto it = files.find(format);
+  if (it == files.end()) {
+    return Fail("--format must be json, html or text, not '" + format + "'", 2);
+  }
+  return ShowFile(config.state_dir + "/" + it->second, "report");
+}
+
 int Keys(const ProxyConfig& config, const Args& args) {
   const auto& p = args.positional;
   std::string verb = p.size() > 1 ? p[1] : "list";
@@ -236,6 +301,15 @@ int main(int argc, char** argv) {
   }
   if (command == "keygen") {
     return Keygen(*config);
+  }
+  if (command == "run") {
+    return Run(*config, *args);
+  }
+  if (command == "report") {
+    return Report(*config, *args);
+  }
+  if (command == "pins") {
+    return ShowFile(config->state_dir + (args->Has("json") ? "/pins.json" : "/pins.txt"), "pins");
   }
   return Fail("unknown command '" + command + "'\n" + kUsage, 2);
 }

@@ -11,7 +11,7 @@ net::IpAddress Ip(const char* s) {
   return *net::IpAddress::Parse(s);
 }
 LocalAddress Local(const char* iface, int idx, const char* prefix, bool up = true) {
-  return {iface, idx, *net::Prefix::Parse(prefix), 9000, up};
+  return {iface, "", idx, *net::Prefix::Parse(prefix), 9000, up};
 }
 Route R(const char* dst, int ifindex, const char* src) {
   return {Ip(dst), ifindex, {}, Ip(src)};
@@ -119,6 +119,7 @@ class FakeKernel : public Kernel {
     return OkStatus();
   }
   Expected<std::string> NeighborMac(int, const net::IpAddress&) override { return std::string(); }
+  Expected<std::vector<Flow>> Flows(int) override { return std::vector<Flow>{}; }
   KernelState state;
   int applies = 0;
 };

@@ -1,0 +1,195 @@
+// The verdict engine: everything known about one (proxy, host) pair goes in as PairFacts, a
+// verdict and findings come out. Evaluate() is a pure function; it never does I/O and never
+// guesses. A check that did not run can never yield ISOLATED (see docs/report.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bnfc::proto {
+class HostReport;
+}
+
+namespace bnfc::report {
+
+// Ascending severity: when several findings apply, the pair gets the most severe verdict among
+// them (NOT_ISOLATED > UNREACHABLE > UNKNOWN > DEGRADED > ISOLATED).
+enum class Verdict { kIsolated = 0, kDegraded = 1, kUnknown = 2, kUnreachable = 3, kNotIsolated = 4 };
+inline constexpr int kVerdictCount = 5;
+
+const char* VerdictName(Verdict v);  // "ISOLATED", "DEGRADED", ...
+// All verdicts, most severe first (the order used by summaries and renderers).
+const std::vector<Verdict>& VerdictsBySeverity();
+
+// Stable finding codes (docs/report.md explains each one and what to do about it).
+namespace codes {
+inline constexpr const char* kNoReport = "NO_REPORT";
+inline constexpr const char* kHostStale = "HOST_STALE";
+inline constexpr const char* kTagMissing = "TAG_MISSING";
+inline constexpr const char* kTagOnManagement = "TAG_ON_MANAGEMENT";
+inline constexpr const char* kWrongNetstack = "WRONG_NETSTACK";
+inline constexpr const char* kFailoverActive = "FAILOVER_ACTIVE";
+inline constexpr const char* kBadAddress = "BAD_ADDRESS";
+inline constexpr const char* kNoMapping = "NO_MAPPING";
+inline constexpr const char* kAmbiguousMapping = "AMBIGUOUS_MAPPING";
+inline constexpr const char* kNotL2Adjacent = "NOT_L2_ADJACENT";
+inline constexpr const char* kInterfaceDown = "INTERFACE_DOWN";
+inline constexpr const char* kMacMismatch = "MAC_MISMATCH";
+inline constexpr const char* kNeighborMissing = "NEIGHBOR_MISSING";
+inline constexpr const char* kPingFailed = "PING_FAILED";
+inline constexpr const char* kPacketLoss = "PACKET_LOSS";
+inline constexpr const char* kMtuMismatch = "MTU_MISMATCH";
+inline constexpr const char* kPinMissing = "PIN_MISSING";
+inline constexpr const char* kTcpConnectFailed = "TCP_CONNECT_FAILED";
+inline constexpr const char* kFlowOffBackup = "FLOW_OFF_BACKUP";
+inline constexpr const char* kDuplicateNfcAddress = "DUPLICATE_NFC_ADDRESS";
+inline constexpr const char* kHostdDown = "HOSTD_DOWN";
+inline constexpr const char* kCheckNotRun = "CHECK_NOT_RUN";
+inline constexpr const char* kPublicAddressPlaintext = "PUBLIC_ADDRESS_PLAINTEXT";
+}  // namespace codes
+
+// ---- Facts reported by the host agent (extracted from its HostReport) ----
+
+struct HostL2Check {
+  std::string proxy_address;  // the proxy backup address the host checked
+  std::string vmknic;         // the vmknic it checked from
+  bool ran = false;
+  bool in_subnet = false;
+  uint32_t ping_sent = 0;
+  uint32_t ping_received = 0;
+  uint32_t expected_mtu = 0;
+  uint32_t largest_df_payload = 0;
+  bool df_at_mtu_ok = false;
+  std::string neighbor_mac;  // host's neighbor entry for the proxy address, "" if none
+  std::string evidence;
+};
+
+struct HostProblem {
+  std::string code;
+  std::string detail;
+  std::string evidence;
+};
+
+struct HostSide {
+  std::string hostname;
+  std::string esxi_version;   // "8.0.3 (Releasebuild-24677879)"
+  std::string agent_version;  // bnfc-hostd version
+  std::string tag_policy;     // ensure | observe
+  std::string nfc_vmknic;     // vmknic carrying vSphereBackupNFC; "" when none does
+  std::string nfc_address;    // the address vCenter hands out for NBD
+  std::string nfc_netstack;   // netstack of nfc_vmknic; "" when unknown
+  std::string nfc_vmknic_mac;
+  uint32_t nfc_vmknic_mtu = 0;  // 0 when unknown
+  bool nfc_is_management = false;
+  std::string management_vmknic;
+  std::string management_address;
+  std::vector<HostL2Check> checks;
+  std::vector<HostProblem> problems;
+  bool failover_active = false;
+  bool hostd_available = true;
+};
+
+// Pulls the facts the verdict needs out of a HostReport (pure).
+HostSide HostSideFromReport(const proto::HostReport& report);
+
+// ---- Facts observed on the proxy ----
+
+// Every proxy-side check records whether it ran; `evidence` says what was seen (or why not).
+struct MappingFacts {
+  bool ran = false;
+  // "" when mapped; else NO_MAPPING, AMBIGUOUS_MAPPING, NOT_L2_ADJACENT or INTERFACE_DOWN.
+  std::string finding;
+  std::string detail;
+  std::string interface;
+  std::string source_address;  // the proxy's backup address on that interface
+  std::string interface_mac;   // the proxy interface's MAC (the host's neighbor entry must match)
+  uint32_t interface_mtu = 0;  // 0 when unknown
+  bool l2_adjacent = false;
+  std::string via;  // gateway when the mapping is routed
+};
+
+struct PinFacts {
+  bool ran = false;  // the kernel's table was read after the last reconcile
+  bool installed = false;
+  std::string evidence;
+};
+
+struct NeighborFacts {
+  bool ran = false;
+  std::string mac;  // proxy's neighbor entry for the NFC address on the mapped interface
+  std::string evidence;
+};
+
+struct ConnectFacts {
+  bool enabled = false;  // optional check: when disabled it is neither required nor reported
+  bool ran = false;
+  bool ok = false;
+  std::string evidence;
+};
+
+struct FlowFacts {
+  bool ran = false;
+  uint32_t on_backup = 0;
+  uint32_t off_backup = 0;
+  std::string evidence;  // the off-backup flows: source, destination, interface
+};
+
+struct PairFacts {
+  std::string proxy_id;
+  std::string host_id;
+  bool has_report = false;
+  int64_t report_age_ms = 0;
+  int64_t freshness_limit_ms = 0;
+  HostSide host;
+  MappingFacts mapping;
+  PinFacts pin;
+  NeighborFacts neighbor;
+  ConnectFacts connect;
+  FlowFacts flows;
+  std::vector<std::string> duplicate_hosts;  // other hosts reporting the same NFC address
+  bool allow_public_plaintext = false;
+};
+
+struct Finding {
+  std::string code;
+  // The verdict this finding alone implies; kIsolated marks an advisory finding (a
+  // recommendation that does not change where NBD traffic goes).
+  Verdict impact = Verdict::kUnknown;
+  std::string detail;  // one plain sentence: what is wrong and what to do
+  std::string evidence;
+};
+
+struct PairVerdict {
+  std::string proxy_id;
+  std::string host_id;
+  std::string nfc_address;
+  std::string nfc_vmknic;
+  std::string interface;
+  std::string source_address;
+  Verdict verdict = Verdict::kUnknown;
+  std::vector<Finding> findings;  // most severe first; see SortFindings
+  bool nbdssl_recommended = false;
+  bool has_report = false;
+  int64_t report_age_ms = 0;
+  std::string esxi_version;
+  std::string agent_version;
+};
+
+// The verdict for one pair. Pure and deterministic.
+PairVerdict Evaluate(const PairFacts& facts);
+
+// An independent statement of the ISOLATED conditions, written without reference to the finding
+// rules. Evaluate() never returns ISOLATED unless this holds (it is checked as a last guard).
+bool AllConditionsHold(const PairFacts& facts);
+
+// Deterministic order: impact (most severe first), then the code's position in the list above,
+// then detail and evidence.
+void SortFindings(std::vector<Finding>& findings);
+
+// True for addresses that should not carry plaintext NBD: outside RFC 1918 / fc00::/7, and not
+// loopback or link-local. Unparseable text counts as false (reported as BAD_ADDRESS elsewhere).
+bool NeedsEncryption(std::string_view address);
+
+}  // namespace bnfc::report
