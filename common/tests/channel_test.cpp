@@ -1,5 +1,8 @@
 // Secure-channel tests: every case uses a real CURVE socket pair on 127.0.0.1.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -280,6 +283,41 @@ TEST_F(ChannelTest, RevokedKeyLosesAccessOnItsOpenConnection) {
   ASSERT_TRUE(client.Send(Report(stamper)).ok());
   EXPECT_FALSE(ReceiveOne(milliseconds(1000)).has_value());
   EXPECT_EQ(server_->counters().dropped_revoked, 1u);
+}
+
+// CVE-2020-15166 pattern: raw TCP peers that sit idle, send garbage or stop inside the ZMTP
+// greeting must not keep an enrolled host from being served.
+TEST_F(ChannelTest, RawTcpPeersIdleOrGarbageDoNotStarveEnrolledHosts) {
+  std::string endpoint = server_->endpoint();
+  int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  std::vector<int> raw;
+  for (int i = 0; i < 200; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    if (i % 3 == 1) {
+      std::string garbage(512, static_cast<char>(0x5a + i));
+      (void)!write(fd, garbage.data(), garbage.size());
+    } else if (i % 3 == 2) {
+      const unsigned char partial_greeting[] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3};
+      (void)!write(fd, partial_greeting, sizeof partial_greeting);
+    }
+    raw.push_back(fd);
+  }
+  auto host = NewKeys();
+  ASSERT_TRUE(allow_->Add(host.public_z85, LoopbackPeer("esx01")).ok());
+  EnvelopeStamper stamper("esx01", clock_);
+  ASSERT_TRUE(Connect(host).Send(Report(stamper)).ok());
+  auto in = ReceiveOne(milliseconds(10000));
+  for (int fd : raw) {
+    close(fd);
+  }
+  ASSERT_TRUE(in.has_value());
+  EXPECT_EQ(in->identity, "esx01");
 }
 
 TEST(ZapDecideTest, RulesWithoutSockets) {
