@@ -16,7 +16,13 @@ namespace bnfc::report {
 
 // Ascending severity: when several findings apply, the pair gets the most severe verdict among
 // them (NOT_ISOLATED > UNREACHABLE > UNKNOWN > DEGRADED > ISOLATED).
-enum class Verdict { kIsolated = 0, kDegraded = 1, kUnknown = 2, kUnreachable = 3, kNotIsolated = 4 };
+enum class Verdict {
+  kIsolated = 0,
+  kDegraded = 1,
+  kUnknown = 2,
+  kUnreachable = 3,
+  kNotIsolated = 4
+};
 inline constexpr int kVerdictCount = 5;
 
 const char* VerdictName(Verdict v);  // "ISOLATED", "DEGRADED", ...

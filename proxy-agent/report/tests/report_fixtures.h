@@ -1,0 +1,55 @@
+// Facts for a pair where every isolation condition holds; tests break one thing at a time.
+#pragma once
+
+#include "bnfc/report/verdict.h"
+
+namespace bnfc::report::testing {
+
+inline PairFacts GoodFacts(const std::string& host_id = "esx01",
+                           const std::string& nfc = "10.99.0.11") {
+  PairFacts f;
+  f.proxy_id = "proxy01";
+  f.host_id = host_id;
+  f.has_report = true;
+  f.report_age_ms = 4'000;
+  f.freshness_limit_ms = 90'000;
+  HostSide& h = f.host;
+  h.hostname = host_id;
+  h.esxi_version = "8.0.3 (Releasebuild-24677879)";
+  h.agent_version = "0.1.0";
+  h.tag_policy = "ensure";
+  h.nfc_vmknic = "vmk2";
+  h.nfc_address = nfc;
+  h.nfc_netstack = "defaultTcpipStack";
+  h.nfc_vmknic_mac = "00:50:56:6a:bb:01";
+  h.nfc_vmknic_mtu = 9000;
+  h.management_vmknic = "vmk0";
+  h.management_address = "10.98.0.11";
+  HostL2Check c;
+  c.proxy_address = "10.99.0.100";
+  c.vmknic = "vmk2";
+  c.ran = true;
+  c.in_subnet = true;
+  c.ping_sent = 3;
+  c.ping_received = 3;
+  c.expected_mtu = 9000;
+  c.largest_df_payload = 8972;
+  c.df_at_mtu_ok = true;
+  c.neighbor_mac = "02:00:00:00:00:64";
+  c.evidence = "vmkping -I vmk2 -c 3 10.99.0.100\n3 packets transmitted, 3 packets received";
+  h.checks.push_back(c);
+  f.mapping.ran = true;
+  f.mapping.interface = "eth1";
+  f.mapping.source_address = "10.99.0.100";
+  f.mapping.interface_mac = "02:00:00:00:00:64";
+  f.mapping.interface_mtu = 9000;
+  f.mapping.l2_adjacent = true;
+  f.mapping.detail = "eth1 holds 10.99.0.0/24";
+  f.pin = PinFacts{true, true, "10.99.0.11 dev eth1 src 10.99.0.100 table 902 proto 190"};
+  f.neighbor =
+      NeighborFacts{true, "00:50:56:6a:bb:01", "10.99.0.11 dev eth1 lladdr 00:50:56:6a:bb:01"};
+  f.flows = FlowFacts{true, 2, 0, ""};
+  return f;
+}
+
+}  // namespace bnfc::report::testing

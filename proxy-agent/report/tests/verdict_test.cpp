@@ -1,0 +1,422 @@
+// The verdict engine, case by case: a fully good pair is ISOLATED; every single fact taken away
+// or turned bad yields a specific finding and a verdict other than ISOLATED.
+#include <algorithm>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bnfc.pb.h"
+#include "bnfc/report/verdict.h"
+#include "report_fixtures.h"
+
+namespace bnfc::report {
+namespace {
+
+using testing::GoodFacts;
+
+bool HasCode(const PairVerdict& v, const std::string& code) {
+  return std::any_of(v.findings.begin(), v.findings.end(),
+                     [&](const Finding& f) { return f.code == code; });
+}
+
+std::string Codes(const PairVerdict& v) {
+  std::string s;
+  for (const Finding& f : v.findings) {
+    s += f.code + "(" + VerdictName(f.impact) + ") ";
+  }
+  return s;
+}
+
+TEST(Verdict, GoodPairIsIsolatedWithoutFindings) {
+  PairFacts f = GoodFacts();
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated) << Codes(v);
+  EXPECT_TRUE(v.findings.empty()) << Codes(v);
+  EXPECT_TRUE(AllConditionsHold(f));
+  EXPECT_EQ(v.host_id, "esx01");
+  EXPECT_EQ(v.nfc_address, "10.99.0.11");
+  EXPECT_EQ(v.interface, "eth1");
+  EXPECT_FALSE(v.nbdssl_recommended);
+}
+
+TEST(Verdict, OptionalConnectCheckWhenEnabledAndOkStillIsolated) {
+  PairFacts f = GoodFacts();
+  f.connect = ConnectFacts{true, true, true, "connected in 1 ms"};
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated);
+}
+
+struct Case {
+  const char* name;
+  std::function<void(PairFacts&)> mutate;
+  const char* code;  // the finding that must appear
+  Verdict verdict;   // the pair's verdict
+};
+
+std::vector<Case> SingleFaultCases() {
+  return {
+      {"no report", [](PairFacts& f) { f.has_report = false; }, codes::kNoReport,
+       Verdict::kUnknown},
+      {"stale report", [](PairFacts& f) { f.report_age_ms = 91'000; }, codes::kHostStale,
+       Verdict::kUnknown},
+      {"negative age", [](PairFacts& f) { f.report_age_ms = -5; }, codes::kHostStale,
+       Verdict::kUnknown},
+      {"tag missing", [](PairFacts& f) { f.host.nfc_vmknic.clear(); }, codes::kTagMissing,
+       Verdict::kNotIsolated},
+      {"tag on management vmknic", [](PairFacts& f) { f.host.nfc_is_management = true; },
+       codes::kTagOnManagement, Verdict::kNotIsolated},
+      {"nfc address equals management address",
+       [](PairFacts& f) { f.host.management_address = "10.99.0.11"; }, codes::kTagOnManagement,
+       Verdict::kNotIsolated},
+      {"wrong netstack", [](PairFacts& f) { f.host.nfc_netstack = "vmotion"; },
+       codes::kWrongNetstack, Verdict::kNotIsolated},
+      {"netstack unknown", [](PairFacts& f) { f.host.nfc_netstack.clear(); }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"failover active", [](PairFacts& f) { f.host.failover_active = true; },
+       codes::kFailoverActive, Verdict::kDegraded},
+      {"hostd down", [](PairFacts& f) { f.host.hostd_available = false; }, codes::kHostdDown,
+       Verdict::kUnreachable},
+      {"no nfc address", [](PairFacts& f) { f.host.nfc_address.clear(); }, codes::kBadAddress,
+       Verdict::kUnknown},
+      {"garbage nfc address", [](PairFacts& f) { f.host.nfc_address = "10.99.0.300"; },
+       codes::kBadAddress, Verdict::kUnknown},
+      {"mapping not run", [](PairFacts& f) { f.mapping.ran = false; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"no mapping", [](PairFacts& f) { f.mapping.finding = codes::kNoMapping; }, codes::kNoMapping,
+       Verdict::kNotIsolated},
+      {"ambiguous mapping", [](PairFacts& f) { f.mapping.finding = codes::kAmbiguousMapping; },
+       codes::kAmbiguousMapping, Verdict::kUnknown},
+      {"mapping via gateway",
+       [](PairFacts& f) {
+         f.mapping.via = "10.98.0.1";
+         f.mapping.l2_adjacent = false;
+       },
+       codes::kNotL2Adjacent, Verdict::kNotIsolated},
+      {"mapping finding NOT_L2_ADJACENT",
+       [](PairFacts& f) { f.mapping.finding = codes::kNotL2Adjacent; }, codes::kNotL2Adjacent,
+       Verdict::kNotIsolated},
+      {"mapping not adjacent without gateway", [](PairFacts& f) { f.mapping.l2_adjacent = false; },
+       codes::kNotL2Adjacent, Verdict::kNotIsolated},
+      {"interface down", [](PairFacts& f) { f.mapping.finding = codes::kInterfaceDown; },
+       codes::kInterfaceDown, Verdict::kUnreachable},
+      {"unknown mapping finding", [](PairFacts& f) { f.mapping.finding = "SOMETHING_NEW"; },
+       "SOMETHING_NEW", Verdict::kUnknown},
+      {"mapping without source address", [](PairFacts& f) { f.mapping.source_address.clear(); },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"host check missing for this proxy address",
+       [](PairFacts& f) { f.host.checks[0].proxy_address = "10.99.0.200"; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"host checked from another vmknic", [](PairFacts& f) { f.host.checks[0].vmknic = "vmk3"; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"host check did not run", [](PairFacts& f) { f.host.checks[0].ran = false; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"host says proxy outside its subnet",
+       [](PairFacts& f) { f.host.checks[0].in_subnet = false; }, codes::kNotL2Adjacent,
+       Verdict::kNotIsolated},
+      {"no ping sent", [](PairFacts& f) { f.host.checks[0].ping_sent = 0; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"ping failed", [](PairFacts& f) { f.host.checks[0].ping_received = 0; }, codes::kPingFailed,
+       Verdict::kUnreachable},
+      {"packet loss", [](PairFacts& f) { f.host.checks[0].ping_received = 2; }, codes::kPacketLoss,
+       Verdict::kDegraded},
+      {"DF at MTU fails", [](PairFacts& f) { f.host.checks[0].df_at_mtu_ok = false; },
+       codes::kMtuMismatch, Verdict::kDegraded},
+      {"MTU configured differently", [](PairFacts& f) { f.mapping.interface_mtu = 1500; },
+       codes::kMtuMismatch, Verdict::kDegraded},
+      {"host has no neighbor entry", [](PairFacts& f) { f.host.checks[0].neighbor_mac.clear(); },
+       codes::kNeighborMissing, Verdict::kUnknown},
+      {"host sees another MAC for the proxy",
+       [](PairFacts& f) { f.host.checks[0].neighbor_mac = "02:00:00:00:00:99"; },
+       codes::kMacMismatch, Verdict::kNotIsolated},
+      {"host neighbor MAC is garbage",
+       [](PairFacts& f) { f.host.checks[0].neighbor_mac = "zz:zz"; }, codes::kMacMismatch,
+       Verdict::kNotIsolated},
+      {"proxy interface MAC unknown", [](PairFacts& f) { f.mapping.interface_mac.clear(); },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"proxy neighbor check not run", [](PairFacts& f) { f.neighbor.ran = false; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"proxy has no neighbor entry", [](PairFacts& f) { f.neighbor.mac.clear(); },
+       codes::kNeighborMissing, Verdict::kUnknown},
+      {"proxy sees another MAC for the NFC address",
+       [](PairFacts& f) { f.neighbor.mac = "02:00:00:00:00:77"; }, codes::kMacMismatch,
+       Verdict::kNotIsolated},
+      {"host reported no vmknic MAC", [](PairFacts& f) { f.host.nfc_vmknic_mac.clear(); },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"pin not checked", [](PairFacts& f) { f.pin.ran = false; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"pin missing", [](PairFacts& f) { f.pin.installed = false; }, codes::kPinMissing,
+       Verdict::kDegraded},
+      {"connect enabled but not run", [](PairFacts& f) { f.connect.enabled = true; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"connect failed",
+       [](PairFacts& f) {
+         f.connect.enabled = true;
+         f.connect.ran = true;
+         f.connect.ok = false;
+       },
+       codes::kTcpConnectFailed, Verdict::kUnreachable},
+      {"flow audit not run", [](PairFacts& f) { f.flows.ran = false; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"flow off backup", [](PairFacts& f) { f.flows.off_backup = 1; }, codes::kFlowOffBackup,
+       Verdict::kNotIsolated},
+      {"duplicate nfc address", [](PairFacts& f) { f.duplicate_hosts = {"esx07"}; },
+       codes::kDuplicateNfcAddress, Verdict::kUnreachable},
+      {"host reports a command failure",
+       [](PairFacts& f) {
+         f.host.problems.push_back({"COMMAND_FAILED", "esxcli failed", "rc=1"});
+       },
+       "COMMAND_FAILED", Verdict::kUnknown},
+      {"host reports an unknown problem",
+       [](PairFacts& f) {
+         f.host.problems.push_back({"NEW_THING", "something", ""});
+       },
+       "NEW_THING", Verdict::kUnknown},
+      {"host reports tag change failure",
+       [](PairFacts& f) {
+         f.host.problems.push_back({"TAG_CHANGE_FAILED", "add failed", ""});
+       },
+       "TAG_CHANGE_FAILED", Verdict::kDegraded},
+      {"host reports HOSTD_DOWN",
+       [](PairFacts& f) {
+         f.host.problems.push_back({"HOSTD_DOWN", "x", ""});
+       },
+       codes::kHostdDown, Verdict::kUnreachable},
+      {"host reports TAG_MISSING itself",
+       [](PairFacts& f) {
+         f.host.problems.push_back({"TAG_MISSING", "no tag", ""});
+       },
+       codes::kTagMissing, Verdict::kNotIsolated},
+  };
+}
+
+TEST(Verdict, EverySingleFaultHasItsFindingAndIsNotIsolated) {
+  for (const Case& c : SingleFaultCases()) {
+    SCOPED_TRACE(c.name);
+    PairFacts f = GoodFacts();
+    c.mutate(f);
+    PairVerdict v = Evaluate(f);
+    EXPECT_NE(v.verdict, Verdict::kIsolated) << Codes(v);
+    EXPECT_EQ(v.verdict, c.verdict) << Codes(v);
+    EXPECT_TRUE(HasCode(v, c.code)) << "want " << c.code << ", got " << Codes(v);
+    EXPECT_FALSE(AllConditionsHold(f));
+    for (const Finding& fd : v.findings) {
+      EXPECT_FALSE(fd.detail.empty()) << fd.code;
+      EXPECT_EQ(fd.detail.find('\n'), std::string::npos) << "one sentence: " << fd.detail;
+    }
+  }
+}
+
+TEST(Verdict, HostPerProxyProblemsAreDerivedFromTheCheckNotPassedThrough) {
+  // The host checks every proxy; its PROXY_UNREACHABLE about another proxy must not hit us.
+  PairFacts f = GoodFacts();
+  f.host.problems.push_back({"PROXY_UNREACHABLE", "10.99.0.200 does not answer", ""});
+  f.host.problems.push_back({"MTU_MISMATCH", "10.99.0.200 drops jumbo", ""});
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated) << Codes(v);
+  EXPECT_TRUE(v.findings.empty());
+}
+
+TEST(Verdict, FailoverWithTagOnManagementIsNotIsolated) {
+  PairFacts f = GoodFacts();
+  f.host.failover_active = true;
+  f.host.nfc_vmknic = "vmk0";
+  f.host.nfc_is_management = true;
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated);
+  EXPECT_TRUE(HasCode(v, codes::kTagOnManagement));
+  EXPECT_TRUE(HasCode(v, codes::kFailoverActive));
+}
+
+TEST(Verdict, StaleReportIgnoresHostFactsButKeepsProxyObservations) {
+  PairFacts f = GoodFacts();
+  f.report_age_ms = 10 * 60 * 1000;
+  f.host.nfc_vmknic.clear();  // stale data is not evidence either way
+  f.flows.off_backup = 2;     // but the proxy saw this now
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kHostStale));
+  EXPECT_TRUE(HasCode(v, codes::kFlowOffBackup));
+  EXPECT_FALSE(HasCode(v, codes::kTagMissing));
+}
+
+TEST(Verdict, NoReportOnlySaysSo) {
+  PairFacts f;
+  f.proxy_id = "proxy01";
+  f.host_id = "esx09";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kUnknown);
+  ASSERT_EQ(v.findings.size(), 1u) << Codes(v);
+  EXPECT_EQ(v.findings[0].code, codes::kNoReport);
+  EXPECT_TRUE(v.nfc_address.empty());
+}
+
+TEST(Verdict, ReportExactlyAtTheLimitIsFresh) {
+  PairFacts f = GoodFacts();
+  f.report_age_ms = f.freshness_limit_ms;
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated);
+  f.report_age_ms += 1;
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kUnknown);
+}
+
+TEST(Verdict, MacComparisonIgnoresCaseAndFormat) {
+  PairFacts f = GoodFacts();
+  f.neighbor.mac = "00-50-56-6A-BB-01";
+  f.host.checks[0].neighbor_mac = "2:0:0:0:0:64";
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated) << Codes(Evaluate(f));
+}
+
+TEST(Verdict, PublicAddressRecommendsNbdssl) {
+  PairFacts f = GoodFacts();
+  f.host.nfc_address = "198.51.100.11";
+  f.host.checks[0].proxy_address = "198.51.100.100";
+  f.mapping.source_address = "198.51.100.100";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated) << "advisory only: " << Codes(v);
+  ASSERT_EQ(v.findings.size(), 1u) << Codes(v);
+  EXPECT_EQ(v.findings[0].code, codes::kPublicAddressPlaintext);
+  EXPECT_NE(v.findings[0].detail.find("NBDSSL"), std::string::npos);
+  EXPECT_TRUE(v.nbdssl_recommended);
+
+  f.allow_public_plaintext = true;
+  v = Evaluate(f);
+  EXPECT_TRUE(v.findings.empty());
+  EXPECT_FALSE(v.nbdssl_recommended);
+}
+
+TEST(Verdict, EitherEndPublicIsEnough) {
+  PairFacts f = GoodFacts();
+  f.mapping.source_address = "203.0.113.5";
+  f.host.checks[0].proxy_address = "203.0.113.5";
+  PairVerdict v = Evaluate(f);
+  EXPECT_TRUE(HasCode(v, codes::kPublicAddressPlaintext)) << Codes(v);
+  EXPECT_TRUE(v.nbdssl_recommended);
+}
+
+TEST(Verdict, NeedsEncryptionFollowsRfc1918) {
+  EXPECT_FALSE(NeedsEncryption("10.1.2.3"));
+  EXPECT_FALSE(NeedsEncryption("172.16.0.1"));
+  EXPECT_FALSE(NeedsEncryption("192.168.1.1"));
+  EXPECT_FALSE(NeedsEncryption("fd00::1"));
+  EXPECT_FALSE(NeedsEncryption("127.0.0.1"));
+  EXPECT_FALSE(NeedsEncryption("169.254.1.1"));
+  EXPECT_FALSE(NeedsEncryption(""));
+  EXPECT_FALSE(NeedsEncryption("not an address"));
+  EXPECT_TRUE(NeedsEncryption("172.32.0.1"));
+  EXPECT_TRUE(NeedsEncryption("8.8.8.8"));
+  EXPECT_TRUE(NeedsEncryption("2001:db8::1"));
+  EXPECT_TRUE(NeedsEncryption("100.64.0.1"));
+}
+
+TEST(Verdict, SeveralFindingsTakeTheMostSevereVerdictInDocumentedOrder) {
+  PairFacts f = GoodFacts();
+  f.pin.installed = false;               // DEGRADED
+  f.flows.ran = false;                   // UNKNOWN
+  f.host.checks[0].ping_received = 0;    // UNREACHABLE
+  f.host.nfc_netstack = "vmotion";       // NOT_ISOLATED
+  f.host.nfc_address = "198.51.100.11";  // advisory
+  f.host.checks[0].proxy_address = "10.99.0.100";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated);
+  std::vector<std::string> got;
+  for (const Finding& fd : v.findings) {
+    got.push_back(fd.code);
+  }
+  std::vector<std::string> want = {codes::kWrongNetstack, codes::kPingFailed, codes::kCheckNotRun,
+                                   codes::kPinMissing, codes::kPublicAddressPlaintext};
+  EXPECT_EQ(got, want) << Codes(v);
+  // Deterministic: shuffled input sorts to the same order.
+  std::vector<Finding> shuffled = v.findings;
+  std::reverse(shuffled.begin(), shuffled.end());
+  SortFindings(shuffled);
+  for (size_t i = 0; i < shuffled.size(); ++i) {
+    EXPECT_EQ(shuffled[i].code, v.findings[i].code);
+  }
+}
+
+TEST(Verdict, VerdictsBySeverityIsDescending) {
+  const auto& all = VerdictsBySeverity();
+  ASSERT_EQ(all.size(), static_cast<size_t>(kVerdictCount));
+  for (size_t i = 1; i < all.size(); ++i) {
+    EXPECT_GT(static_cast<int>(all[i - 1]), static_cast<int>(all[i]));
+  }
+  EXPECT_STREQ(VerdictName(Verdict::kNotIsolated), "NOT_ISOLATED");
+}
+
+// Random combinations of faults: ISOLATED exactly when the independent conditions hold.
+TEST(Verdict, RandomFactsNeverYieldAWrongIsolated) {
+  std::mt19937 rng(20240611);
+  const std::vector<Case> cases = SingleFaultCases();
+  int isolated = 0;
+  for (int i = 0; i < 5000; ++i) {
+    PairFacts f = GoodFacts();
+    for (const Case& c : cases) {
+      if (rng() % 12 == 0) {
+        c.mutate(f);
+      }
+    }
+    PairVerdict v = Evaluate(f);
+    const bool hold = AllConditionsHold(f);
+    ASSERT_EQ(v.verdict == Verdict::kIsolated, hold) << "iteration " << i << ": " << Codes(v);
+    // The rules alone agree with the conditions; the last guard in Evaluate never had to step in.
+    for (const Finding& fd : v.findings) {
+      ASSERT_EQ(fd.detail.find("consistency"), std::string::npos) << "iteration " << i;
+    }
+    isolated += v.verdict == Verdict::kIsolated;
+  }
+  EXPECT_GT(isolated, 0);  // the generator does produce good pairs too
+}
+
+TEST(Verdict, HostSideFromReportExtractsTheTaggedVmknic) {
+  proto::HostReport r;
+  r.mutable_host()->set_hostname("esx01");
+  r.mutable_host()->set_version("8.0.3");
+  r.mutable_host()->set_build("Releasebuild-24677879");
+  r.set_agent_version("0.1.0");
+  r.set_nfc_vmknic("vmk2");
+  r.set_nfc_address("10.99.0.11");
+  r.set_management_vmknic("vmk0");
+  r.set_management_address("10.98.0.11");
+  r.set_hostd_available(true);
+  proto::Vmknic* v0 = r.add_vmknics();
+  v0->set_name("vmk0");
+  v0->set_netstack("defaultTcpipStack");
+  v0->set_mac("00:50:56:00:00:01");
+  v0->add_tags("Management");
+  proto::Vmknic* v2 = r.add_vmknics();
+  v2->set_name("vmk2");
+  v2->set_netstack("defaultTcpipStack");
+  v2->set_mac("00:50:56:6a:bb:01");
+  v2->set_mtu(9000);
+  v2->add_tags("vSphereBackupNFC");
+  proto::L2Check* c = r.add_checks();
+  c->set_proxy_address("10.99.0.100");
+  c->set_vmknic("vmk2");
+  c->set_ran(true);
+  c->set_ping_sent(3);
+  c->set_ping_received(3);
+  proto::Problem* p = r.add_problems();
+  p->set_code("COMMAND_FAILED");
+  HostSide h = HostSideFromReport(r);
+  EXPECT_EQ(h.nfc_vmknic, "vmk2");
+  EXPECT_EQ(h.nfc_netstack, "defaultTcpipStack");
+  EXPECT_EQ(h.nfc_vmknic_mac, "00:50:56:6a:bb:01");
+  EXPECT_EQ(h.nfc_vmknic_mtu, 9000u);
+  EXPECT_FALSE(h.nfc_is_management);
+  EXPECT_EQ(h.esxi_version, "8.0.3 (Releasebuild-24677879)");
+  ASSERT_EQ(h.checks.size(), 1u);
+  EXPECT_EQ(h.checks[0].ping_received, 3u);
+  ASSERT_EQ(h.problems.size(), 1u);
+  EXPECT_EQ(h.problems[0].code, "COMMAND_FAILED");
+
+  r.set_nfc_vmknic("vmk0");
+  EXPECT_TRUE(HostSideFromReport(r).nfc_is_management);
+  // A vmknic carrying the Management tag is management even if it is not the named one.
+  v2->add_tags("Management");
+  r.set_nfc_vmknic("vmk2");
+  EXPECT_TRUE(HostSideFromReport(r).nfc_is_management);
+}
+
+}  // namespace
+}  // namespace bnfc::report
