@@ -53,3 +53,33 @@ inline PairFacts GoodFacts(const std::string& host_id = "esx01",
 }
 
 }  // namespace bnfc::report::testing
+
+#include "bnfc/report/report.h"
+
+namespace bnfc::report::testing {
+
+// One pair per verdict, like the demo: isolated, tag missing, stale, ping failing, pin missing.
+inline std::vector<PairFacts> SampleFacts() {
+  std::vector<PairFacts> v;
+  v.push_back(GoodFacts("esx01", "10.99.0.11"));
+  PairFacts tag = GoodFacts("esx02", "10.98.0.12");
+  tag.host.nfc_vmknic.clear();
+  v.push_back(tag);
+  PairFacts stale = GoodFacts("esx03", "10.99.0.13");
+  stale.report_age_ms = 600'000;
+  v.push_back(stale);
+  PairFacts down = GoodFacts("esx04", "10.99.0.14");
+  down.host.checks[0].ping_received = 0;
+  v.push_back(down);
+  PairFacts pin = GoodFacts("esx05", "10.99.0.15");
+  pin.pin.installed = false;
+  v.push_back(pin);
+  return v;
+}
+
+inline Report SampleReport() {
+  // 2024-06-11T10:00:00Z
+  return BuildReport("proxy01", "0.1.0", 1718100000000, SampleFacts());
+}
+
+}  // namespace bnfc::report::testing

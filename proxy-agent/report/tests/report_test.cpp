@@ -1,0 +1,338 @@
+// The report model and its JSON, text and HTML renderers.
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "bnfc/report/report.h"
+#include "report_fixtures.h"
+
+namespace bnfc::report {
+namespace {
+
+using nlohmann::json;
+using testing::GoodFacts;
+using testing::SampleFacts;
+using testing::SampleReport;
+
+std::string SourceDir() {
+  const char* s = std::getenv("BNFC_SOURCE_DIR");
+  return s != nullptr && *s != '\0' ? s : ".";
+}
+
+// ---- A minimal JSON Schema validator: the keywords report.schema.json uses, nothing else ----
+
+bool TypeMatches(const json& v, const std::string& t) {
+  if (t == "object")
+    return v.is_object();
+  if (t == "array")
+    return v.is_array();
+  if (t == "string")
+    return v.is_string();
+  if (t == "integer")
+    return v.is_number_integer();
+  if (t == "number")
+    return v.is_number();
+  if (t == "boolean")
+    return v.is_boolean();
+  if (t == "null")
+    return v.is_null();
+  return false;
+}
+
+void Validate(const json& v, const json& schema, const std::string& path,
+              std::vector<std::string>& errors) {
+  static const std::vector<std::string> kKnown = {
+      "$comment", "type", "required",  "properties", "additionalProperties",
+      "items",    "enum", "minLength", "minimum",    "pattern"};
+  for (auto it = schema.begin(); it != schema.end(); ++it) {
+    if (std::find(kKnown.begin(), kKnown.end(), it.key()) == kKnown.end()) {
+      errors.push_back(path + ": schema keyword '" + it.key() + "' is not supported");
+    }
+  }
+  if (schema.contains("type")) {
+    const json& t = schema["type"];
+    bool ok = false;
+    if (t.is_string()) {
+      ok = TypeMatches(v, t.get<std::string>());
+    } else {
+      for (const json& one : t) {
+        ok = ok || TypeMatches(v, one.get<std::string>());
+      }
+    }
+    if (!ok) {
+      errors.push_back(path + ": expected type " + t.dump() + ", got " + v.dump());
+      return;
+    }
+  }
+  if (schema.contains("enum")) {
+    bool found = false;
+    for (const json& e : schema["enum"]) {
+      found = found || e == v;
+    }
+    if (!found) {
+      errors.push_back(path + ": " + v.dump() + " is not one of " + schema["enum"].dump());
+    }
+  }
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    if (schema.contains("minLength") && s.size() < schema["minLength"].get<size_t>()) {
+      errors.push_back(path + ": shorter than " + schema["minLength"].dump());
+    }
+    if (schema.contains("pattern") &&
+        !std::regex_search(s, std::regex(schema["pattern"].get<std::string>()))) {
+      errors.push_back(path + ": '" + s + "' does not match " + schema["pattern"].dump());
+    }
+  }
+  if (v.is_number() && schema.contains("minimum") &&
+      v.get<double>() < schema["minimum"].get<double>()) {
+    errors.push_back(path + ": below minimum " + schema["minimum"].dump());
+  }
+  if (v.is_object()) {
+    if (schema.contains("required")) {
+      for (const json& k : schema["required"]) {
+        if (!v.contains(k.get<std::string>())) {
+          errors.push_back(path + ": missing required key " + k.dump());
+        }
+      }
+    }
+    const json props = schema.value("properties", json::object());
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (props.contains(it.key())) {
+        Validate(it.value(), props[it.key()], path + "." + it.key(), errors);
+      } else if (schema.contains("additionalProperties") &&
+                 !schema["additionalProperties"].get<bool>()) {
+        errors.push_back(path + ": unexpected key '" + it.key() + "'");
+      }
+    }
+  }
+  if (v.is_array() && schema.contains("items")) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      Validate(v[i], schema["items"], path + "[" + std::to_string(i) + "]", errors);
+    }
+  }
+}
+
+json LoadSchema() {
+  std::ifstream in(SourceDir() + "/proxy-agent/report/tests/report.schema.json");
+  EXPECT_TRUE(in.good()) << "schema file not found under " << SourceDir();
+  return json::parse(in);
+}
+
+std::vector<std::string> ValidateReport(const json& doc) {
+  std::vector<std::string> errors;
+  Validate(doc, LoadSchema(), "$", errors);
+  return errors;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v)
+    s += x + "\n";
+  return s;
+}
+
+TEST(ReportJson, SampleReportMatchesTheSchema) {
+  json doc = json::parse(RenderJson(SampleReport()));
+  std::vector<std::string> errors = ValidateReport(doc);
+  EXPECT_TRUE(errors.empty()) << Join(errors);
+}
+
+TEST(ReportJson, EmptyReportMatchesTheSchema) {
+  json doc = json::parse(RenderJson(BuildReport("proxy01", "0.1.0", 0, {})));
+  EXPECT_TRUE(ValidateReport(doc).empty()) << Join(ValidateReport(doc));
+  EXPECT_FALSE(doc["summary"]["all_isolated"].get<bool>());
+}
+
+TEST(ReportJson, ValidatorRejectsBrokenDocuments) {
+  json good = json::parse(RenderJson(SampleReport()));
+  json missing = good;
+  missing["pairs"][0].erase("verdict");
+  EXPECT_FALSE(ValidateReport(missing).empty());
+  json wrong_type = good;
+  wrong_type["pairs"][0]["findings"] = "none";
+  EXPECT_FALSE(ValidateReport(wrong_type).empty());
+  json bad_verdict = good;
+  bad_verdict["pairs"][1]["verdict"] = "FINE";
+  EXPECT_FALSE(ValidateReport(bad_verdict).empty());
+  json bad_time = good;
+  bad_time["generated_at"] = "yesterday";
+  EXPECT_FALSE(ValidateReport(bad_time).empty());
+}
+
+TEST(ReportJson, MinimumKeysAndValues) {
+  json doc = json::parse(RenderJson(SampleReport()));
+  EXPECT_EQ(doc["generated_at"], "2024-06-11T10:00:00Z");
+  EXPECT_EQ(doc["proxy"], "proxy01");
+  ASSERT_EQ(doc["pairs"].size(), 5u);
+  const json& p0 = doc["pairs"][0];
+  EXPECT_EQ(p0["host"], "esx01");
+  EXPECT_EQ(p0["nfc_address"], "10.99.0.11");
+  EXPECT_EQ(p0["interface"], "eth1");
+  EXPECT_EQ(p0["verdict"], "ISOLATED");
+  EXPECT_TRUE(p0["findings"].empty());
+  const json& p1 = doc["pairs"][1];
+  EXPECT_EQ(p1["host"], "esx02");
+  EXPECT_EQ(p1["verdict"], "NOT_ISOLATED");
+  EXPECT_EQ(p1["findings"][0]["code"], "TAG_MISSING");
+  EXPECT_FALSE(p1["findings"][0]["detail"].get<std::string>().empty());
+  EXPECT_EQ(doc["summary"]["counts"]["ISOLATED"], 1);
+  EXPECT_EQ(doc["summary"]["counts"]["NOT_ISOLATED"], 1);
+  EXPECT_EQ(doc["summary"]["counts"]["UNKNOWN"], 1);
+  EXPECT_EQ(doc["summary"]["counts"]["UNREACHABLE"], 1);
+  EXPECT_EQ(doc["summary"]["counts"]["DEGRADED"], 1);
+  EXPECT_EQ(doc["summary"]["pairs"], 5);
+  EXPECT_FALSE(doc["summary"]["all_isolated"].get<bool>());
+}
+
+TEST(ReportJson, NoReportPairHasNulls) {
+  PairFacts f;
+  f.proxy_id = "proxy01";
+  f.host_id = "esx09";
+  json doc = json::parse(RenderJson(BuildReport("proxy01", "0.1.0", 0, {f})));
+  EXPECT_TRUE(ValidateReport(doc).empty()) << Join(ValidateReport(doc));
+  EXPECT_TRUE(doc["pairs"][0]["nfc_address"].is_null());
+  EXPECT_TRUE(doc["pairs"][0]["report_age_s"].is_null());
+  EXPECT_EQ(doc["pairs"][0]["verdict"], "UNKNOWN");
+}
+
+TEST(ReportJson, InvalidUtf8FromAHostDoesNotBreakTheDocument) {
+  PairFacts f = GoodFacts();
+  f.host.checks[0].ping_received = 0;
+  f.host.checks[0].evidence = std::string("bad \xff\xfe bytes");
+  std::string text = RenderJson(BuildReport("proxy01", "0.1.0", 0, {f}));
+  EXPECT_TRUE(json::accept(text)) << text;
+}
+
+TEST(Report, AllIsolatedOnlyWhenEveryEnrolledHostIs) {
+  Report r =
+      BuildReport("proxy01", "0.1.0", 0, {GoodFacts("esx01"), GoodFacts("esx02", "10.99.0.12")});
+  EXPECT_TRUE(r.all_isolated);
+  EXPECT_EQ(r.Count(Verdict::kIsolated), 2u);
+  PairFacts silent;  // enrolled, never reported
+  silent.host_id = "esx03";
+  r = BuildReport("proxy01", "0.1.0", 0, {GoodFacts("esx01"), silent});
+  EXPECT_FALSE(r.all_isolated);
+  EXPECT_EQ(r.Count(Verdict::kUnknown), 1u);
+  EXPECT_FALSE(BuildReport("proxy01", "0.1.0", 0, {}).all_isolated);
+}
+
+TEST(Report, PairsAreSortedByHost) {
+  std::vector<PairFacts> facts = SampleFacts();
+  std::reverse(facts.begin(), facts.end());
+  Report r = BuildReport("proxy01", "0.1.0", 0, facts);
+  for (size_t i = 1; i < r.pairs.size(); ++i) {
+    EXPECT_LT(r.pairs[i - 1].host_id, r.pairs[i].host_id);
+  }
+}
+
+TEST(Report, FormatTimestamp) {
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(1718100000999), "2024-06-11T10:00:00Z");
+}
+
+// ---- Text ----
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  std::string l;
+  while (std::getline(in, l))
+    v.push_back(l);
+  return v;
+}
+
+TEST(ReportText, FitsOneHundredColumnsAndShowsEveryPair) {
+  std::vector<PairFacts> facts = SampleFacts();
+  PairFacts longname = GoodFacts(std::string(150, 'h'), "fd00:1234:5678:9abc:def0:1234:5678:9abc");
+  longname.host.checks[0].evidence = std::string(300, 'e') + "\n" + std::string(10, 'x');
+  longname.host.checks[0].ping_received = 0;
+  facts.push_back(longname);
+  std::string text = RenderText(BuildReport("proxy01", "0.1.0", 1718100000000, facts));
+  for (const std::string& l : Lines(text)) {
+    EXPECT_LE(l.size(), kTextWidth) << l;
+  }
+  EXPECT_NE(text.find("HOST"), std::string::npos);
+  for (const char* row : {"esx01", "esx02", "esx03", "esx04", "esx05"}) {
+    EXPECT_NE(text.find(row), std::string::npos) << row;
+  }
+  EXPECT_NE(text.find("TAG_MISSING"), std::string::npos);
+  EXPECT_NE(text.find("NOT all enrolled hosts are ISOLATED (1 of 6)"), std::string::npos) << text;
+}
+
+TEST(ReportText, RowShowsVerdictAndCodes) {
+  std::string text = RenderText(SampleReport());
+  std::regex row(R"(^esx02 +10\.98\.0\.12 +eth1 +NOT_ISOLATED +TAG_MISSING)");
+  bool found = false;
+  for (const std::string& l : Lines(text))
+    found = found || std::regex_search(l, row);
+  EXPECT_TRUE(found) << text;
+}
+
+TEST(ReportText, ControlCharactersFromHostsAreNeutralised) {
+  PairFacts f = GoodFacts("esx\x1b[31mred");
+  f.host.checks[0].ping_received = 0;
+  f.host.checks[0].evidence = "line\x1b]0;title\x07";
+  std::string text = RenderText(BuildReport("proxy01", "0.1.0", 0, {f}));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find('\x07'), std::string::npos);
+}
+
+TEST(ReportText, WrapText) {
+  EXPECT_EQ(WrapText("aa bb cc", 5), (std::vector<std::string>{"aa bb", "cc"}));
+  EXPECT_EQ(WrapText("abcdefgh", 3), (std::vector<std::string>{"abc", "def", "gh"}));
+  EXPECT_TRUE(WrapText("", 10).empty());
+}
+
+// ---- HTML ----
+
+TEST(ReportHtml, EscapesEverythingFromHosts) {
+  PairFacts f = GoodFacts("<script>alert(1)</script>");
+  f.host.checks[0].ping_received = 0;
+  f.host.checks[0].evidence = "\"quoted\" & <b>bold</b> 'single'";
+  std::string html = RenderHtml(BuildReport("proxy<01>", "0.1.0", 0, {f}));
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<b>bold"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt; &#39;single&#39;"),
+            std::string::npos);
+  EXPECT_NE(html.find("proxy&lt;01&gt;"), std::string::npos);
+}
+
+TEST(ReportHtml, SelfContained) {
+  std::string html = RenderHtml(SampleReport());
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  EXPECT_NE(html.find("Content-Security-Policy"), std::string::npos);
+  EXPECT_NE(html.find("<style>"), std::string::npos);
+}
+
+TEST(ReportHtml, RowsSummaryFindingsAndVersions) {
+  std::string html = RenderHtml(SampleReport());
+  std::regex row("<tr class=\"pair v-([A-Z_]+)\" data-host=\"([^\"]+)\"");
+  std::vector<std::string> hosts;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), row); it != std::sregex_iterator();
+       ++it) {
+    hosts.push_back((*it)[2].str() + "=" + (*it)[1].str());
+  }
+  EXPECT_EQ(hosts,
+            (std::vector<std::string>{"esx01=ISOLATED", "esx02=NOT_ISOLATED", "esx03=UNKNOWN",
+                                      "esx04=UNREACHABLE", "esx05=DEGRADED"}));
+  EXPECT_NE(html.find("<details class=\"finding\" data-code=\"TAG_MISSING\">"), std::string::npos);
+  EXPECT_NE(html.find("<pre>"), std::string::npos);
+  EXPECT_NE(html.find("2024-06-11T10:00:00Z"), std::string::npos);
+  EXPECT_NE(html.find("bnfc-proxyd 0.1.0"), std::string::npos);
+  EXPECT_NE(html.find("data-verdict=\"ISOLATED\"><b>1</b>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bnfc::report
