@@ -1,5 +1,7 @@
 #include "bnfc/vib/xml.h"
 
+#include "bnfc/text.h"
+
 #include <expat.h>
 
 #include <memory>
@@ -174,32 +176,6 @@ Expected<XmlNode> ParseXml(std::string_view text, const std::string& what) {
   return std::move(st.root);
 }
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -207,7 +183,7 @@ void Write(const XmlNode& n, int depth, std::string* out) {
   out->append(static_cast<size_t>(depth) * 2, ' ');
   *out += "<" + n.name;
   for (const auto& [k, v] : n.attrs) {
-    *out += " " + k + "=\"" + XmlEscape(v) + "\"";
+    *out += " " + k + "=\"" + text::EscapeXml(v) + "\"";
   }
   if (n.children.empty() && n.text.empty()) {
     *out += "/>\n";
@@ -215,7 +191,7 @@ void Write(const XmlNode& n, int depth, std::string* out) {
   }
   *out += ">";
   if (n.children.empty()) {
-    *out += XmlEscape(n.text) + "</" + n.name + ">\n";
+    *out += text::EscapeXml(n.text) + "</" + n.name + ">\n";
     return;
   }
   *out += "\n";

@@ -36,6 +36,5 @@ Expected<XmlNode> ParseXml(std::string_view text, const std::string& what);
 // Indented by two spaces per level, one element per line, `<a/>` for empty elements, text and
 // attribute values escaped. No XML declaration unless `declaration` is true.
 std::string WriteXml(const XmlNode& root, bool declaration = false);
-std::string XmlEscape(std::string_view text);
 
 }  // namespace bnfc::vib
