@@ -1,0 +1,178 @@
+#include "bnfc/report/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace bnfc::report {
+
+namespace {
+
+class Writer {
+ public:
+  void Family(const std::string& name, const std::string& type, const std::string& help) {
+    o_ << "# HELP " << name << " " << EscapeHelp(help) << "\n";
+    o_ << "# TYPE " << name << " " << type << "\n";
+  }
+  void Sample(const std::string& name, const std::map<std::string, std::string>& labels,
+              double value) {
+    o_ << name;
+    if (!labels.empty()) {
+      o_ << "{";
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        o_ << (first ? "" : ",") << k << "=\"" << EscapeLabelValue(v) << "\"";
+        first = false;
+      }
+      o_ << "}";
+    }
+    o_ << " " << FormatSampleValue(value) << "\n";
+  }
+  void Count(const std::string& name, const std::map<std::string, std::string>& labels,
+             uint64_t value) {
+    Sample(name, labels, static_cast<double>(value));
+  }
+  std::string str() const { return o_.str(); }
+
+ private:
+  std::ostringstream o_;
+};
+
+}  // namespace
+
+std::string EscapeLabelValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string EscapeHelp(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatSampleValue(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  if (std::isinf(v)) {
+    return v > 0 ? "+Inf" : "-Inf";
+  }
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  // Shortest text that reads back as the same double.
+  char buf[40];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) {
+      break;
+    }
+  }
+  return buf;
+}
+
+void FillFromReport(const Report& r, MetricsSnapshot& s) {
+  for (int i = 0; i < kVerdictCount; ++i) {
+    s.pairs_by_verdict[static_cast<size_t>(i)] = r.counts[static_cast<size_t>(i)];
+  }
+  s.all_isolated = r.all_isolated;
+  if (s.proxy_id.empty()) {
+    s.proxy_id = r.proxy_id;
+  }
+  if (s.version.empty()) {
+    s.version = r.proxy_version;
+  }
+  for (const PairVerdict& p : r.pairs) {
+    HostMetrics& h = s.hosts[p.host_id];
+    h.verdict = p.verdict;
+    h.has_report = p.has_report;
+    h.last_report_age_seconds = static_cast<double>(p.report_age_ms) / 1000.0;
+  }
+}
+
+std::string RenderPrometheus(const MetricsSnapshot& s) {
+  Writer w;
+  w.Family("bnfc_proxyd_info", "gauge", "Always 1; labels carry the proxy id and version.");
+  w.Sample("bnfc_proxyd_info", {{"proxy", s.proxy_id}, {"version", s.version}}, 1);
+
+  w.Family("bnfc_pairs", "gauge", "Number of (proxy, host) pairs per verdict.");
+  for (Verdict v : VerdictsBySeverity()) {
+    w.Count("bnfc_pairs", {{"verdict", VerdictName(v)}},
+            s.pairs_by_verdict[static_cast<size_t>(v)]);
+  }
+  w.Family("bnfc_all_hosts_isolated", "gauge",
+           "1 when every enrolled host is ISOLATED (and there is at least one), else 0.");
+  w.Sample("bnfc_all_hosts_isolated", {}, s.all_isolated ? 1 : 0);
+
+  w.Family("bnfc_host_verdict", "gauge", "1 for the host's current verdict, 0 for the others.");
+  for (const auto& [host, h] : s.hosts) {
+    for (Verdict v : VerdictsBySeverity()) {
+      w.Sample("bnfc_host_verdict", {{"host", host}, {"verdict", VerdictName(v)}},
+               h.verdict == v ? 1 : 0);
+    }
+  }
+
+  w.Family("bnfc_pins", "gauge", "Pinned /32 or /128 routes installed in the agent's table.");
+  w.Count("bnfc_pins", {}, s.pins_installed);
+
+  w.Family("bnfc_reports_received_total", "counter", "Host reports accepted.");
+  w.Count("bnfc_reports_received_total", {}, s.reports_received);
+  w.Family("bnfc_reports_rejected_total", "counter", "Host reports or frames refused, by reason.");
+  for (const auto& [reason, n] : s.reports_rejected) {
+    w.Count("bnfc_reports_rejected_total", {{"reason", reason}}, n);
+  }
+  w.Family("bnfc_replay_drops_total", "counter",
+           "Envelopes dropped because (boot id, sequence) did not increase.");
+  w.Count("bnfc_replay_drops_total", {}, s.replay_drops);
+
+  w.Family("bnfc_host_last_report_age_seconds", "gauge",
+           "Seconds since the host's last accepted report (hosts that have reported).");
+  for (const auto& [host, h] : s.hosts) {
+    if (h.has_report) {
+      w.Sample("bnfc_host_last_report_age_seconds", {{"host", host}}, h.last_report_age_seconds);
+    }
+  }
+
+  w.Family("bnfc_flows", "gauge",
+           "Live TCP/902 flows to the host seen in the socket table, by path.");
+  for (const auto& [host, h] : s.hosts) {
+    w.Count("bnfc_flows", {{"host", host}, {"path", "backup"}}, h.flows_on_backup);
+    w.Count("bnfc_flows", {{"host", host}, {"path", "off_backup"}}, h.flows_off_backup);
+  }
+
+  w.Family("bnfc_check_duration_seconds", "summary", "Time spent in each proxy-side check.");
+  for (const auto& [check, t] : s.checks) {
+    w.Sample("bnfc_check_duration_seconds_sum", {{"check", check}}, t.total_seconds);
+    w.Count("bnfc_check_duration_seconds_count", {{"check", check}}, t.runs);
+  }
+  w.Family("bnfc_check_last_duration_seconds", "gauge", "Duration of the last run of each check.");
+  for (const auto& [check, t] : s.checks) {
+    w.Sample("bnfc_check_last_duration_seconds", {{"check", check}}, t.last_seconds);
+  }
+  return w.str();
+}
+
+}  // namespace bnfc::report
