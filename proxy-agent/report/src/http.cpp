@@ -151,7 +151,8 @@ Expected<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const HttpListen& li
   try {
     Poco::Net::SocketAddress sa(listen.address, listen.port);
     Poco::Net::ServerSocket socket;
-    socket.bind(sa, /*reuseAddress=*/true);
+    // SO_REUSEADDR for quick restarts, never SO_REUSEPORT: a second daemon must fail to bind.
+    socket.bind(sa, /*reuseAddress=*/true, /*reusePort=*/false);
     socket.listen(64);
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(threads < 1 ? 1 : threads);
