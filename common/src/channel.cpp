@@ -4,6 +4,21 @@
 
 namespace bnfc::channel {
 
+namespace {
+// zmq::poll throws on EINTR; a signal (SIGTERM) must end a wait, not the process.
+bool PollInterruptible(zmq::pollitem_t* item, std::chrono::milliseconds timeout) {
+  try {
+    zmq::poll(item, 1, timeout);
+    return true;
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) {
+      return false;
+    }
+    throw;
+  }
+}
+}  // namespace
+
 Status CheckLibzmq() {
   int major = 0, minor = 0, patch = 0;
   zmq_version(&major, &minor, &patch);
@@ -120,7 +135,9 @@ Expected<std::optional<Incoming>> SecureServer::Receive(std::chrono::millisecond
       left = std::chrono::milliseconds(0);
     }
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, left);
+    if (!PollInterruptible(&item, left)) {
+      return std::optional<Incoming>();  // a signal: the caller checks its stop flag
+    }
     if (!(item.revents & ZMQ_POLLIN)) {
       if (left.count() == 0) {
         return std::optional<Incoming>();
@@ -226,7 +243,9 @@ Expected<std::optional<proto::Envelope>> SecureClient::Receive(std::chrono::mill
       left = std::chrono::milliseconds(0);
     }
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, left);
+    if (!PollInterruptible(&item, left)) {
+      return std::optional<proto::Envelope>();  // a signal: the caller checks its stop flag
+    }
     if (!(item.revents & ZMQ_POLLIN)) {
       if (left.count() == 0) {
         return std::optional<proto::Envelope>();

@@ -107,8 +107,15 @@ void ProxyReporter::Pump(std::chrono::milliseconds budget) {
       items.push_back({link->client->socket().handle(), 0, ZMQ_POLLIN, 0});
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - clock_.Steady());
-    zmq::poll(items.data(), items.size(),
-              std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+    try {
+      zmq::poll(items.data(), items.size(),
+                std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) {
+        return;  // a signal: the daemon loop checks its stop flag
+      }
+      throw;
+    }
     for (size_t i = 0; i < items.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN)) {
         continue;
