@@ -8,6 +8,7 @@ namespaces not permitted, 130 interrupted. Teardown runs in every case.
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 
@@ -80,6 +81,48 @@ def print_demo_lines(gt):
         print(f"ground truth: {r['host']}: {what}")
 
 
+def publish_reports(lab) -> None:
+    """Copies the proxies' report.json/report.html into the output folder (one proxy: as is;
+    several: report-<proxy>.json)."""
+    for p in lab.sc.proxies:
+        suffix = "" if len(lab.sc.proxies) == 1 else f"-{p.id}"
+        for name in ("report.json", "report.html", "report.txt"):
+            src = agents.report_path(lab, p.id, name)
+            if os.path.exists(src):
+                base, ext = os.path.splitext(name)
+                shutil.copyfile(src, os.path.join(lab.out, f"{base}{suffix}{ext}"))
+
+
+def print_text_reports(lab) -> None:
+    for p in lab.sc.proxies:
+        path = agents.report_path(lab, p.id, "report.txt")
+        if os.path.exists(path):
+            with open(path) as f:
+                print(f.read())
+    print(f"report: {os.path.join(lab.out, 'report.html')} and "
+          f"{os.path.join(lab.out, 'report.json')}")
+
+
+def print_agreement(lab, reports) -> int:
+    """For each copy: does the verdict agree with the segment that carried the bytes? ISOLATED or
+    DEGRADED must mean a backup segment carried them; any other verdict must mean none did."""
+    mgmt = {agents.management_iface(h).segment for h in lab.sc.hosts}
+    disagreements = 0
+    for g in lab.ground_truth:
+        verdict = "UNKNOWN"
+        for doc in reports.values():
+            for row in doc.get("pairs", []):
+                if row["host"] == g["host"]:
+                    verdict = row["verdict"]
+        on_backup = bool(g["ok"]) and g["segment"] is not None and g["segment"] not in mgmt
+        expected_backup = verdict in ("ISOLATED", "DEGRADED")
+        agree = verdict != "UNKNOWN" and on_backup == expected_backup
+        disagreements += 0 if agree else 1
+        print(f"check: {g['host']}: verdict {verdict}, bytes crossed "
+              f"'{g['segment']}' -> {'AGREES' if agree else 'DISAGREES'} with ground truth")
+    return disagreements
+
+
 def main(argv=None) -> int:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -117,8 +160,11 @@ def main(argv=None) -> int:
         print(f"lab: run {lab.run_id}: building {len(sc.segments)} segments, {len(sc.hosts)} hosts, "
               f"{len(sc.proxies)} proxies (namespaces {lab.prefix}*)", flush=True)
         lab.setup()
+        reports = {}
         if not a.no_agents:
             agents.start_agents(lab, bin_dir)
+            print("lab: agents started; waiting for every host's verdict", flush=True)
+            reports = agents.wait_for_verdicts(lab, timeout_s=60)
         for t in sc.traffic:
             r = lab.run_traffic(t)
             print(f"lab: {t.where}: {t.proxy} <- {t.host} {r['address']}: "
@@ -136,9 +182,18 @@ def main(argv=None) -> int:
                                    "--keep-going continues after such steps")
                 rc = 1
         lab.write_ground_truth()
+        if not a.no_agents:
+            reports = agents.wait_for_verdicts(lab, timeout_s=5)
+            publish_reports(lab)
         print_summary(lab.ground_truth, lab.out)
         if a.demo:
+            if not a.no_agents:
+                print_text_reports(lab)
             print_demo_lines(lab.ground_truth)
+            if not a.no_agents:
+                disagreements = print_agreement(lab, reports)
+                if disagreements:
+                    rc = 1
     except LabError as e:
         print(f"lab: {e}", file=sys.stderr)
         rc = e.exit_code
