@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "bnfc/report/metrics.h"
+#include "bnfc/report/report.h"
 #include "daemon.h"
 #include "pin.h"
 #include "report_files.h"
-#include "verdict.h"
 
 namespace bnfc::proxyd {
 
@@ -20,11 +21,13 @@ class ProxyNetworkSide : public NetworkSide {
   std::vector<proto::ProbeTarget> ProbeTargetsFor(const std::string& nfc_address) override;
   void Cycle(const HostTable& hosts, int64_t now_ms) override;
   void Stop(bool retain) override;
-  ReportSnapshot Snapshot() const;
+  // The latest report and the figures behind /metrics (thread-safe copies for the HTTP thread).
+  report::Report LatestReport() const;
+  report::MetricsSnapshot Metrics() const;
 
  private:
   pin::MapResult MapAddress(const std::string& nfc, const std::vector<pin::LocalAddress>& local);
-  void TcpProbe(const pin::MapResult& m, const std::string& nfc);
+  bool TcpProbe(const pin::MapResult& m, const std::string& nfc, std::string* evidence);
 
   const ProxyConfig& config_;
   pin::Kernel& kernel_;
@@ -32,7 +35,8 @@ class ProxyNetworkSide : public NetworkSide {
   std::vector<pin::ManualMapping> manual_;
   std::vector<pin::LocalAddress> local_;
   mutable std::mutex mu_;
-  ReportSnapshot snapshot_;
+  report::Report report_;
+  report::MetricsSnapshot metrics_;
 };
 
 }  // namespace bnfc::proxyd

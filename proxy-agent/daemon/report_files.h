@@ -1,10 +1,8 @@
-// The validation report as data, and its JSON, text and HTML renderings.
+// What is pinned and why: `bnfc-proxyd pins` reads these renderings from the state directory.
 #pragma once
 
 #include <string>
 #include <vector>
-
-#include "verdict.h"
 
 namespace bnfc::proxyd {
 
@@ -17,18 +15,7 @@ struct PinRow {
   std::string why;
 };
 
-struct ReportSnapshot {
-  int64_t generated_at_ms = 0;
-  std::string proxy_id;
-  std::vector<PairResult> pairs;
-  std::vector<PinRow> pins;
-  std::string pin_error;
-};
-
-std::string RenderJson(const ReportSnapshot& r);
-std::string RenderText(const ReportSnapshot& r);
-std::string RenderHtml(const ReportSnapshot& r);
-std::string PinsJson(const ReportSnapshot& r);
-std::string PinsText(const ReportSnapshot& r);
+std::string PinsJson(const std::vector<PinRow>& pins, const std::string& error);
+std::string PinsText(const std::vector<PinRow>& pins, const std::string& error);
 
 }  // namespace bnfc::proxyd

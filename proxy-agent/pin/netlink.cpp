@@ -93,6 +93,8 @@ class NetlinkKernel : public Kernel {
           l.name = mnl_attr_get_str(attr);
         if (mnl_attr_get_type(attr) == IFLA_MTU)
           l.mtu = static_cast<int>(mnl_attr_get_u32(attr));
+        if (mnl_attr_get_type(attr) == IFLA_ADDRESS && mnl_attr_get_payload_len(attr) == 6)
+          l.mac = MacText(static_cast<const uint8_t*>(mnl_attr_get_payload(attr)));
       }
       links[ifi->ifi_index] = l;
     });

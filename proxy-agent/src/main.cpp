@@ -13,6 +13,7 @@
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
 #include "bnfc/log.h"
+#include "bnfc/report/http.h"
 #include "bnfc/version.h"
 #include "daemon.h"
 #include "keystore.h"
@@ -195,6 +196,43 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   bnfc::proxyd::Daemon daemon(config, *keys, network, bnfc::SystemClock::Instance());
   if (auto s = daemon.Start(); !s) {
     return Fail(s.error().message);
+  }
+  auto listen = bnfc::report::ParseHttpListen(config.http_listen);
+  if (!listen) {
+    return Fail(config.source + ": key 'http_listen': " + listen.error().message);
+  }
+  bnfc::report::HttpContent content;
+  content.metrics = [&] {
+    auto m = network.Metrics();
+    // Channel counters are read without a lock: plain integers, a torn read is only a stale value.
+    if (const auto* server = daemon.server()) {
+      const auto& c = server->counters();
+      m.reports_received = c.accepted;
+      m.replay_drops = c.dropped_replay;
+      m.reports_rejected = {{"oversize", c.dropped_oversize},
+                            {"undecodable", c.dropped_undecodable},
+                            {"identity_mismatch", c.dropped_identity_mismatch},
+                            {"revoked", c.dropped_revoked},
+                            {"replay", c.dropped_replay},
+                            {"malformed", c.dropped_malformed}};
+    }
+    if (const auto* zap = daemon.zap()) {
+      m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
+      m.reports_rejected["wrong_source"] = zap->stats().wrong_source.load();
+    }
+    return bnfc::report::RenderPrometheus(m);
+  };
+  content.report_json = [&] { return bnfc::report::RenderJson(network.LatestReport()); };
+  content.report_html = [&] { return bnfc::report::RenderHtml(network.LatestReport()); };
+  content.health = [&]() -> bnfc::Status {
+    if (daemon.zap() == nullptr || !daemon.zap()->running()) {
+      return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, "the ZAP handler is not running");
+    }
+    return bnfc::OkStatus();
+  };
+  auto http = bnfc::report::HttpEndpoint::Start(*listen, content);
+  if (!http) {
+    return Fail("http_listen " + config.http_listen + ": " + http.error().message);
   }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);

@@ -108,6 +108,11 @@ TEST_F(NetnsTest, PinsCarryOurProtocolAndSteerOnlyPort902) {
                   eth1 = a.ifindex;
               }
               CHILD_CHECK(eth1 != 0);
+              std::string mac;
+              for (const auto& a : *addrs) {
+                if (a.interface == "eth1") mac = a.mac;
+              }
+              CHILD_CHECK(mac.size() == 17 && mac != "00:00:00:00:00:00");
               Ownership own;
               auto r = Reconcile(*k, own, Pins(eth1, 3));
               CHILD_CHECK(r.ok());
