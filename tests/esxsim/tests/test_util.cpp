@@ -31,7 +31,14 @@ std::string ReadAll(const std::string& path) {
 
 std::string BinDir() {
   const char* s = std::getenv("BNFC_BIN_DIR");
-  return s ? s : "build/bin";
+  std::string dir = s ? s : "build/bin";
+  if (!dir.empty() && dir[0] != '/') {  // symlinks made by tests need an absolute target
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) {
+      dir = std::string(cwd) + "/" + dir;
+    }
+  }
+  return dir;
 }
 
 std::string Fixture(const std::string& name) {
