@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "keystore.h"
 #include "network_side.h"
+#include "networkd.h"
 #include "pin.h"
 #include "proxy_config.h"
 
@@ -44,6 +45,8 @@ Commands:
   report [--format json|html|text]         the latest validation report (text on a terminal,
                                            JSON otherwise)
   pins [--json]                            what is pinned, and why
+  check-networkd                           is systemd-networkd set to delete foreign routes?
+  setup-networkd                           install the networkd drop-in that keeps our pins
   --version                                print the version
 
 Every command takes --config FILE (default /etc/bnfc/proxyd.conf).
@@ -190,6 +193,13 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   auto keys = bnfc::keys::Load(config.server_secret_key, config.server_public_key);
   if (!keys) {
     return Fail(keys.error().message + " (run `bnfc-proxyd keygen`)");
+  }
+  if (auto nd = bnfc::proxyd::CheckNetworkd(); nd.at_risk()) {
+    bnfc::log::Warn(
+        "NETWORKD_FOREIGN_ROUTES: systemd-networkd runs with ManageForeignRoutes/"
+        "ManageForeignRoutingPolicyRules on and will delete our pins when it restarts; "
+        "run `bnfc-proxyd setup-networkd` (" +
+        nd.detail + ")");
   }
   auto kernel = bnfc::pin::MakeNetlinkKernel();
   bnfc::proxyd::ProxyNetworkSide network(config, *kernel);
@@ -345,6 +355,20 @@ int main(int argc, char** argv) {
   }
   if (command == "report") {
     return Report(*config, *args);
+  }
+  if (command == "setup-networkd") {
+    auto nd = bnfc::proxyd::CheckNetworkd();
+    if (auto s = bnfc::proxyd::InstallNetworkdDropIn(); !s) {
+      return Fail(s.error().message);
+    }
+    std::cout << "wrote /etc/systemd/networkd.conf.d/bnfc.conf"
+              << (nd.running ? "; restart systemd-networkd to apply it\n" : "\n");
+    return 0;
+  }
+  if (command == "check-networkd") {
+    auto nd = bnfc::proxyd::CheckNetworkd();
+    std::cout << (nd.at_risk() ? "NETWORKD_FOREIGN_ROUTES: at risk\n" : "ok\n") << nd.detail;
+    return nd.at_risk() ? 1 : 0;
   }
   if (command == "pins") {
     return ShowFile(config->state_dir + (args->Has("json") ? "/pins.json" : "/pins.txt"), "pins");
