@@ -26,9 +26,10 @@ std::string PinsText(const std::vector<PinRow>& pins, const std::string& error) 
                 "INTERFACE", "SOURCE", "WHY");
   out << line;
   for (const auto& p : pins) {
-    std::snprintf(line, sizeof line, "%-16.16s %-40.40s %-10.10s %-16.16s %s\n", p.host_id.c_str(),
-                  p.nfc_address.c_str(), p.interface.c_str(), p.source.c_str(), p.why.c_str());
-    out << line;
+    // The reason is appended whole: a fixed buffer would cut long reasons and their newline.
+    std::snprintf(line, sizeof line, "%-16.16s %-40.40s %-10.10s %-16.16s ", p.host_id.c_str(),
+                  p.nfc_address.c_str(), p.interface.c_str(), p.source.c_str());
+    out << line << p.why << "\n";
   }
   if (!error.empty())
     out << "error: " << error << "\n";

@@ -12,7 +12,12 @@ trap 'rm -rf "$out"' EXIT
 python3 "$BNFC_SOURCE_DIR/tests/lab/lab.py" --bin "$BNFC_BIN_DIR" \
   --scenario "$BNFC_SOURCE_DIR/examples/demo.json" --out "$out" --demo
 grep -q '"verdict": "ISOLATED"' "$out/report.json"
-grep -q '<table>' "$out/report.html"
+grep -q '<table' "$out/report.html"
+# The proxy pinned both adjacent hosts and says why; `bnfc-proxyd pins` prints this file.
+for h in esx01 esx02; do
+  grep -q "^$h .*automatic: the subnet of eth1 holds it" "$out/proxies/proxy01/pins.txt" ||
+    { echo "FAIL: $h is not pinned via eth1" >&2; cat "$out/proxies/proxy01/pins.txt" >&2; exit 1; }
+done
 left=$(ip netns list | grep -c '^bnfc-lab-' || true)
 [ "$left" -eq 0 ] || { echo "FAIL: $left lab namespaces left behind" >&2; exit 1; }
 echo "ok: every verdict agrees with ground truth; nothing left behind"

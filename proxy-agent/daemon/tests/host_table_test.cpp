@@ -46,3 +46,19 @@ TEST(HostTableTest, DuplicateNfcAddressesAreFoundBothWays) {
 
 }  // namespace
 }  // namespace bnfc::proxyd
+
+#include "report_files.h"
+
+namespace bnfc::proxyd {
+namespace {
+
+TEST(PinsTextTest, LongReasonsKeepOneLinePerHost) {
+  std::vector<PinRow> rows = {{"esx03", "10.98.0.13", "", "", false, std::string(300, 'x')},
+                              {"esx04", "10.97.0.14", "", "", false, "short"}};
+  std::string text = PinsText(rows, "");
+  EXPECT_NE(text.find(std::string(300, 'x') + "\n"), std::string::npos);
+  EXPECT_NE(text.find("\nesx04 "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bnfc::proxyd
