@@ -66,52 +66,11 @@ bool ProxyNetworkSide::TcpProbe(const pin::MapResult& m, const std::string& nfc,
     *evidence = "no usable address family for a TCP probe";
     return false;
   }
-  int family = dst->family == net::Family::kIPv4 ? AF_INET : AF_INET6;
-  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *evidence = std::string("socket: ") + std::strerror(errno);
-    return false;
-  }
-  sockaddr_storage src{}, to{};
-  socklen_t len = 0;
-  if (family == AF_INET) {
-    auto* s4 = reinterpret_cast<sockaddr_in*>(&src);
-    auto* d4 = reinterpret_cast<sockaddr_in*>(&to);
-    s4->sin_family = d4->sin_family = AF_INET;
-    std::memcpy(&s4->sin_addr, m.source.bytes.data(), 4);
-    std::memcpy(&d4->sin_addr, dst->bytes.data(), 4);
-    d4->sin_port = htons(static_cast<uint16_t>(config_.nfc_port));
-    len = sizeof(sockaddr_in);
-  } else {
-    auto* s6 = reinterpret_cast<sockaddr_in6*>(&src);
-    auto* d6 = reinterpret_cast<sockaddr_in6*>(&to);
-    s6->sin6_family = d6->sin6_family = AF_INET6;
-    std::memcpy(&s6->sin6_addr, m.source.bytes.data(), 16);
-    std::memcpy(&d6->sin6_addr, dst->bytes.data(), 16);
-    d6->sin6_port = htons(static_cast<uint16_t>(config_.nfc_port));
-    len = sizeof(sockaddr_in6);
-  }
-  bool ok = false;
-  std::string what = "connect " + m.source.ToString() + " -> " + nfc + ":" +
-                     std::to_string(config_.nfc_port) + ": ";
-  if (bind(fd, reinterpret_cast<sockaddr*>(&src), len) != 0) {
-    what += std::string("bind failed: ") + std::strerror(errno);
-  } else {
-    connect(fd, reinterpret_cast<sockaddr*>(&to), len);
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, 1000) <= 0) {
-      what += "timed out after 1 s";
-    } else {
-      int err = 0;
-      socklen_t elen = sizeof err;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-      ok = err == 0;
-      what += ok ? "connected (no data sent)" : std::strerror(err);
-    }
-  }
-  close(fd);
-  *evidence = what;
-  return ok;
+  auto s = pin::ConnectProbe(m.source, *dst, config_.nfc_port, 1000);
+  *evidence = s.ok() ? "connect " + m.source.ToString() + " -> " + nfc + ":" +
+                           std::to_string(config_.nfc_port) + ": connected (no data sent)"
+                     : s.error().message;
+  return s.ok();
 }
 
 void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
@@ -121,19 +80,26 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     local_ = *local;
 
   // Desired pins: every host within its TTL whose NFC address maps to a backup interface.
-  std::vector<pin::Route> desired;
+  pin::PinTable table;
   std::vector<PinRow> pins;
   std::map<std::string, pin::MapResult> maps;
   for (const auto& [id, e] : hosts.hosts()) {
-    if (now_ms - e.received_ms > config_.pin_ttl.count())
-      continue;
     auto m = MapAddress(e.report.nfc_address(), local_);
     maps[id] = m;
+    if (m.ok) {
+      table.Update({id, *net::IpAddress::Parse(e.report.nfc_address()), m.interface, m.ifindex,
+                    m.via, m.source, e.received_ms});
+    }
+  }
+  table.Expire(now_ms, config_.pin_ttl.count());
+  for (const auto& [id, e] : hosts.hosts()) {
+    if (now_ms - e.received_ms > config_.pin_ttl.count())
+      continue;  // silent for longer than the TTL: no pin, no row
+    const pin::MapResult& m = maps[id];
     PinRow row{id, e.report.nfc_address(), m.interface, m.ok ? m.source.ToString() : "", false, ""};
     if (m.ok) {
-      desired.push_back(
-          {*net::IpAddress::Parse(e.report.nfc_address()), m.ifindex, m.via, m.source});
-      row.why = m.l2_adjacent ? "automatic: the subnet of " + m.interface + " holds it"
+      row.why = m.l2_adjacent ? (m.manual ? "mapping line: " + m.interface
+                                          : "automatic: the subnet of " + m.interface + " holds it")
                               : "manual mapping via " + (m.via ? m.via->ToString() : "");
     } else {
       row.why = "not pinned: " + m.finding + ": " + m.detail;
@@ -141,21 +107,31 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     pins.push_back(row);
   }
   std::string pin_error;
-  auto rec = pin::Reconcile(kernel_, own_, desired);
+  auto rec = pin::Reconcile(kernel_, own_, table.Desired());
   if (!rec) {
-    pin_error = rec.error().message;
-    log::Warn("pin reconcile: " + pin_error);
+    pin_error = "pin reconcile failed: " + rec.error().message;
+  } else {
+    for (const auto& refused : rec->refused)
+      pin_error += (pin_error.empty() ? "the kernel refused: " : "; ") + refused;
   }
+  if (pin_error != last_pin_error_ && !pin_error.empty())
+    log::Warn(pin_error);  // once per change, not every interval
+  last_pin_error_ = pin_error;
   std::set<std::string> installed;
   auto have = kernel_.DumpOwned(own_);
   if (have) {
-    for (const auto& r : have->routes)
-      installed.insert(r.destination.ToString());
+    for (const auto& r : have->routes) {
+      if (r.table == 0 && r.length < 0)
+        installed.insert(r.destination.ToString());
+    }
   }
   for (auto& row : pins)
     row.installed = installed.count(row.nfc_address) > 0;
 
   auto flows = kernel_.Flows(config_.nfc_port);
+  std::map<int, std::string> names;
+  for (const auto& a : local_)
+    names[a.ifindex] = a.interface;
   std::vector<report::PairFacts> all;
   for (const auto& [id, e] : hosts.hosts()) {
     report::PairFacts f;
@@ -199,21 +175,19 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     }
     if (flows) {
       f.flows.ran = true;
-      for (const auto& fl : *flows) {
-        std::string dst = fl.destination.ToString();
-        bool to_nfc = dst == e.report.nfc_address();
-        bool to_mgmt = !e.report.management_address().empty() &&
-                       dst == e.report.management_address() && !to_nfc;
-        if (!to_nfc && !to_mgmt)
-          continue;
-        if (to_nfc && m.ok && fl.oif == m.ifindex) {
+      pin::FlowTarget target;
+      target.host_id = id;
+      if (auto nfc = net::IpAddress::Parse(e.report.nfc_address()))
+        target.nfc_address = *nfc;
+      target.backup_ifindex = m.ok ? m.ifindex : 0;
+      if (auto mgmt = net::IpAddress::Parse(e.report.management_address()))
+        target.management_address = *mgmt;
+      for (const auto& c : pin::ClassifyFlows(*flows, {target}, names)) {
+        if (c.cls == pin::FlowClass::kOnBackup) {
           f.flows.on_backup++;
-        } else {
+        } else if (c.cls == pin::FlowClass::kOffBackup) {
           f.flows.off_backup++;
-          f.flows.evidence += fl.source.ToString() + " -> " + dst + ":" +
-                              std::to_string(config_.nfc_port) + " via ifindex " +
-                              std::to_string(fl.oif) + (to_mgmt ? " (management address)" : "") +
-                              "\n";
+          f.flows.evidence += c.reason + "\n";
         }
       }
     }
@@ -253,7 +227,7 @@ void ProxyNetworkSide::Stop(bool retain) {
     log::Info("stopping; pins retained");
     return;
   }
-  auto r = pin::Reconcile(kernel_, own_, {});
+  auto r = pin::Pinner(kernel_, own_).Stop(false);
   log::Info(r ? "stopping; removed " + std::to_string(r->removed) + " pinned route(s)/rule(s)"
               : "stopping; could not remove pins: " + r.error().message);
 }

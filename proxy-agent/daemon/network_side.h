@@ -34,6 +34,7 @@ class ProxyNetworkSide : public NetworkSide {
   pin::Ownership own_;
   std::vector<pin::ManualMapping> manual_;
   std::vector<pin::LocalAddress> local_;
+  std::string last_pin_error_;
   mutable std::mutex mu_;
   report::Report report_;
   report::MetricsSnapshot metrics_;

@@ -1,5 +1,7 @@
-// Kernel implementation of pin::Kernel over rtnetlink with libmnl. Messages are batched: many
-// requests per sendto(), then the acknowledgements of that chunk are read back.
+// Kernel implementation of pin::Kernel over rtnetlink and sock_diag with libmnl. Changes are
+// batched: many requests per sendto(), then the acknowledgements of that chunk are read back.
+// Dumps ask the kernel to filter (NETLINK_GET_STRICT_CHK: routes by protocol, neighbors by
+// interface) where it can, and filter again here, so a foreign entry is never acted on.
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
@@ -16,7 +18,6 @@
 #include <cstring>
 #include <functional>
 #include <map>
-#include <set>
 
 #include "pin.h"
 
@@ -24,6 +25,12 @@ namespace bnfc::pin {
 namespace {
 
 constexpr size_t kChunkBytes = 128 * 1024;
+constexpr int kTcpTimeWait = 6;
+constexpr int kTcpClose = 7;
+constexpr int kTcpListen = 10;
+// FRA_SPORT_MASK and FRA_DPORT_MASK (Linux 6.15+), newer than the build's headers may be.
+constexpr int kFraSportMask = 29;
+constexpr int kFraDportMask = 30;
 
 int FamilyOf(net::Family f) {
   return f == net::Family::kIPv4 ? AF_INET : AF_INET6;
@@ -56,6 +63,104 @@ void PutAddress(nlmsghdr* nlh, uint16_t type, const net::IpAddress& a) {
   mnl_attr_put(nlh, type, a.family == net::Family::kIPv4 ? 4 : 16, a.bytes.data());
 }
 
+std::vector<uint8_t> Payload(const nlmsghdr* nlh) {
+  auto* p = static_cast<const uint8_t*>(mnl_nlmsg_get_payload(nlh));
+  return std::vector<uint8_t>(p, p + mnl_nlmsg_get_payload_len(nlh));
+}
+
+size_t HeaderSize(uint16_t type) {
+  switch (type) {
+    case RTM_GETLINK:
+      return sizeof(ifinfomsg);
+    case RTM_GETADDR:
+      return sizeof(ifaddrmsg);
+    case RTM_GETNEIGH:
+      return sizeof(ndmsg);
+    case RTM_GETRULE:
+      return sizeof(fib_rule_hdr);
+    default:
+      return sizeof(rtmsg);
+  }
+}
+
+std::string RouteText(const Route& r) {
+  std::string t = r.destination.ToString() + "/" +
+                  std::to_string(r.length < 0 ? r.destination.BitLength() : r.length);
+  if (r.gateway)
+    t += " via " + r.gateway->ToString();
+  t += " ifindex " + std::to_string(r.ifindex);
+  if (r.source)
+    t += " src " + r.source->ToString();
+  return t;
+}
+
+// One request of a batch, with what it means for messages about a refusal.
+enum class Kind { kDelete, kReplaceRoute, kAddRoute, kAddRule };
+struct Request {
+  std::vector<char> bytes;
+  std::string what;
+  Kind kind = Kind::kDelete;
+};
+
+// The text of an extended ack (NETLINK_EXT_ACK), when the kernel sent one.
+std::string ExtAckText(const nlmsghdr* nlh) {
+  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+    return "";
+  auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+  size_t offset = sizeof(nlmsgerr);
+  if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+    offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
+  if (offset >= mnl_nlmsg_get_payload_len(nlh))
+    return "";
+  for (const nlattr* attr = FirstAttr(nlh, offset); AttrOk(nlh, attr); attr = mnl_attr_next(attr)) {
+    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG)
+      return mnl_attr_get_str(attr);
+  }
+  return "";
+}
+
+class NetlinkWatch : public ChangeWatch {
+ public:
+  explicit NetlinkWatch(mnl_socket* nl) : nl_(nl) {}
+  ~NetlinkWatch() override { mnl_socket_close(nl_); }
+  int fd() const override { return mnl_socket_get_fd(nl_); }
+  Expected<bool> Drain() override {
+    bool changed = false;
+    std::vector<char> buf(1 << 16);
+    while (true) {
+      ssize_t n = recv(fd(), buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          return changed;
+        if (errno == ENOBUFS)  // overrun: events were lost, so something changed
+          return true;
+        if (errno == EINTR)
+          continue;
+        return Unexpected(ErrorCode::kIo,
+                          std::string("reading link notifications: ") + std::strerror(errno));
+      }
+      auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data());
+      int len = static_cast<int>(n);
+      while (mnl_nlmsg_ok(nlh, len)) {
+        switch (nlh->nlmsg_type) {
+          case RTM_NEWLINK:
+          case RTM_DELLINK:
+          case RTM_NEWADDR:
+          case RTM_DELADDR:
+            changed = true;
+            break;
+          default:
+            break;
+        }
+        nlh = mnl_nlmsg_next(nlh, &len);
+      }
+    }
+  }
+
+ private:
+  mnl_socket* nl_;
+};
+
 class NetlinkKernel : public Kernel {
  public:
   NetlinkKernel() {
@@ -65,8 +170,15 @@ class NetlinkKernel : public Kernel {
       nl_ = nullptr;
     }
     if (nl_ != nullptr) {
+      int fd = mnl_socket_get_fd(nl_);
       int size = 4 << 20;
-      setsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+      int one = 1;
+      // Small acks (no echo of the request), error strings, and kernel-side dump filters. Each is
+      // an optimisation only: older kernels without them still work.
+      setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+      setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+      strict_ = setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) == 0;
       port_ = mnl_socket_get_portid(nl_);
     }
   }
@@ -83,7 +195,7 @@ class NetlinkKernel : public Kernel {
       bool up = false;
     };
     std::map<int, Link> links;
-    auto s = Dump(RTM_GETLINK, AF_UNSPEC, [&](const nlmsghdr* nlh) {
+    auto s = Dump(RTM_GETLINK, AF_UNSPEC, nullptr, [&](const nlmsghdr* nlh) {
       auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
       Link l;
       l.up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP);
@@ -101,7 +213,7 @@ class NetlinkKernel : public Kernel {
     if (!s)
       return s.error();
     std::vector<LocalAddress> out;
-    s = Dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* nlh) {
+    s = Dump(RTM_GETADDR, AF_UNSPEC, nullptr, [&](const nlmsghdr* nlh) {
       auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
       const void* local = nullptr;
       const void* address = nullptr;
@@ -136,68 +248,23 @@ class NetlinkKernel : public Kernel {
   Expected<KernelState> DumpOwned(const Ownership& own) override {
     KernelState state;
     for (int family : {AF_INET, AF_INET6}) {
-      auto s = Dump(RTM_GETROUTE, family, [&](const nlmsghdr* nlh) {
+      auto route_filter = [&](nlmsghdr* req) {
+        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_get_payload(req));
+        rtm->rtm_protocol = static_cast<unsigned char>(own.protocol);
+      };
+      auto s = Dump(RTM_GETROUTE, family, route_filter, [&](const nlmsghdr* nlh) {
         auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
-        if (rtm->rtm_protocol != own.protocol)
+        if (rtm->rtm_protocol != own.protocol || rtm->rtm_family != family)
           return;  // never look further at foreign routes
-        uint32_t table = rtm->rtm_table;
-        Route r;
-        bool has_dst = false;
-        for (const nlattr* attr = FirstAttr(nlh, sizeof(*rtm)); AttrOk(nlh, attr);
-             attr = mnl_attr_next(attr)) {
-          switch (mnl_attr_get_type(attr)) {
-            case RTA_TABLE:
-              table = mnl_attr_get_u32(attr);
-              break;
-            case RTA_DST:
-              r.destination = FromBytes(rtm->rtm_family, mnl_attr_get_payload(attr));
-              has_dst = true;
-              break;
-            case RTA_OIF:
-              r.ifindex = static_cast<int>(mnl_attr_get_u32(attr));
-              break;
-            case RTA_GATEWAY:
-              r.gateway = FromBytes(rtm->rtm_family, mnl_attr_get_payload(attr));
-              break;
-            case RTA_PREFSRC:
-              r.source = FromBytes(rtm->rtm_family, mnl_attr_get_payload(attr));
-              break;
-          }
-        }
-        if (table == static_cast<uint32_t>(own.table) && has_dst &&
-            rtm->rtm_dst_len == (rtm->rtm_family == AF_INET ? 32 : 128)) {
-          state.routes.push_back(r);
-        }
+        if (rtm->rtm_flags & RTM_F_CLONED)
+          return;  // a cache entry, not a route
+        state.routes.push_back(ParseRoute(nlh, own));
       });
       if (!s)
         return s.error();
-      s = Dump(RTM_GETRULE, family, [&](const nlmsghdr* nlh) {
-        auto* frh = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(nlh));
-        Rule rule;
-        rule.family = family == AF_INET ? net::Family::kIPv4 : net::Family::kIPv6;
-        rule.table = frh->table;
-        int protocol = -1;
-        for (const nlattr* attr = FirstAttr(nlh, sizeof(*frh)); AttrOk(nlh, attr);
-             attr = mnl_attr_next(attr)) {
-          switch (mnl_attr_get_type(attr)) {
-            case FRA_PROTOCOL:
-              protocol = mnl_attr_get_u8(attr);
-              break;
-            case FRA_PRIORITY:
-              rule.priority = static_cast<int>(mnl_attr_get_u32(attr));
-              break;
-            case FRA_TABLE:
-              rule.table = static_cast<int>(mnl_attr_get_u32(attr));
-              break;
-            case FRA_DPORT_RANGE: {
-              auto* range = static_cast<const fib_rule_port_range*>(mnl_attr_get_payload(attr));
-              rule.dport = range->start == range->end ? range->start : -1;
-              break;
-            }
-          }
-        }
-        if (protocol == own.protocol)
-          state.rules.push_back(rule);
+      s = Dump(RTM_GETRULE, family, nullptr, [&](const nlmsghdr* nlh) {
+        if (auto rule = ParseRule(nlh, family, own))
+          state.rules.push_back(std::move(*rule));
       });
       if (!s)
         return s.error();
@@ -205,28 +272,42 @@ class NetlinkKernel : public Kernel {
     return state;
   }
 
-  Status Apply(const Ownership& own, const std::vector<Route>& add_routes,
-               const std::vector<Route>& del_routes, const std::vector<Rule>& add_rules,
-               const std::vector<Rule>& del_rules) override {
-    std::vector<std::vector<char>> messages;
-    for (const auto& r : del_rules)
-      messages.push_back(RuleMessage(RTM_DELRULE, 0, r, own));
-    for (const auto& r : del_routes)
-      messages.push_back(RouteMessage(RTM_DELROUTE, 0, r, own));
-    for (const auto& r : add_routes) {
+  Expected<ApplyResult> Apply(const Ownership& own, const Diff& d) override {
+    std::vector<Request> requests;
+    for (const auto& r : d.del_rules) {
+      requests.push_back(
+          {r.raw.empty() ? RuleMessage(RTM_DELRULE, 0, r, own) : DeleteMessage(RTM_DELRULE, r.raw),
+           "delete our rule", Kind::kDelete});
+    }
+    for (const auto& r : d.del_routes) {
+      requests.push_back({r.raw.empty() ? RouteMessage(RTM_DELROUTE, 0, r, own)
+                                        : DeleteMessage(RTM_DELROUTE, r.raw),
+                          "delete our route " + RouteText(r), Kind::kDelete});
+    }
+    for (const auto& r : d.replace_routes) {
+      // Replacing in place keeps the address pinned while it moves; only a route of ours with
+      // this destination is there to be replaced (the diff found it in the dump).
+      requests.push_back({RouteMessage(RTM_NEWROUTE, NLM_F_REPLACE, r, own),
+                          "replace our route with " + RouteText(r), Kind::kReplaceRoute});
+    }
+    for (const auto& r : d.add_routes) {
       // EXCL, never REPLACE: a replace would silently take over a foreign route with the same
       // destination in our table. Such a conflict is reported instead.
-      messages.push_back(RouteMessage(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r, own));
+      requests.push_back({RouteMessage(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r, own),
+                          "add route " + RouteText(r), Kind::kAddRoute});
     }
-    for (const auto& r : add_rules) {
-      messages.push_back(RuleMessage(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, r, own));
+    for (const auto& r : d.add_rules) {
+      requests.push_back(
+          {RuleMessage(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, r, own),
+           std::string("add the IPv") + (r.family == net::Family::kIPv4 ? "4" : "6") + " rule",
+           Kind::kAddRule});
     }
-    return SendBatched(messages);
+    return SendBatched(requests);
   }
 
   Expected<std::string> NeighborMac(int ifindex, const net::IpAddress& address) override {
     std::string mac;
-    auto s = Dump(RTM_GETNEIGH, FamilyOf(address.family), [&](const nlmsghdr* nlh) {
+    auto s = Dump(RTM_GETNEIGH, FamilyOf(address.family), nullptr, [&](const nlmsghdr* nlh) {
       auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
       if (ndm->ndm_ifindex != ifindex || (ndm->ndm_state & (NUD_INCOMPLETE | NUD_FAILED)))
         return;
@@ -249,6 +330,76 @@ class NetlinkKernel : public Kernel {
     return mac;
   }
 
+  Expected<RouteLookup> RouteGet(const std::optional<net::IpAddress>& src,
+                                 const net::IpAddress& dst, int dport) override {
+    if (auto s = Ready(); !s)
+      return s.error();
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETROUTE;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    nlh->nlmsg_seq = ++seq_;
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = static_cast<unsigned char>(FamilyOf(dst.family));
+    rtm->rtm_dst_len = static_cast<unsigned char>(dst.BitLength());
+    // IPv4 reports "main" unless asked for the table the lookup used; IPv6 always reports it
+    // and refuses the flag in strict mode.
+    if (dst.family == net::Family::kIPv4)
+      rtm->rtm_flags = RTM_F_LOOKUP_TABLE;
+    PutAddress(nlh, RTA_DST, dst);
+    if (src && src->family == dst.family) {
+      rtm->rtm_src_len = static_cast<unsigned char>(src->BitLength());
+      PutAddress(nlh, RTA_SRC, *src);
+    }
+    mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_TCP);
+    mnl_attr_put_u16(nlh, RTA_DPORT, htons(static_cast<uint16_t>(dport)));
+    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0)
+      return Unexpected(ErrorCode::kIo, std::string("route lookup: ") + std::strerror(errno));
+    std::vector<char> reply(1 << 16);
+    while (true) {
+      ssize_t n = mnl_socket_recvfrom(nl_, reply.data(), reply.size());
+      if (n <= 0)
+        return Unexpected(ErrorCode::kIo, std::string("route lookup: ") + std::strerror(errno));
+      auto* m = reinterpret_cast<nlmsghdr*>(reply.data());
+      int len = static_cast<int>(n);
+      for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+        if (m->nlmsg_seq != seq_)
+          continue;  // a late ack of something else
+        if (m->nlmsg_type == NLMSG_ERROR) {
+          int code = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+          std::string ext = ExtAckText(m);
+          return Unexpected(ErrorCode::kNotFound, "no route to " + dst.ToString() +
+                                                      " for TCP port " + std::to_string(dport) +
+                                                      ": " + std::strerror(code) +
+                                                      (ext.empty() ? "" : " (" + ext + ")"));
+        }
+        if (m->nlmsg_type != RTM_NEWROUTE)
+          continue;
+        auto* got = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(m));
+        RouteLookup out;
+        out.table = got->rtm_table;
+        for (const nlattr* attr = FirstAttr(m, sizeof(rtmsg)); AttrOk(m, attr);
+             attr = mnl_attr_next(attr)) {
+          switch (mnl_attr_get_type(attr)) {
+            case RTA_OIF:
+              out.oif = static_cast<int>(mnl_attr_get_u32(attr));
+              break;
+            case RTA_TABLE:
+              out.table = static_cast<int>(mnl_attr_get_u32(attr));
+              break;
+            case RTA_GATEWAY:
+              out.gateway = FromBytes(got->rtm_family, mnl_attr_get_payload(attr));
+              break;
+            case RTA_PREFSRC:
+              out.source = FromBytes(got->rtm_family, mnl_attr_get_payload(attr));
+              break;
+          }
+        }
+        return out;
+      }
+    }
+  }
+
   Expected<std::vector<Flow>> Flows(int dport) override {
     std::vector<Flow> flows;
     mnl_socket* diag = mnl_socket_open(NETLINK_SOCK_DIAG);
@@ -258,83 +409,193 @@ class NetlinkKernel : public Kernel {
       return Unexpected(ErrorCode::kUnavailable,
                         std::string("cannot open a sock_diag socket: ") + std::strerror(errno));
     }
+    std::string failure;
+    uint32_t seq = 0;
     for (int family : {AF_INET, AF_INET6}) {
       char buf[MNL_SOCKET_BUFFER_SIZE];
       nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
       nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
       nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-      nlh->nlmsg_seq = ++seq_;
+      nlh->nlmsg_seq = ++seq;
       auto* req =
           static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
       req->sdiag_family = static_cast<uint8_t>(family);
       req->sdiag_protocol = IPPROTO_TCP;
-      req->idiag_states = ~0u & ~(1u << 10);  // every state but LISTEN
-      if (mnl_socket_sendto(diag, nlh, nlh->nlmsg_len) < 0)
+      // Sockets that can carry data: not LISTEN, TIME_WAIT or CLOSE (the kernel's TCP states).
+      req->idiag_states = ~0u & ~(1u << kTcpListen) & ~(1u << kTcpTimeWait) & ~(1u << kTcpClose);
+      if (mnl_socket_sendto(diag, nlh, nlh->nlmsg_len) < 0) {
+        failure = std::string("sock_diag request: ") + std::strerror(errno);
         break;
+      }
       std::vector<char> big(1 << 16);
       bool done = false;
       while (!done) {
         ssize_t n = mnl_socket_recvfrom(diag, big.data(), big.size());
-        if (n <= 0)
+        if (n <= 0) {
+          failure = std::string("sock_diag dump: ") + std::strerror(errno);
           break;
+        }
         auto* m = reinterpret_cast<nlmsghdr*>(big.data());
         int len = static_cast<int>(n);
-        while (mnl_nlmsg_ok(m, len)) {
-          if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) {
+        for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+          if (m->nlmsg_type == NLMSG_DONE) {
             done = true;
             break;
           }
-          auto* msg = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(m));
-          if (ntohs(msg->id.idiag_dport) == dport) {
-            Flow f;
-            f.source = FromBytes(family, msg->id.idiag_src);
-            f.destination = FromBytes(family, msg->id.idiag_dst);
-            flows.push_back(f);
+          if (m->nlmsg_type == NLMSG_ERROR) {
+            int code = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m))->error;
+            // An IPv6-less kernel has nothing to say about AF_INET6 sockets.
+            if (!(family == AF_INET6 && code == ENOENT))
+              failure = std::string("sock_diag dump: ") + std::strerror(code);
+            done = true;
+            break;
           }
-          m = mnl_nlmsg_next(m, &len);
+          if (mnl_nlmsg_get_payload_len(m) < sizeof(inet_diag_msg))
+            continue;
+          auto* msg = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(m));
+          if (ntohs(msg->id.idiag_dport) != dport)
+            continue;
+          Flow f;
+          f.source = FromBytes(family, msg->id.idiag_src);
+          f.destination = FromBytes(family, msg->id.idiag_dst);
+          f.sport = ntohs(msg->id.idiag_sport);
+          f.dport = ntohs(msg->id.idiag_dport);
+          f.state = msg->idiag_state;
+          flows.push_back(f);
         }
       }
+      if (!failure.empty())
+        break;
     }
     mnl_socket_close(diag);
+    if (!failure.empty())
+      return Unexpected(ErrorCode::kIo, failure);
     for (auto& f : flows) {
-      f.oif = RouteOif(f.source, f.destination, dport);
+      auto route = RouteGet(f.source, f.destination, f.dport);
+      if (route) {
+        f.oif = route->oif;
+        f.table = route->table;
+      }
     }
     return flows;
   }
 
- private:
-  // RTM_GETROUTE for one flow (source, destination, TCP dport): the interface the kernel uses.
-  int RouteOif(const net::IpAddress& src, const net::IpAddress& dst, int dport) {
-    if (!Ready().ok())
-      return 0;
-    char buf[MNL_SOCKET_BUFFER_SIZE];
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = RTM_GETROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    nlh->nlmsg_seq = ++seq_;
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-    rtm->rtm_family = static_cast<unsigned char>(FamilyOf(dst.family));
-    rtm->rtm_dst_len = static_cast<unsigned char>(dst.BitLength());
-    PutAddress(nlh, RTA_DST, dst);
-    PutAddress(nlh, RTA_SRC, src);
-    mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_TCP);
-    mnl_attr_put_u16(nlh, RTA_DPORT, htons(static_cast<uint16_t>(dport)));
-    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0)
-      return 0;
-    char reply[MNL_SOCKET_BUFFER_SIZE];
-    ssize_t n = mnl_socket_recvfrom(nl_, reply, sizeof reply);
-    if (n <= 0)
-      return 0;
-    auto* m = reinterpret_cast<nlmsghdr*>(reply);
-    if (m->nlmsg_type != RTM_NEWROUTE)
-      return 0;
-    int oif = 0;
-    for (const nlattr* attr = FirstAttr(m, sizeof(rtmsg)); AttrOk(m, attr);
-         attr = mnl_attr_next(attr)) {
-      if (mnl_attr_get_type(attr) == RTA_OIF)
-        oif = static_cast<int>(mnl_attr_get_u32(attr));
+  Expected<std::unique_ptr<ChangeWatch>> WatchLinks() override {
+    mnl_socket* w = mnl_socket_open(NETLINK_ROUTE);
+    if (w == nullptr) {
+      return Unexpected(ErrorCode::kUnavailable,
+                        std::string("cannot open a netlink socket: ") + std::strerror(errno));
     }
-    return oif;
+    if (mnl_socket_bind(w, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+                        MNL_SOCKET_AUTOPID) < 0) {
+      int e = errno;
+      mnl_socket_close(w);
+      return Unexpected(ErrorCode::kUnavailable,
+                        std::string("cannot subscribe to link changes: ") + std::strerror(e));
+    }
+    return std::unique_ptr<ChangeWatch>(new NetlinkWatch(w));
+  }
+
+ private:
+  static Route ParseRoute(const nlmsghdr* nlh, const Ownership& own) {
+    auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
+    const int family = rtm->rtm_family;
+    uint32_t table = rtm->rtm_table;
+    Route r;
+    r.raw = Payload(nlh);
+    r.destination.family = family == AF_INET ? net::Family::kIPv4 : net::Family::kIPv6;
+    bool extra = rtm->rtm_type != RTN_UNICAST || rtm->rtm_tos != 0 || rtm->rtm_src_len != 0;
+    for (const nlattr* attr = FirstAttr(nlh, sizeof(*rtm)); AttrOk(nlh, attr);
+         attr = mnl_attr_next(attr)) {
+      switch (mnl_attr_get_type(attr)) {
+        case RTA_TABLE:
+          table = mnl_attr_get_u32(attr);
+          break;
+        case RTA_DST:
+          r.destination = FromBytes(family, mnl_attr_get_payload(attr));
+          break;
+        case RTA_OIF:
+          r.ifindex = static_cast<int>(mnl_attr_get_u32(attr));
+          break;
+        case RTA_GATEWAY:
+          r.gateway = FromBytes(family, mnl_attr_get_payload(attr));
+          break;
+        case RTA_PREFSRC:
+          r.source = FromBytes(family, mnl_attr_get_payload(attr));
+          break;
+        case RTA_PRIORITY:
+          r.metric = mnl_attr_get_u32(attr);
+          break;
+        case RTA_MULTIPATH:
+        case RTA_NH_ID:
+        case RTA_ENCAP:
+        case RTA_VIA:
+        case RTA_SRC:
+          extra = true;  // nothing a pin of ours would carry
+          break;
+      }
+    }
+    r.table = table == static_cast<uint32_t>(own.table) ? 0 : static_cast<int>(table);
+    r.length = rtm->rtm_dst_len == r.destination.BitLength() ? -1 : rtm->rtm_dst_len;
+    if (extra)
+      r.ifindex = -1;  // never equal to a desired pin: replaced or deleted
+    return r;
+  }
+
+  static std::optional<Rule> ParseRule(const nlmsghdr* nlh, int family, const Ownership& own) {
+    auto* frh = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(nlh));
+    Rule rule;
+    rule.family = family == AF_INET ? net::Family::kIPv4 : net::Family::kIPv6;
+    rule.table = frh->table;
+    rule.extra = frh->action != FR_ACT_TO_TBL || frh->flags != 0 || frh->src_len != 0 ||
+                 frh->dst_len != 0 || frh->tos != 0;
+    int protocol = -1;
+    bool tcp = false;
+    for (const nlattr* attr = FirstAttr(nlh, sizeof(*frh)); AttrOk(nlh, attr);
+         attr = mnl_attr_next(attr)) {
+      switch (mnl_attr_get_type(attr)) {
+        case FRA_PROTOCOL:
+          protocol = mnl_attr_get_u8(attr);
+          break;
+        case FRA_PRIORITY:
+          rule.priority = static_cast<int>(mnl_attr_get_u32(attr));
+          break;
+        case FRA_TABLE:
+          rule.table = static_cast<int>(mnl_attr_get_u32(attr));
+          break;
+        case FRA_IP_PROTO:
+          tcp = mnl_attr_get_u8(attr) == IPPROTO_TCP;
+          break;
+        case FRA_DPORT_RANGE: {
+          auto* range = static_cast<const fib_rule_port_range*>(mnl_attr_get_payload(attr));
+          rule.dport = range->start == range->end ? range->start : -1;
+          break;
+        }
+        case FRA_SUPPRESS_PREFIXLEN:
+          if (mnl_attr_get_u32(attr) != 0xffffffffu)
+            rule.extra = true;
+          break;
+        case FRA_SUPPRESS_IFGROUP:
+          if (mnl_attr_get_u32(attr) != 0xffffffffu)
+            rule.extra = true;
+          break;
+        case kFraSportMask:
+        case kFraDportMask:
+          // Newer kernels report the full mask of an exact port match themselves.
+          if (mnl_attr_get_payload_len(attr) != 2 || mnl_attr_get_u16(attr) != 0xffff)
+            rule.extra = true;
+          break;
+        default:
+          rule.extra = true;  // a selector or action ours never set
+          break;
+      }
+    }
+    if (protocol != own.protocol)
+      return std::nullopt;
+    if (!tcp)
+      rule.extra = true;
+    rule.raw = Payload(nlh);
+    return rule;
   }
 
   Status Ready() const {
@@ -345,7 +606,10 @@ class NetlinkKernel : public Kernel {
     return OkStatus();
   }
 
-  Status Dump(uint16_t type, int family, const std::function<void(const nlmsghdr*)>& each) {
+  // A dump request of `type` for `family`; `filter` may set header fields the kernel filters on
+  // when the socket is in strict mode (ignored otherwise, so callers filter the answers too).
+  Status Dump(uint16_t type, int family, const std::function<void(nlmsghdr*)>& filter,
+              const std::function<void(const nlmsghdr*)>& each) {
     if (auto s = Ready(); !s)
       return s;
     char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -353,10 +617,12 @@ class NetlinkKernel : public Kernel {
     nlh->nlmsg_type = type;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlh->nlmsg_seq = ++seq_;
-    // rtgenmsg is a prefix of every *msg header: family is its first byte.
-    auto* gen = static_cast<rtgenmsg*>(
-        mnl_nlmsg_put_extra_header(nlh, type == RTM_GETLINK ? sizeof(ifinfomsg) : sizeof(rtmsg)));
-    gen->rtgen_family = static_cast<unsigned char>(family);
+    // Every *msg header starts with the family byte.
+    auto* family_byte =
+        static_cast<unsigned char*>(mnl_nlmsg_put_extra_header(nlh, HeaderSize(type)));
+    *family_byte = static_cast<unsigned char>(family);
+    if (strict_ && filter)
+      filter(nlh);
     if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
       return Unexpected(ErrorCode::kIo, std::string("netlink dump: ") + std::strerror(errno));
     }
@@ -376,13 +642,29 @@ class NetlinkKernel : public Kernel {
       if (rc == MNL_CB_STOP)
         return OkStatus();
       if (rc == MNL_CB_ERROR) {
+        if (errno == EINTR)  // NLM_F_DUMP_INTR: the table changed during the dump
+          return Unexpected(ErrorCode::kUnavailable,
+                            "netlink dump interrupted by a concurrent change; retry");
         return Unexpected(ErrorCode::kIo, std::string("netlink dump: ") + std::strerror(errno));
       }
     }
   }
 
-  std::vector<char> RouteMessage(uint16_t type, uint16_t flags, const Route& r,
-                                 const Ownership& own) {
+  // A dumped entry sent back as a delete: the kernel matches every attribute it carries, so
+  // exactly that entry goes (iproute2's flush does the same).
+  static std::vector<char> DeleteMessage(uint16_t type, const std::vector<uint8_t>& payload) {
+    std::vector<char> buf(MNL_NLMSG_HDRLEN + MNL_ALIGN(payload.size()));
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    void* body = mnl_nlmsg_put_extra_header(nlh, payload.size());
+    std::memcpy(body, payload.data(), payload.size());
+    buf.resize(nlh->nlmsg_len);
+    return buf;
+  }
+
+  static std::vector<char> RouteMessage(uint16_t type, uint16_t flags, const Route& r,
+                                        const Ownership& own) {
     std::vector<char> buf(256);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = type;
@@ -396,18 +678,20 @@ class NetlinkKernel : public Kernel {
     rtm->rtm_type = RTN_UNICAST;
     mnl_attr_put_u32(nlh, RTA_TABLE, static_cast<uint32_t>(own.table));
     PutAddress(nlh, RTA_DST, r.destination);
-    if (r.ifindex != 0)
+    if (r.ifindex > 0)
       mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(r.ifindex));
     if (r.gateway)
       PutAddress(nlh, RTA_GATEWAY, *r.gateway);
     if (r.source)
       PutAddress(nlh, RTA_PREFSRC, *r.source);
+    if (r.metric)
+      mnl_attr_put_u32(nlh, RTA_PRIORITY, *r.metric);
     buf.resize(nlh->nlmsg_len);
     return buf;
   }
 
-  std::vector<char> RuleMessage(uint16_t type, uint16_t flags, const Rule& r,
-                                const Ownership& own) {
+  static std::vector<char> RuleMessage(uint16_t type, uint16_t flags, const Rule& r,
+                                       const Ownership& own) {
     std::vector<char> buf(256);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = type;
@@ -428,25 +712,22 @@ class NetlinkKernel : public Kernel {
     return buf;
   }
 
-  Status SendBatched(std::vector<std::vector<char>>& messages) {
+  Expected<ApplyResult> SendBatched(std::vector<Request>& requests) {
     if (auto s = Ready(); !s)
-      return s;
+      return s.error();
+    ApplyResult result;
     size_t i = 0;
-    std::string first_error;
-    std::set<uint32_t> route_add_seqs;
-    while (i < messages.size()) {
+    while (i < requests.size()) {
       std::vector<char> chunk;
-      uint32_t first_seq = seq_ + 1;
-      size_t count = 0;
-      while (i < messages.size() && chunk.size() + messages[i].size() <= kChunkBytes) {
-        auto* nlh = reinterpret_cast<nlmsghdr*>(messages[i].data());
+      const uint32_t first_seq = seq_ + 1;
+      const size_t first = i;
+      while (i < requests.size() && chunk.size() + requests[i].bytes.size() <= kChunkBytes) {
+        auto* nlh = reinterpret_cast<nlmsghdr*>(requests[i].bytes.data());
         nlh->nlmsg_seq = ++seq_;
-        if (nlh->nlmsg_type == RTM_NEWROUTE)
-          route_add_seqs.insert(nlh->nlmsg_seq);
-        chunk.insert(chunk.end(), messages[i].begin(), messages[i].end());
+        chunk.insert(chunk.end(), requests[i].bytes.begin(), requests[i].bytes.end());
         ++i;
-        ++count;
       }
+      const size_t count = i - first;
       if (mnl_socket_sendto(nl_, chunk.data(), chunk.size()) < 0) {
         return Unexpected(ErrorCode::kIo, std::string("netlink send: ") + std::strerror(errno));
       }
@@ -459,37 +740,41 @@ class NetlinkKernel : public Kernel {
         }
         auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data());
         int len = static_cast<int>(n);
-        while (mnl_nlmsg_ok(nlh, len)) {
-          if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= first_seq) {
-            auto* err = static_cast<nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-            int code = -err->error;
-            // Deleting what is already gone, or adding a rule that exists, leaves the state right;
-            // an existing route is someone else's (ours were deleted first in this batch).
-            bool is_route_add =
-                nlh->nlmsg_seq - first_seq < count && route_add_seqs.count(nlh->nlmsg_seq) > 0;
-            bool harmless =
-                code == 0 || code == ESRCH || code == ENOENT || (code == EEXIST && !is_route_add);
-            if (!harmless && first_error.empty()) {
-              first_error = code == EEXIST ? "a route with the same destination that is not ours "
-                                             "already exists in the table"
-                                           : std::strerror(code);
-            }
-            ++acked;
+        for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+          if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first_seq ||
+              nlh->nlmsg_seq - first_seq >= count) {
+            continue;
           }
-          nlh = mnl_nlmsg_next(nlh, &len);
+          const Request& req = requests[first + (nlh->nlmsg_seq - first_seq)];
+          int code = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error;
+          ++acked;
+          // Deleting what is already gone, or adding a rule that exists, leaves the state right.
+          // An existing route on add is someone else's (ours were deleted or replaced first); a
+          // replace that finds nothing means ours vanished meanwhile (the next reconcile adds it).
+          bool harmless = code == 0 ||
+                          (req.kind == Kind::kDelete && (code == ESRCH || code == ENOENT)) ||
+                          (req.kind == Kind::kAddRule && code == EEXIST);
+          if (harmless) {
+            result.accepted++;
+            continue;
+          }
+          std::string why = code == EEXIST ? "a route to that destination that is not ours is "
+                                             "already in the table"
+                                           : std::strerror(code);
+          std::string ext = ExtAckText(nlh);
+          if (!ext.empty())
+            why += " (" + ext + ")";
+          result.refused.push_back(req.what + ": " + why);
         }
       }
     }
-    if (!first_error.empty()) {
-      return Unexpected(ErrorCode::kIo,
-                        "the kernel refused a route or rule change: " + first_error);
-    }
-    return OkStatus();
+    return result;
   }
 
   mnl_socket* nl_ = nullptr;
   uint32_t port_ = 0;
   uint32_t seq_ = 0;
+  bool strict_ = false;
 };
 
 }  // namespace
