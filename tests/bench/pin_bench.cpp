@@ -63,8 +63,9 @@ int main(int argc, char** argv) {
     auto t = Clock::now();
     auto first = bnfc::pin::Reconcile(*kernel, own, want);
     double ours = Since(t);
-    if (!first) {
-      std::fprintf(stderr, "pin_bench: %s\n", first.error().message.c_str());
+    if (!first || first->errors != 0) {
+      std::fprintf(stderr, "pin_bench: %s\n",
+                   first ? first->refused.front().c_str() : first.error().message.c_str());
       return 1;
     }
     std::ofstream("/tmp/pin_bench.batch") << batch;
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     t = Clock::now();
     auto again = bnfc::pin::Reconcile(*kernel, own, want);
     double restart_ms = Since(t) * 1000;
-    size_t changes = again ? again->added + again->removed : 0;
+    size_t changes = again ? again->changes() + again->errors : 0;
     std::printf("%-8d %14.3f %14.3f %8.2f %18.1f %8zu\n", n, ours, theirs, ours / theirs,
                 restart_ms, changes);
     (void)bnfc::pin::Reconcile(*kernel, own, {});
