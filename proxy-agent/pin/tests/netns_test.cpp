@@ -286,6 +286,9 @@ TEST_F(NetnsTest, PinsCarryOurProtocolAndSteerOnlyPort902) {
     auto get6 = k->RouteGet(std::nullopt, Ip("fd00:99::11"), 902);
     CHILD_CHECK(get6.ok() && get6->table == 902 && get6->oif == eth1);
     CHILD_CHECK(OwnedText(*k, own) == DesiredText(want, own));
+    // IPv6 routes come back with metric 1024 and IPv4 rules with a port mask: still right.
+    auto again = Reconcile(*k, own, want);
+    CHILD_CHECK(again.ok() && again->changes() == 0 && again->kept == 6);
     return 0;
   }));
 }
