@@ -54,6 +54,10 @@ const config::Schema& HostdSchema() {
       KeySpec::Make("fallback_cli", Type::kString,
                     "used when read_cli/change_cli fails, e.g. hostd down; empty: none")
           .Default("localcli"),
+      KeySpec::Make("hostd_check", Type::kBool,
+                    "read the backup vmknic's tags through change_cli each cycle, so a stopped "
+                    "hostd (which also serves NFC) is noticed")
+          .Default("true"),
       KeySpec::Make("vmkping", Type::kString, "the vmkping command").Default("vmkping"),
       KeySpec::Make("formatter", Type::kEnum, "esxcli output format to request")
           .Choices({"xml", "text"})
@@ -158,6 +162,7 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
   s.read_cli = *c.GetString("read_cli");
   s.change_cli = *c.GetString("change_cli");
   s.fallback_cli = *c.GetString("fallback_cli");
+  s.hostd_check = *c.GetBool("hostd_check");
   s.vmkping = *c.GetString("vmkping");
   for (const char* k : {"read_cli", "change_cli", "vmkping"}) {
     if (c.GetString(k)->empty()) {

@@ -70,9 +70,10 @@ CycleEngine::CycleEngine(CommandRunner& runner, EngineSettings settings)
     : runner_(runner), s_(std::move(settings)) {}
 
 CycleEngine::Read CycleEngine::RunRead(const std::vector<std::string>& words,
-                                       std::vector<Finding>* findings, std::string* evidence) {
-  std::vector<std::string> clis = {s_.read_cli};
-  if (!s_.fallback_cli.empty() && s_.fallback_cli != s_.read_cli) {
+                                       std::vector<Finding>* findings, std::string* evidence,
+                                       bool through_hostd) {
+  std::vector<std::string> clis = {through_hostd ? s_.change_cli : s_.read_cli};
+  if (!s_.fallback_cli.empty() && s_.fallback_cli != clis[0]) {
     clis.push_back(s_.fallback_cli);
   }
   std::string failures;
@@ -102,9 +103,9 @@ CycleEngine::Read CycleEngine::RunRead(const std::vector<std::string>& words,
 
 template <typename T, typename Fn>
 std::optional<T> CycleEngine::ReadParsed(const std::vector<std::string>& words, Fn parse,
-                                         std::vector<Finding>* findings) {
+                                         std::vector<Finding>* findings, bool through_hostd) {
   std::string evidence;
-  Read r = RunRead(words, findings, &evidence);
+  Read r = RunRead(words, findings, &evidence, through_hostd);
   if (!r.ok) {
     return std::nullopt;
   }
@@ -329,7 +330,9 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
     const bool candidate = v.name == sel.vmknic || v.name == mgmt_guess;
     const bool on_default = !v.netstack || *v.netstack == kDefaultNetstack;
     if (candidate || (rescan && on_default)) {
-      auto tags = ReadParsed<std::vector<std::string>>(TagGetWords(v.name), ParseTagGet, &findings);
+      const bool through_hostd = s_.hostd_check && v.name == sel.vmknic;
+      auto tags = ReadParsed<std::vector<std::string>>(TagGetWords(v.name), ParseTagGet, &findings,
+                                                       through_hostd);
       if (tags) {
         tag_cache_[v.name] = *tags;
         if (v.name == sel.vmknic) {

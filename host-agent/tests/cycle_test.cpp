@@ -104,6 +104,7 @@ class CycleTest : public ::testing::Test {
     settings_.read_cli = "localcli";
     settings_.change_cli = "esxcli";
     settings_.fallback_cli = "localcli";
+    settings_.hostd_check = false;  // most tests script localcli reads only; see HostdCheck*
     settings_.probes = {ProbeAddress{"10.99.0.100", 9000, "config"}};
   }
 
@@ -328,6 +329,38 @@ TEST_F(CycleTest, WithoutExclusiveAnotherTaggedVmknicIsOnlyReported) {
   CycleResult r = Run(e);
   EXPECT_EQ(fake_.CountCalls("esxcli"), 0u);
   EXPECT_THAT(Codes(r), Contains(codes::kTagOnOtherVmknic));
+}
+
+TEST_F(CycleTest, HostdCheckReadsTheBackupTagsThroughEsxcliWithinSixLaunches) {
+  settings_.hostd_check = true;
+  Vmk("vmk2").tags = {kNfcTag};
+  ScriptReads("localcli");
+  fake_.Script("esxcli network ip interface tag get -i vmk2", TagsText({kNfcTag}));
+  ScriptPingOk();
+  CycleEngine e(fake_, settings_);
+  Run(e);
+  CycleResult second = Run(e);
+  EXPECT_TRUE(second.ready) << CycleResultText(second);
+  EXPECT_LE(second.report.command_launches(), 6u);
+  EXPECT_EQ(fake_.CountCalls("esxcli network ip interface tag get -i vmk2"), 2u);
+  EXPECT_EQ(fake_.CountCalls("localcli network ip interface tag get -i vmk2"), 0u);
+  EXPECT_TRUE(second.report.hostd_available());
+  EXPECT_THAT(Codes(second), Not(Contains(codes::kHostdDown)));
+}
+
+TEST_F(CycleTest, HostdCheckNoticesAStoppedHostdWithoutAnyChangeToMake) {
+  settings_.hostd_check = true;
+  Vmk("vmk2").tags = {kNfcTag};
+  ScriptReads("localcli");
+  fake_.Script("esxcli network ip interface tag get -i vmk2", "", 1, "Connection failed\n");
+  ScriptPingOk();
+  CycleEngine e(fake_, settings_);
+  CycleResult r = Run(e);
+  EXPECT_FALSE(r.report.hostd_available());
+  EXPECT_THAT(Codes(r), Contains(codes::kHostdDown));
+  EXPECT_EQ(r.report.changes_size(), 0);
+  EXPECT_EQ(r.report.nfc_vmknic(), "vmk2");  // the tags were read through localcli instead
+  EXPECT_EQ(fake_.CountCalls("localcli network ip interface tag get -i vmk2"), 1u);
 }
 
 TEST_F(CycleTest, HostdDownFallsBackToLocalcli) {

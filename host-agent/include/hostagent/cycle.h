@@ -41,6 +41,10 @@ struct EngineSettings {
   std::string read_cli = "localcli";
   std::string change_cli = "esxcli";
   std::string fallback_cli = "localcli";  // used when read_cli/change_cli fails (hostd down)
+  // Read the backup vmknic's tags through change_cli (esxcli, served by hostd) every cycle:
+  // hostd also serves NFC, so a backup path without hostd is no path, and localcli reads alone
+  // would never notice it is down.
+  bool hostd_check = true;
   std::string vmkping = "vmkping";
   Format format = Format::kXml;
   std::chrono::milliseconds command_timeout{30000};
@@ -83,11 +87,12 @@ class CycleEngine {
     std::string out;
     std::string cli;  // which CLI answered
   };
+  // through_hostd: try change_cli first (the hostd check), then fallback_cli.
   Read RunRead(const std::vector<std::string>& words, std::vector<Finding>* findings,
-               std::string* evidence);
+               std::string* evidence, bool through_hostd = false);
   template <typename T, typename Fn>
   std::optional<T> ReadParsed(const std::vector<std::string>& words, Fn parse,
-                              std::vector<Finding>* findings);
+                              std::vector<Finding>* findings, bool through_hostd = false);
   bool ApplyAction(const TagAction& a, std::vector<Finding>* findings, std::string* evidence);
   proto::L2Check CheckProbe(const VmknicInfo& vmk, const ProbeAddress& probe,
                             std::vector<Finding>* findings, bool* reachable);
