@@ -109,7 +109,7 @@ void Daemon::Handle(const channel::Incoming& in) {
   proto::Envelope reply;
   auto* probe = reply.mutable_probe_request();
   probe->set_proxy_id(config_.proxy_id);
-  for (const auto& t : network_.ProbeTargetsFor(report.nfc_address())) {
+  for (const auto& t : network_.ProbeTargetsFor(BackupAddressOf(report))) {
     *probe->add_targets() = t;
   }
   stamper_.Stamp(&reply);

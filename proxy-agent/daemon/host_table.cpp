@@ -47,4 +47,20 @@ std::vector<std::string> HostTable::SameAddressAs(const std::string& host_id) co
   return out;
 }
 
+std::string BackupAddressOf(const proto::HostReport& report) {
+  for (const auto& v : report.vmknics()) {
+    if (report.backup_vmknic().empty() || v.name() != report.backup_vmknic()) {
+      continue;
+    }
+    if (!v.ipv4().address().empty()) {
+      return v.ipv4().address();
+    }
+    if (v.ipv6_addresses_size() > 0) {
+      const std::string& a = v.ipv6_addresses(0);
+      return a.substr(0, a.find('/'));
+    }
+  }
+  return report.nfc_address();
+}
+
 }  // namespace bnfc::proxyd

@@ -22,6 +22,12 @@ struct HostEntry {
   std::string previous_nfc_address;  // set when the NFC address changed with the last report
 };
 
+// The address the host's L2 checks must start from: its backup vmknic's (IPv4, else first IPv6),
+// falling back to the NFC address when the report names no backup vmknic with an address. While
+// failover has moved the tag to management the NFC address is the management one, yet the host
+// still has to learn that the backup path works again before it may move the tag back.
+std::string BackupAddressOf(const proto::HostReport& report);
+
 class HostTable {
  public:
   // Returns true when the NFC address changed (or the host is new).

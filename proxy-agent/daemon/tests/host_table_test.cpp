@@ -52,6 +52,25 @@ TEST(HostTableTest, DuplicateNfcAddressesAreFoundBothWays) {
 namespace bnfc::proxyd {
 namespace {
 
+TEST(HostTableTest, ProbesFollowTheBackupVmknicEvenDuringFailover) {
+  proto::HostReport r = ReportWith("10.98.0.11");  // failover: the tag is on vmk0
+  r.set_backup_vmknic("vmk2");
+  auto* vmk0 = r.add_vmknics();
+  vmk0->set_name("vmk0");
+  vmk0->mutable_ipv4()->set_address("10.98.0.11");
+  auto* vmk2 = r.add_vmknics();
+  vmk2->set_name("vmk2");
+  vmk2->mutable_ipv4()->set_address("10.99.0.11");
+  EXPECT_EQ(BackupAddressOf(r), "10.99.0.11");
+  vmk2->mutable_ipv4()->clear_address();
+  vmk2->add_ipv6_addresses("fd00:99::11/64");
+  EXPECT_EQ(BackupAddressOf(r), "fd00:99::11");
+  r.set_backup_vmknic("vmk9");  // names a vmknic the report does not list
+  EXPECT_EQ(BackupAddressOf(r), "10.98.0.11");
+  r.clear_backup_vmknic();
+  EXPECT_EQ(BackupAddressOf(r), "10.98.0.11");
+}
+
 TEST(PinsTextTest, LongReasonsKeepOneLinePerHost) {
   std::vector<PinRow> rows = {{"esx03", "10.98.0.13", "", "", false, std::string(300, 'x')},
                               {"esx04", "10.97.0.14", "", "", false, "short"}};
