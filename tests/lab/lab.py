@@ -161,26 +161,55 @@ def main(argv=None) -> int:
               f"{len(sc.proxies)} proxies (namespaces {lab.prefix}*)", flush=True)
         lab.setup()
         reports = {}
+        has_expectations = any(st.kind == "expect" for st in sc.steps)
         if not a.no_agents:
             agents.start_agents(lab, bin_dir)
-            print("lab: agents started; waiting for every host's verdict", flush=True)
-            reports = agents.wait_for_verdicts(lab, timeout_s=60)
+            if has_expectations:
+                print("lab: agents started; the scenario's expect steps wait for verdicts",
+                      flush=True)
+            else:
+                print("lab: agents started; waiting for every host's verdict", flush=True)
+                reports = agents.wait_for_verdicts(lab, timeout_s=60)
         for t in sc.traffic:
             r = lab.run_traffic(t)
+            problems = lab.check_traffic(t, r)
             print(f"lab: {t.where}: {t.proxy} <- {t.host} {r['address']}: "
-                  f"{'ok' if r['ok'] else 'failed'}, segment {r['segment']}", flush=True)
+                  f"{'ok' if r['ok'] else 'failed'}, segment {r['segment']}"
+                  + (f", verdict then {r['verdict_at_copy']}" if "verdict_at_copy" in r else ""),
+                  flush=True)
+            if problems:
+                print(f"lab: {t.where}: {'; '.join(problems)}", file=sys.stderr)
+                rc = 1
+        failed_steps = 0
         for st in sc.steps:
             rec = lab.run_step(st)
             if st.kind == "traffic":
                 g = rec["ground_truth"]
                 print(f"lab: {st.where}: {g['proxy']} <- {g['host']} {g['address']}: "
-                      f"{'ok' if g['ok'] else 'failed'}, segment {g['segment']}", flush=True)
+                      f"{'ok' if g['ok'] else 'failed'}, segment {g['segment']}"
+                      + (f", verdict then {g['verdict_at_copy']}" if "verdict_at_copy" in g else ""),
+                      flush=True)
+            elif st.kind == "expect":
+                e = st.expect
+                want = " ".join(x for x in (e.verdict, "+".join(e.findings),
+                                            "pinned" if e.pinned else
+                                            ("not pinned" if e.pinned is False else "")) if x)
+                print(f"lab: {st.where}: {e.host} {want}: "
+                      f"{'met' if rec['ok'] else 'NOT MET'} after {rec['waited_s']} s "
+                      f"({rec['seen']})", flush=True)
+            elif st.kind in ("agent", "ip", "segment"):
+                print(f"lab: {st.where}: {st.kind} {st.node or st.segment} "
+                      f"{st.action or ' '.join(st.args) or ('up' if st.up else 'down')}", flush=True)
             if not rec["ok"]:
+                failed_steps += 1
                 print(f"lab: {st.where}: {rec.get('error')}", file=sys.stderr)
                 if not a.keep_going:
                     raise LabError(f"{st.where} did not give its expected result (see steps.json); "
                                    "--keep-going continues after such steps")
                 rc = 1
+        if failed_steps:
+            print(f"lab: {failed_steps} of {len(sc.steps)} steps did not give their expected "
+                  "result", file=sys.stderr)
         lab.write_ground_truth()
         if not a.no_agents:
             reports = agents.wait_for_verdicts(lab, timeout_s=5)

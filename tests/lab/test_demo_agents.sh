@@ -18,6 +18,5 @@ for h in esx01 esx02; do
   grep -q "^$h .*automatic: the subnet of eth1 holds it" "$out/proxies/proxy01/pins.txt" ||
     { echo "FAIL: $h is not pinned via eth1" >&2; cat "$out/proxies/proxy01/pins.txt" >&2; exit 1; }
 done
-left=$(ip netns list | grep -c '^bnfc-lab-' || true)
-[ "$left" -eq 0 ] || { echo "FAIL: $left lab namespaces left behind" >&2; exit 1; }
+# lab.py itself exits non-zero when any namespace of its run is left (other runs may be live).
 echo "ok: every verdict agrees with ground truth; nothing left behind"

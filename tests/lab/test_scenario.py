@@ -289,6 +289,50 @@ class GroundTruth(unittest.TestCase):
 
 
 class Housekeeping(unittest.TestCase):
+    def test_fault_matrix_steps_parse_and_reject_precisely(self):
+        d = basic_doc()
+        d["steps"] = [
+            {"expect": {"host": "esx01", "verdict": "ISOLATED", "findings": ["PIN_MISSING"],
+                        "pinned": True, "not_pinned": ["10.99.0.21"], "within_s": 5}},
+            {"agent": {"node": "esx01", "action": "kill"}},
+            {"ip": {"node": "proxy01", "args": ["link", "set", "eth1", "down"]}},
+            {"traffic": {"proxy": "proxy01", "host": "esx01", "bytes": "4M",
+                         "expect_segment": ["backup", "mgmt"], "expect_ok": True}}]
+        sc = scenario.parse(d)
+        e = sc.steps[0].expect
+        self.assertEqual((e.verdict, e.findings, e.pinned, e.not_pinned, e.within_s),
+                         ("ISOLATED", ["PIN_MISSING"], True, ["10.99.0.21"], 5.0))
+        self.assertEqual((sc.steps[1].node, sc.steps[1].action), ("esx01", "kill"))
+        self.assertEqual(sc.steps[2].expect_exit, 0)
+        self.assertEqual(sc.steps[3].traffic.expect_segment, ["backup", "mgmt"])
+        d["steps"] = [
+            {"expect": {"host": "esx01", "verdict": "FINE"}},
+            {"expect": {"host": "esx01"}},
+            {"agent": {"node": "esx09", "action": "pause"}},
+            {"ip": {"node": "esx01", "args": ["-n", "other", "link"]}},
+            {"traffic": {"proxy": "proxy01", "host": "esx01", "bytes": "4M",
+                         "expect_segment": "bakup"}}]
+        errs = errors_of(d)
+        for want in ("steps[0].expect.verdict: 'FINE' is not a verdict",
+                     "steps[1].expect: expects nothing",
+                     "steps[2].agent.node: 'esx09' is neither a host nor a proxy",
+                     "steps[2].agent.action: 'pause' is not one of start, stop, kill",
+                     "steps[3].ip.args: must not choose a namespace",
+                     "steps[4].traffic.expect_segment: \"bakup\" is neither a segment name"):
+            self.assertTrue(any(x.startswith(want) for x in errs), (want, errs))
+
+    def test_isolated_is_only_safe_on_one_backup_segment(self):
+        ok = {"ok": True, "segments_over_threshold": ["backup"]}
+        self.assertIsNone(agents.safety_problem("ISOLATED", ok, ["backup"]))
+        self.assertIsNone(agents.safety_problem("NOT_ISOLATED",
+                                                dict(ok, segments_over_threshold=["mgmt"]),
+                                                ["backup"]))
+        for gt in (dict(ok, segments_over_threshold=["mgmt"]),
+                   dict(ok, segments_over_threshold=["backup", "mgmt"]),
+                   dict(ok, ok=False, segments_over_threshold=[]),
+                   dict(ok, ok=False)):
+            self.assertIn("SAFETY", agents.safety_problem("ISOLATED", gt, ["backup"]), gt)
+
     def test_stale_namespaces(self):
         names = ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-def456-esx01",
                  "bnfc-lab-junk", "other-ns", "bnfc-other"]

@@ -1,20 +1,23 @@
 """The agent step: start bnfc-hostd in every host namespace and bnfc-proxyd in every proxy
-namespace, with generated keys and enrolment.
+namespace, with generated keys and enrolment; stop and restart them (scenario `agent` steps);
+and check what the proxies report against a scenario's expectations (`expect` steps).
 
-`check_agent_binaries` is what runs today: it refuses, precisely, when the binaries are missing or
-do not offer a `run` command yet. `start_agents` is the single place that will launch them; the
-keys and configuration it writes follow the agents' own config schemas once those exist.
+`check_agent_binaries` refuses, precisely, when the binaries are missing or offer no `run`
+command. `start_agents` writes keys and configuration and launches every agent; `start_agent` and
+`stop_agent` act on one node's agent later. Every agent process is in `lab.processes`, so teardown
+stops it on every path.
 """
 
 import json
 import os
 import re
+import signal
 import subprocess
 import time
-from typing import List
+from typing import Any, Dict, List, Optional, Tuple
 
-from .runner import LabError
-from .scenario import Node
+from .runner import LabError, pid_alive, stop_pid
+from .scenario import Expectation, Node
 
 AGENTS = ("bnfc-hostd", "bnfc-proxyd")
 
@@ -58,6 +61,8 @@ def render_proxyd_conf(proxy: Node, state_dir: str, listen_port: int = 9902) -> 
                      (f" via {m['via']}" if m.get("via") else ""))
     if "allow_public_plaintext" in proxy.agent:
         lines.append(f"allow_public_plaintext = {str(proxy.agent['allow_public_plaintext']).lower()}")
+    if "freshness_s" in proxy.agent:
+        lines.append(f"freshness = {proxy.agent['freshness_s']}s")
     return "\n".join(lines) + "\n"
 
 
@@ -146,19 +151,162 @@ def start_agents(lab, bin_dir: str) -> None:
         with open(os.path.join(lab.host_dir(h.id), "hostd.conf"), "w") as f:
             f.write(render_hostd_conf(h, endpoints, key_dir))
     for p in sc.proxies:
-        log = os.path.join(lab.out, "proxies", p.id, "agent.log")
-        lab.processes.append(lab.runner.popen([proxyd, "run", "--foreground", "--config",
-                                               confs[p.id]], lab.ns(p.id), log))
+        lab.agent_cmds[p.id] = ([proxyd, "run", "--foreground", "--config", confs[p.id]],
+                                lab.ns(p.id), os.path.join(lab.out, "proxies", p.id, "agent.log"),
+                                None)
+        start_agent(lab, p.id)
     for h in sc.hosts:
-        log = os.path.join(lab.host_dir(h.id), "agent.log")
-        lab.processes.append(lab.runner.popen(
-            [hostd, "run", "--foreground", "--config",
-             os.path.join(lab.host_dir(h.id), "hostd.conf")], lab.ns(h.id), log,
-            env=lab.host_env(h.id)))
+        lab.agent_cmds[h.id] = ([hostd, "run", "--foreground", "--config",
+                                 os.path.join(lab.host_dir(h.id), "hostd.conf")],
+                                lab.ns(h.id), os.path.join(lab.host_dir(h.id), "agent.log"),
+                                lab.host_env(h.id))
+        start_agent(lab, h.id)
+
+
+def agent_running(lab, node_id: str) -> bool:
+    p = lab.agent_procs.get(node_id)
+    return p is not None and p.poll() is None
+
+
+def start_agent(lab, node_id: str) -> int:
+    """(Re)starts one node's agent with the command start_agents prepared; returns its pid."""
+    if node_id not in lab.agent_cmds:
+        raise LabError(f"{node_id}: no agent was set up for this node (are agents running?)")
+    if agent_running(lab, node_id):
+        raise LabError(f"{node_id}: its agent is already running (pid {lab.agent_procs[node_id].pid})")
+    argv, ns, log, env = lab.agent_cmds[node_id]
+    proc = lab.runner.popen(argv, ns, log, env=env)
+    lab.processes.append(proc)
+    lab.agent_procs[node_id] = proc
+    return proc.pid
+
+
+def stop_agent(lab, node_id: str, kill: bool = False) -> None:
+    """Stops one node's agent: SIGTERM (a clean stop, SIGKILL after 5 s) or, with kill, SIGKILL
+    at once (a crash: nothing is cleaned up)."""
+    if not agent_running(lab, node_id):
+        raise LabError(f"{node_id}: its agent is not running")
+    proc = lab.agent_procs[node_id]
+    if kill:
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    elif not stop_pid(proc.pid):
+        raise LabError(f"{node_id}: agent pid {proc.pid} did not stop")
+    proc.wait(timeout=5)
+    lab.runner.log(f"{node_id}: agent pid {proc.pid} {'killed' if kill else 'stopped'} "
+                   f"(exit {proc.returncode})")
+
+
+def agent_pid(lab, node_id: str) -> Optional[int]:
+    return lab.agent_procs[node_id].pid if agent_running(lab, node_id) else None
 
 
 def report_path(lab, proxy_id: str, name: str = "report.json") -> str:
     return os.path.join(lab.out, "proxies", proxy_id, name)
+
+
+def _read_json(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def current_pair(lab, proxy_id: str, host_id: str) -> Optional[Dict[str, Any]]:
+    """The host's row in the proxy's latest report.json, or None."""
+    doc = _read_json(report_path(lab, proxy_id))
+    for row in (doc or {}).get("pairs", []):
+        if row.get("host") == host_id:
+            return row
+    return None
+
+
+def current_verdict(lab, host_id: str) -> str:
+    """The host's verdict across proxies: the most severe one (UNKNOWN when none reports it)."""
+    order = ("NOT_ISOLATED", "UNREACHABLE", "UNKNOWN", "DEGRADED", "ISOLATED")
+    found = [row["verdict"] for p in lab.sc.proxies
+             for row in [current_pair(lab, p.id, host_id)] if row and row.get("verdict") in order]
+    return min(found, key=order.index) if found else "UNKNOWN"
+
+
+def safety_problem(verdict: str, gt: Dict[str, Any], backup_segments: List[str]) -> Optional[str]:
+    """The rule no scenario may break (pure): ISOLATED only when the copy worked and its bytes
+    crossed exactly one segment, a backup one. None when the verdict is not contradicted."""
+    over = gt.get("segments_over_threshold") or []
+    if verdict == "ISOLATED" and not (gt.get("ok") and len(over) == 1
+                                      and over[0] in backup_segments):
+        return (f"SAFETY: verdict ISOLATED while the copy crossed {over or 'no segment'} "
+                f"(ok={gt.get('ok')}; backup segments: {backup_segments})")
+    return None
+
+
+def kernel_pins(lab, proxy_id: str) -> Dict[str, str]:
+    """NFC address -> output interface of every route in the proxy's pin table (902), read from
+    the kernel, not from the agent's own files."""
+    out: Dict[str, str] = {}
+    for fam in ("-4", "-6"):
+        cp = lab.runner.run(["ip", "-n", lab.ns(proxy_id), fam, "-j", "route", "show", "table",
+                             "902"], check=False)
+        try:
+            routes = json.loads(cp.stdout or "[]")
+        except ValueError:
+            routes = []
+        for r in routes:
+            dst = str(r.get("dst", "")).split("/")[0]
+            if dst and dst != "default":
+                out[dst] = r.get("dev", "")
+    return out
+
+
+def check_expectation(lab, e: Expectation) -> Tuple[bool, str]:
+    """One look at every proxy named by e; (met, what was seen) (pure apart from reading files
+    and the kernel's pin table)."""
+    proxies = [p.id for p in lab.sc.proxies if not e.proxy or p.id == e.proxy]
+    seen = []
+    met = True
+    for pid in proxies:
+        row = current_pair(lab, pid, e.host)
+        if row is None:
+            seen.append(f"{pid}: no row for {e.host}")
+            met = False
+            continue
+        codes = [f.get("code") for f in row.get("findings", [])]
+        addr = row.get("nfc_address") or ""
+        seen.append(f"{pid}: {row.get('verdict')} {addr} [{', '.join(c for c in codes if c)}]")
+        if e.verdict is not None and row.get("verdict") != e.verdict:
+            met = False
+        if any(c not in codes for c in e.findings) or any(c in codes for c in e.absent):
+            met = False
+        if e.address is not None and addr != e.address:
+            met = False
+        if e.pinned is not None or e.interface is not None or e.not_pinned:
+            pins = kernel_pins(lab, pid)
+            stale = [a for a in e.not_pinned if a in pins]
+            if stale:
+                seen.append(f"{pid}: still pinned: {', '.join(stale)}")
+                met = False
+            target = e.address or addr
+            dev = pins.get(target)
+            seen.append(f"{pid}: kernel pin for {target or '?'}: {dev or 'none'}")
+            if e.pinned is not None and (dev is not None) != e.pinned:
+                met = False
+            if e.interface is not None and dev != e.interface:
+                met = False
+    return met, "; ".join(seen)
+
+
+def wait_for_expectation(lab, e: Expectation) -> Dict[str, Any]:
+    """Polls until the expectation holds (then returns at once) or within_s passes."""
+    start = time.monotonic()
+    while True:
+        met, seen = check_expectation(lab, e)
+        waited = round(time.monotonic() - start, 1)
+        if met or waited >= e.within_s:
+            return {"ok": met, "seen": seen, "waited_s": waited}
+        time.sleep(0.25)
 
 
 def wait_for_verdicts(lab, timeout_s: float = 60.0, settle_s: float = 0.0) -> dict:

@@ -20,7 +20,7 @@ import subprocess
 import time
 from typing import Any, Dict, List, Optional
 
-from . import counters
+from . import agents, counters
 from .esxstate import build_state, nfc_vmknic, state_ipv4, vmknic_mac
 from .runner import LabError, Runner, pid_alive, stop_pid
 from .scenario import Node, Scenario, Step, Traffic, mac_for
@@ -114,6 +114,8 @@ class Lab:
         self.created: List[str] = []
         self.nbdkit: Dict[str, Dict[str, Any]] = {}  # host id -> {"pid", "size"}
         self.processes: List[Any] = []  # Popen objects the lab started (agents)
+        self.agent_cmds: Dict[str, Any] = {}  # node id -> (argv, namespace, log, env)
+        self.agent_procs: Dict[str, Any] = {}  # node id -> its agent's current Popen
         self.ports: Dict[str, List[str]] = {s.name: [] for s in scenario.segments}
         self.port_owner: Dict[str, str] = {}  # bridge port -> "node/iface"
         self.ground_truth: List[Dict[str, Any]] = []
@@ -345,17 +347,22 @@ class Lab:
         with open(self.state_path(host_id), encoding="utf-8") as f:
             return json.load(f)
 
-    def kernel_ipv4(self, node_id: str, ifname: str) -> Optional[str]:
-        cp = self.runner.run(["ip", "-n", self.ns(node_id), "-j", "-4", "addr", "show", "dev", ifname],
-                             check=False)
+    def kernel_address(self, node_id: str, ifname: str, family: str = "inet") -> Optional[str]:
+        """The interface's first address of that family ("inet" or "inet6", global scope)."""
+        flag = "-4" if family == "inet" else "-6"
+        cp = self.runner.run(["ip", "-n", self.ns(node_id), "-j", flag, "addr", "show", "dev",
+                              ifname], check=False)
         try:
             for dev in json.loads(cp.stdout or "[]"):
                 for a in dev.get("addr_info", []):
-                    if a.get("family") == "inet":
+                    if a.get("family") == family and a.get("scope", "global") == "global":
                         return a["local"]
         except (ValueError, KeyError):
             pass
         return None
+
+    def kernel_ipv4(self, node_id: str, ifname: str) -> Optional[str]:
+        return self.kernel_address(node_id, ifname, "inet")
 
     def nfc_address(self, host_id: str) -> Dict[str, Any]:
         """The address vCenter would hand out now, from the host's esxsim state file."""
@@ -371,9 +378,14 @@ class Lab:
         addr = self.kernel_ipv4(host_id, name) if state.get("live") else state_ipv4(vmk)
         if addr is None:
             addr = state_ipv4(vmk)
+        if addr is None:  # an IPv6-only vmknic: vCenter hands out its IPv6 address
+            addr = self.kernel_address(host_id, name, "inet6") if state.get("live") else None
+            if addr is None:
+                addr = next((a.get("address") for a in vmk.get("ipv6") or [] if a.get("address")),
+                            None)
         return {"address": addr, "vmknic": name,
                 "tagged": "vSphereBackupNFC" in (vmk.get("tags") or []),
-                "error": None if addr else f"{name} has no IPv4 address"}
+                "error": None if addr else f"{name} has no IP address"}
 
     def read_counters(self) -> counters.Counters:
         cp = self.runner.run(["ip", "-n", self.lab_ns, "-s", "-j", "link", "show"])
@@ -394,7 +406,8 @@ class Lab:
                 self._start_nbdkit(t.host, t.bytes)
             before = self.read_counters()
             t0 = time.monotonic()
-            cp = self.runner.run(["nbdcopy", "--no-extents", f"nbd://{nfc['address']}:{NBD_PORT}",
+            host = f"[{nfc['address']}]" if ":" in nfc["address"] else nfc["address"]
+            cp = self.runner.run(["nbdcopy", "--no-extents", f"nbd://{host}:{NBD_PORT}",
                                   "null:"], ns=self.ns(t.proxy), check=False, timeout=t.timeout_s)
             secs = time.monotonic() - t0
             after = self.read_counters()
@@ -413,11 +426,59 @@ class Lab:
     def write_ground_truth(self) -> None:
         self._write_json("ground-truth.json", {"run_id": self.run_id, "traffic": self.ground_truth})
 
+    def backup_segments(self) -> List[str]:
+        """Segments where proxies have interfaces that are not on a host's management segment."""
+        mgmt = {agents.management_iface(h).segment for h in self.sc.hosts}
+        return sorted({i.segment for p in self.sc.proxies for i in p.ifaces} - mgmt)
+
+    def check_traffic(self, t: Traffic, gt: Dict[str, Any]) -> List[str]:
+        """What is wrong with a copy's ground truth: against the scenario's own expectation and,
+        while agents run, against the safety rule: the host's verdict may only be ISOLATED when
+        the bytes crossed a backup segment (and nothing else)."""
+        problems = []
+        if t.expect_ok is not None and gt["ok"] != t.expect_ok:
+            problems.append(f"the copy {'succeeded' if gt['ok'] else 'failed'}, expected it to "
+                            f"{'succeed' if t.expect_ok else 'fail'}")
+        crossed = (sorted(gt["segments_over_threshold"]) if isinstance(t.expect_segment, list)
+                   else gt["segment"])
+        want = sorted(t.expect_segment) if isinstance(t.expect_segment, list) else t.expect_segment
+        if t.check_segment and crossed != want:
+            problems.append(f"bytes crossed {gt['segment']!r} (over the threshold: "
+                            f"{gt['segments_over_threshold']}), expected {t.expect_segment!r}")
+        if self.agent_procs:
+            verdict = agents.current_verdict(self, t.host)
+            gt["verdict_at_copy"] = verdict
+            unsafe = agents.safety_problem(verdict, gt, self.backup_segments())
+            if unsafe:
+                problems.append(unsafe)
+        return problems
+
     def run_step(self, step: Step) -> Dict[str, Any]:
         rec: Dict[str, Any] = {"step": step.where, "kind": step.kind, "ok": True}
         if step.kind == "traffic":
             gt = self.run_traffic(step.traffic)
+            problems = self.check_traffic(step.traffic, gt)
             rec.update({"ground_truth": gt})
+            if problems:
+                rec.update({"ok": False, "error": "; ".join(problems)})
+        elif step.kind == "agent":
+            if step.action == "start":
+                agents.start_agent(self, step.node)
+            else:
+                agents.stop_agent(self, step.node, kill=(step.action == "kill"))
+            rec.update({"node": step.node, "action": step.action})
+        elif step.kind == "ip":
+            cp = self.runner.run(["ip", "-n", self.ns(step.node), *step.args], check=False)
+            rec.update({"node": step.node, "argv": ["ip", *step.args], "exit": cp.returncode,
+                        "stderr": cp.stderr})
+            if cp.returncode != step.expect_exit:
+                rec.update({"ok": False, "error": f"exit {cp.returncode}, expected "
+                                                  f"{step.expect_exit}: {cp.stderr.strip()}"})
+        elif step.kind == "expect":
+            res = agents.wait_for_expectation(self, step.expect)
+            rec.update(res)
+            if not res["ok"]:
+                rec["error"] = f"not met within {step.expect.within_s} s; last seen: {res['seen']}"
         elif step.kind in ("esxcli", "localcli", "vmkping"):
             cp = self.host_cmd(step.host, [step.kind, *step.args])
             rec.update({"host": step.host, "argv": [step.kind, *step.args], "exit": cp.returncode,

@@ -113,11 +113,31 @@ class Traffic:
     bytes: int
     timeout_s: float
     where: str  # "traffic[0]" or "steps[3].traffic"
+    # Ground truth the scenario promises: which segment carries the copy (None = none; a list =
+    # exactly these segments each carried it, a routed path) and whether it succeeds.
+    expect_segment: Any = None
+    check_segment: bool = False
+    expect_ok: Optional[bool] = None
+
+
+@dataclass
+class Expectation:
+    """What an `expect` step waits for in a proxy's report (and, for `pinned`, in its kernel)."""
+    host: str
+    verdict: Optional[str] = None
+    findings: List[str] = field(default_factory=list)  # each must be listed
+    absent: List[str] = field(default_factory=list)  # none of these may be listed
+    pinned: Optional[bool] = None  # the host's NFC address has (or has not) a pin in table 902
+    address: Optional[str] = None  # the NFC address the proxy must show for the host
+    interface: Optional[str] = None  # the proxy interface the pin must use
+    not_pinned: List[str] = field(default_factory=list)  # addresses without a pin in table 902
+    within_s: float = 30.0
+    proxy: str = ""  # default: every proxy
 
 
 @dataclass
 class Step:
-    kind: str  # "traffic" | "esxcli" | "vmkping" | "sleep" | "segment"
+    kind: str  # one of STEP_KINDS
     where: str
     traffic: Optional[Traffic] = None
     host: str = ""
@@ -126,6 +146,9 @@ class Step:
     seconds: float = 0.0
     segment: str = ""
     up: Optional[bool] = None
+    node: str = ""  # "agent" and "ip" steps
+    action: str = ""  # "agent" steps: start | stop | kill
+    expect: Optional[Expectation] = None
 
 
 @dataclass
@@ -465,9 +488,12 @@ def _host_fields(v: _V, o: dict, p: str, node: Node) -> None:
 
 
 def _proxy_fields(v: _V, o: dict, p: str, node: Node) -> None:
-    v.obj(o.get("agent", {}), f"{p}.agent", (), ("allow_public_plaintext",))
+    v.obj(o.get("agent", {}), f"{p}.agent", (), ("allow_public_plaintext", "freshness_s"))
     if isinstance(o.get("agent"), dict):
         v.get(o["agent"], "allow_public_plaintext", bool, f"{p}.agent")
+        fr = v.get(o["agent"], "freshness_s", int, f"{p}.agent")
+        if fr is not None and not 1 <= fr <= 3600:
+            v.err(f"{p}.agent.freshness_s", f"{fr} is outside 1..3600 seconds")
         node.agent = dict(o["agent"])
     for i, m in enumerate(v.lst(o, "mapping", p)):
         mp = f"{p}.mapping[{i}]"
@@ -494,8 +520,9 @@ def _proxy_fields(v: _V, o: dict, p: str, node: Node) -> None:
         node.mapping.append(entry)
 
 
-def _traffic(v: _V, t: Any, p: str, hosts: set, proxies: set) -> Optional[Traffic]:
-    o = v.obj(t, p, ("proxy", "host", "bytes"), ("timeout_s", "comment"))
+def _traffic(v: _V, t: Any, p: str, hosts: set, proxies: set, segs: set) -> Optional[Traffic]:
+    o = v.obj(t, p, ("proxy", "host", "bytes"),
+              ("timeout_s", "expect_segment", "expect_ok", "comment"))
     if o is None:
         return None
     px = v.get(o, "proxy", str, p, "")
@@ -513,17 +540,81 @@ def _traffic(v: _V, t: Any, p: str, hosts: set, proxies: set) -> Optional[Traffi
     if timeout is not None and timeout <= 0:
         v.err(f"{p}.timeout_s", "must be positive")
         timeout = None
+    check_segment = "expect_segment" in o
+    seg = o.get("expect_segment")
+    names = seg if isinstance(seg, list) else [seg]
+    if check_segment and seg is not None and (
+            not names or not all(isinstance(x, str) and x in segs for x in names)):
+        v.err(f"{p}.expect_segment", f"{json.dumps(seg)} is neither a segment name, a list of "
+                                     "segment names (a routed copy crosses several) nor null")
+    expect_ok = v.get(o, "expect_ok", bool, p)
     if n is None:
         return None
     if timeout is None:
         timeout = 30.0 + n / (5 << 20)  # generous: 5 MiB/s worst case plus setup
-    return Traffic(proxy=px, host=h, bytes=n, timeout_s=float(timeout), where=p)
+    return Traffic(proxy=px, host=h, bytes=n, timeout_s=float(timeout), where=p,
+                   expect_segment=seg if isinstance(seg, (str, list)) else None,
+                   check_segment=check_segment, expect_ok=expect_ok)
 
 
-STEP_KINDS = ("traffic", "esxcli", "localcli", "vmkping", "sleep", "segment")
+STEP_KINDS = ("traffic", "esxcli", "localcli", "vmkping", "sleep", "segment", "agent", "ip",
+              "expect")
+VERDICTS = ("ISOLATED", "DEGRADED", "UNKNOWN", "UNREACHABLE", "NOT_ISOLATED")
+AGENT_ACTIONS = ("start", "stop", "kill")
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 
 
-def _steps(v: _V, doc: dict, hosts: set, proxies: set, segs: set) -> List[Step]:
+def _codes(v: _V, o: dict, key: str, p: str) -> List[str]:
+    out = []
+    for j, c in enumerate(v.lst(o, key, p)):
+        if v.typed(c, str, f"{p}.{key}[{j}]"):
+            if CODE_RE.match(c):
+                out.append(c)
+            else:
+                v.err(f"{p}.{key}[{j}]", f"'{c}' is not a finding code (e.g. TAG_MISSING)")
+    return out
+
+
+def _expectation(v: _V, body: Any, p: str, hosts: set, proxies: set) -> Optional[Expectation]:
+    o = v.obj(body, p, ("host",), ("verdict", "findings", "absent", "pinned", "address",
+                                   "interface", "not_pinned", "within_s", "proxy"))
+    if o is None:
+        return None
+    h = v.get(o, "host", str, p, "")
+    if h and h not in hosts:
+        v.err(f"{p}.host", f"unknown host '{h}'")
+    verdict = v.get(o, "verdict", str, p)
+    if verdict is not None and verdict not in VERDICTS:
+        v.err(f"{p}.verdict", f"'{verdict}' is not a verdict ({', '.join(VERDICTS)})")
+    px = v.get(o, "proxy", str, p, "")
+    if px and px not in proxies:
+        v.err(f"{p}.proxy", f"unknown proxy '{px}'")
+    addr = v.get(o, "address", str, p)
+    if addr is not None:
+        try:
+            addr = str(ipaddress.ip_address(addr))
+        except ValueError:
+            v.err(f"{p}.address", f"'{addr}' is not an IP address")
+    not_pinned = []
+    for j, a in enumerate(v.lst(o, "not_pinned", p)):
+        try:
+            not_pinned.append(str(ipaddress.ip_address(a)))
+        except ValueError:
+            v.err(f"{p}.not_pinned[{j}]", f"{json.dumps(a)} is not an IP address")
+    within = v.get(o, "within_s", float, p, 30.0)
+    if not 0 < within <= 600:
+        v.err(f"{p}.within_s", f"{within} is outside 0..600 seconds")
+    e = Expectation(host=h, verdict=verdict, findings=_codes(v, o, "findings", p),
+                    absent=_codes(v, o, "absent", p), pinned=v.get(o, "pinned", bool, p),
+                    address=addr, interface=v.get(o, "interface", str, p),
+                    not_pinned=not_pinned, within_s=float(within), proxy=px)
+    if e.verdict is None and not e.findings and not e.absent and e.pinned is None \
+            and e.address is None and not e.not_pinned:
+        v.err(p, "expects nothing: give verdict, findings, absent, pinned or address")
+    return e
+
+
+def _steps(v: _V, doc: dict, hosts: set, proxies: set, segs: set, nodes: set) -> List[Step]:
     out: List[Step] = []
     for i, s in enumerate(v.lst(doc, "steps", "steps")):
         p = f"steps[{i}]"
@@ -541,7 +632,7 @@ def _steps(v: _V, doc: dict, hosts: set, proxies: set, segs: set) -> List[Step]:
         kp = f"{p}.{k}"
         body = s[k]
         if k == "traffic":
-            t = _traffic(v, body, kp, hosts, proxies)
+            t = _traffic(v, body, kp, hosts, proxies, segs)
             if t:
                 out.append(Step(kind=k, where=kp, traffic=t))
         elif k in ("esxcli", "localcli", "vmkping"):
@@ -557,6 +648,36 @@ def _steps(v: _V, doc: dict, hosts: set, proxies: set, segs: set) -> List[Step]:
                 args = []
             out.append(Step(kind=k, where=kp, host=h, args=list(args),
                             expect_exit=v.get(o, "expect_exit", int, kp)))
+        elif k == "agent":
+            o = v.obj(body, kp, ("node", "action"), ())
+            if o is None:
+                continue
+            node = v.get(o, "node", str, kp, "")
+            if node and node not in hosts and node not in proxies:
+                v.err(f"{kp}.node", f"'{node}' is neither a host nor a proxy")
+            action = v.get(o, "action", str, kp, "")
+            if action and action not in AGENT_ACTIONS:
+                v.err(f"{kp}.action", f"'{action}' is not one of {', '.join(AGENT_ACTIONS)}")
+            out.append(Step(kind=k, where=kp, node=node, action=action))
+        elif k == "ip":
+            o = v.obj(body, kp, ("node", "args"), ("expect_exit",))
+            if o is None:
+                continue
+            node = v.get(o, "node", str, kp, "")
+            if node and node not in nodes:
+                v.err(f"{kp}.node", f"unknown node '{node}'")
+            args = v.get(o, "args", list, kp, [])
+            if not args or not all(isinstance(a, str) for a in args):
+                v.err(f"{kp}.args", "expected a non-empty list of strings (arguments after `ip`)")
+                args = []
+            elif args[0] in ("netns", "-n", "-netns") or any(a.startswith("-n") for a in args[:1]):
+                v.err(f"{kp}.args", "must not choose a namespace: the step runs in the node's own")
+            out.append(Step(kind=k, where=kp, node=node, args=list(args),
+                            expect_exit=v.get(o, "expect_exit", int, kp, 0)))
+        elif k == "expect":
+            e = _expectation(v, body, kp, hosts, proxies)
+            if e:
+                out.append(Step(kind=k, where=kp, host=e.host, expect=e))
         elif k == "sleep":
             sec = body if v.typed(body, float, kp) else 0.0
             if not 0 <= sec <= 600:
@@ -611,10 +732,11 @@ def parse(doc: Any) -> Scenario:
     proxy_ids = {p.id for p in proxies}
     traffic = []
     for i, t in enumerate(v.lst(top, "traffic", "scenario")):
-        tr = _traffic(v, t, f"traffic[{i}]", host_ids, proxy_ids)
+        tr = _traffic(v, t, f"traffic[{i}]", host_ids, proxy_ids, seg_names)
         if tr:
             traffic.append(tr)
-    steps = _steps(v, top, host_ids, proxy_ids, seg_names)
+    steps = _steps(v, top, host_ids, proxy_ids, seg_names,
+                   host_ids | proxy_ids | {r.id for r in routers})
     description = v.get(top, "description", str, "scenario", "")
     v.get(top, "comment", str, "scenario")
     if v.errors:
