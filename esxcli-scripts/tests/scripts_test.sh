@@ -115,6 +115,16 @@ INIT="$SRC/init.d/bnfc-hostd"
 WRAP="$SRC/esxcli/bnfc-esxcli.sh"
 calls() { cat "$STUB_LOG" 2>/dev/null; }
 count() { grep -c "$1" "$STUB_LOG" 2>/dev/null || true; }
+# `start` launches the watchdog in the background (as on ESXi), so wait until the call NEEDLE has
+# been made N times (up to 10 s) before looking at what start did.
+wait_calls() { # NEEDLE N
+  i=0
+  while [ "$(count "$1")" -lt "$2" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  [ "$(count "$1")" -ge "$2" ] || fail "'$1' was called $(count "$1") times, expected $2"
+}
 
 # --- cases ---------------------------------------------------------------------------------
 case "$CASE" in
@@ -127,6 +137,7 @@ init_header)
   ;;
 init_start_install)
   out=$($SH "$INIT" start install) || fail "start install exited $?"
+  wait_calls 'watchdog.sh -s' 1
   [ -s "$ROOT/etc/bnfc/hostd.key" ] && [ -s "$ROOT/etc/bnfc/hostd.key_secret" ] ||
     fail "keys not generated into /etc/bnfc"
   expect_contains "$(calls)" "bnfc-hostd keygen --dir $ROOT/etc/bnfc" "keygen call"
@@ -138,6 +149,7 @@ init_start_install)
   ;;
 init_start_twice)
   $SH "$INIT" start >/dev/null || fail "first start"
+  wait_calls 'watchdog.sh -s' 1
   key1=$(cat "$ROOT/etc/bnfc/hostd.key")
   out=$($SH "$INIT" start) || fail "second start"
   expect_contains "$out" "already running" "second start"
@@ -151,6 +163,7 @@ init_upgrade)
   ;;
 init_stop_remove)
   $SH "$INIT" start install >/dev/null || fail "start"
+  wait_calls 'watchdog.sh -s' 1
   $SH "$INIT" stop remove >/dev/null || fail "stop remove"
   expect_contains "$(calls)" "watchdog.sh -k bnfc-hostd" "watchdog stop"
   expect_contains "$(calls)" "sched group delete --group-path=host/vim/vmvisor/plugins/bnfc-hostd" "group removed"
@@ -160,7 +173,9 @@ init_stop_remove)
   ;;
 init_restart)
   $SH "$INIT" start >/dev/null
+  wait_calls 'watchdog.sh -s' 1
   $SH "$INIT" restart >/dev/null || fail "restart"
+  wait_calls 'watchdog.sh -s' 2
   [ "$(count 'watchdog.sh -s')" = 2 ] || fail "restart should start again"
   [ "$(count 'watchdog.sh -k')" = 1 ] || fail "restart should stop once"
   ;;
