@@ -48,11 +48,32 @@ LAUNCH_LIMIT = 6
 
 
 class Interrupted(Exception):
-    pass
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
 
 
 def _on_signal(signum, _frame):
-    raise Interrupted(signal.Signals(signum).name)
+    raise Interrupted(signum)
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class GuardedLab(Lab):
+    """The lab with its teardown shielded from SIGINT/SIGTERM/SIGHUP (a second Ctrl-C must not
+    cut it short and leave namespaces behind); what could not be removed is printed."""
+
+    def teardown(self):
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in SIGNALS}
+        try:
+            left = super().teardown()
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+        if left:
+            print(f"lab_bench: teardown could not remove: {', '.join(left)}", file=sys.stderr)
+        return left
+
 
 
 def scenario_doc(interval_s: int) -> dict:
@@ -369,10 +390,10 @@ def main(argv) -> int:
         return 0
     out = a.out or tempfile.mkdtemp(prefix="bnfc-lab-bench-")
     sc = scenario.parse(scenario_doc(a.interval))
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    old = {s: signal.signal(s, _on_signal) for s in SIGNALS}
     rc = 0
     try:
-        with Lab(sc, out, bin_dir) as lab:
+        with GuardedLab(sc, out, bin_dir) as lab:
             shims = install_counting_shims(lab, "esx01", os.path.join(bin_dir, "esxsim"))
             agents.start_agents(lab, bin_dir)
             log = lambda s: print(s, flush=True)  # noqa: E731
@@ -385,7 +406,7 @@ def main(argv) -> int:
                 json.dump(res, f, indent=2)
     except (LabError, Interrupted, KeyboardInterrupt) as e:
         print(f"lab_bench: {e}", file=sys.stderr)
-        rc = 1
+        rc = 128 + e.signum if isinstance(e, Interrupted) else 1
     finally:
         for s, h in old.items():
             signal.signal(s, h)

@@ -18,7 +18,8 @@ whether they recovered; verdict changes nobody explains; lost pins (a host's add
 pin at a quiet point that never converged) and extra pins (a pin no host's current address
 explains: a stale or duplicated one); RSS and open fds of the proxy and of sample host agents at
 start and end. Exit 0 only when no pin was lost or extra, no resource grew beyond its bound and
-every host recovered; 1 otherwise; 2 bad arguments; 77 cannot run (not root, no namespaces).
+every host recovered; 1 otherwise; 2 bad arguments; 77 cannot run (not root, no namespaces);
+128+N when ended by signal N (after teardown).
 """
 
 import argparse
@@ -48,11 +49,32 @@ ROTATION = ["tag_remove", "kill_hostd", "nfc_change", "segment_down",
 
 
 class Interrupted(Exception):
-    pass
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
 
 
 def _on_signal(signum, _frame):
-    raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
+    raise Interrupted(signum)
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class GuardedLab(Lab):
+    """The lab with its teardown shielded from SIGINT/SIGTERM/SIGHUP (a second Ctrl-C must not
+    cut it short and leave namespaces behind); what could not be removed is printed."""
+
+    def teardown(self):
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in SIGNALS}
+        try:
+            left = super().teardown()
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+        if left:
+            print(f"soak: teardown could not remove: {', '.join(left)}", file=sys.stderr)
+        return left
+
 
 
 def host_id(i: int) -> str:
@@ -274,7 +296,7 @@ def run_soak(a, out: str) -> Dict[str, Any]:
                            "machine": {"nproc": os.cpu_count(), "kernel": os.uname().release}}
     lab_dir = os.path.join(out, "lab")
     t_setup = time.monotonic()
-    with Lab(sc, lab_dir, a.bin) as lab:
+    with GuardedLab(sc, lab_dir, a.bin) as lab:
         print(f"soak: lab {lab.run_id} built: {a.hosts} host namespaces + proxy in "
               f"{time.monotonic() - t_setup:.0f} s; starting agents", flush=True)
         agents.start_agents(lab, a.bin)
@@ -460,7 +482,8 @@ def parse_args(argv):
                     "verdict changes against the faults, pins against the hosts' addresses, and "
                     "memory/fd growth. Root only.",
         epilog="Exit status: 0 pass; 1 lost/extra pins, resource growth, unrecovered hosts or a lab "
-               "failure; 2 bad arguments; 77 cannot run here (not root, no namespaces).")
+               "failure; 2 bad arguments; 77 cannot run here (not root, no namespaces); 128+N "
+               "ended by signal N (the lab is torn down first).")
     p.add_argument("--bin", default=os.environ.get("BNFC_BIN_DIR"),
                    help="directory with esxsim, bnfc-hostd and bnfc-proxyd (default $BNFC_BIN_DIR)")
     p.add_argument("--minutes", type=float, default=10.0,
@@ -522,12 +545,15 @@ def main(argv) -> int:
         return 77
     out = os.path.abspath(a.out) if a.out else tempfile.mkdtemp(prefix="bnfc-soak-")
     os.makedirs(out, exist_ok=True)
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    old = {s: signal.signal(s, _on_signal) for s in SIGNALS}
     try:
         res = run_soak(a, out)
     except (LabError, Interrupted, KeyboardInterrupt) as e:
         print(f"soak: {e} (the lab was torn down; files in {out})", file=sys.stderr)
-        return 1
+        # Like lab.py: 128+N when ended by signal N, so callers can tell a stop from a failure.
+        if isinstance(e, Interrupted):
+            return 128 + e.signum
+        return 130 if isinstance(e, KeyboardInterrupt) else 1
     finally:
         for s, h in old.items():
             signal.signal(s, h)
