@@ -367,14 +367,23 @@ def run_soak(a, out: str) -> Dict[str, Any]:
 
 def attribute(res: Dict[str, Any], transitions: List[Dict[str, Any]], t_begin: float) -> None:
     """A verdict change is explained when it happens on a host the fault touches, between the
-    fault's start and the quiet point that followed it (faults never overlap)."""
+    fault's start and the quiet point that followed it (faults never overlap); the earliest
+    matching fault owns it."""
     unexplained = []
     for f in res["faults"]:
         f["changed_hosts"] = []
         f["first_change_s"] = None
+    # A fault whose quiet point gave up keeps its window open until the next quiet point that
+    # held: its late recovery is still its own change, not an unexplained one.
+    faults = res["faults"]
+    for i, f in enumerate(faults):
+        f["t_window_end"] = f["t_quiet"] + 1.0
+        if not f["recovered"]:
+            later = [g["t_quiet"] for g in faults[i + 1:] if g["recovered"]]
+            f["t_window_end"] = (later[0] + 1.0) if later else float("inf")
     for t in transitions:
-        owner = next((f for f in res["faults"]
-                      if f["t_start"] <= t["t"] <= f["t_quiet"] + 1.0 and t["host"] in f["hosts"]),
+        owner = next((f for f in faults
+                      if f["t_start"] <= t["t"] <= f["t_window_end"] and t["host"] in f["hosts"]),
                      None)
         if owner is None:
             unexplained.append(dict(t, t=round(t["t"] - t_begin, 1)))
@@ -387,7 +396,7 @@ def attribute(res: Dict[str, Any], transitions: List[Dict[str, Any]], t_begin: f
                 owner["changed_hosts"].append(t["host"])
     for f in res["faults"]:
         f["missed_change"] = sorted(set(f["hosts"]) - set(f["changed_hosts"])) if f["must_change"] else []
-        del f["t_start"], f["t_quiet"]
+        del f["t_start"], f["t_quiet"], f["t_window_end"]
     res["unexplained_changes"] = unexplained
 
 
