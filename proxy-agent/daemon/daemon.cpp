@@ -118,6 +118,10 @@ void Daemon::Handle(const channel::Incoming& in) {
   }
 }
 
+namespace {
+constexpr int kMaxMessagesPerTurn = 10000;
+}  // namespace
+
 Status Daemon::Run(const std::atomic<bool>& stop) {
   auto next_cycle = clock_.Steady();
   while (!stop.load()) {
@@ -125,11 +129,19 @@ Status Daemon::Run(const std::atomic<bool>& stop) {
     if (now >= next_cycle) {
       ReloadKeysIfChanged();
       network_.Cycle(hosts_, clock_.NowUnixMs());
+      // From the cycle's end: a cycle that overruns the interval must still leave a full
+      // interval for reading reports, or it would run again after every single message.
+      now = clock_.Steady();
       next_cycle = now + config_.interval;
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_cycle - now);
     auto in = server_->Receive(
         std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(200)));
+    // Drain what is already queued (bounded, so a flood cannot hold off the cycle forever).
+    for (int handled = 0; in && in->has_value() && handled < kMaxMessagesPerTurn; ++handled) {
+      Handle(**in);
+      in = server_->Receive(std::chrono::milliseconds(0));
+    }
     if (!in) {
       network_.Stop(config_.retain_on_stop);
       return in.error();

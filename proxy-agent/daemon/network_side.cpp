@@ -58,19 +58,36 @@ std::vector<proto::ProbeTarget> ProxyNetworkSide::ProbeTargetsFor(const std::str
 }
 
 // A TCP connect to NFC:902 from the backup address (no data sent). Besides proving the port
-// answers, it makes the kernel resolve the neighbor entry the MAC check reads next.
-bool ProxyNetworkSide::TcpProbe(const pin::MapResult& m, const std::string& nfc,
-                                std::string* evidence) {
-  auto dst = net::IpAddress::Parse(nfc);
-  if (!dst || dst->family != m.source.family) {
-    *evidence = "no usable address family for a TCP probe";
-    return false;
+// answers, it makes the kernel resolve the neighbor entry the MAC check reads next. All hosts are
+// probed at once: a host that does not answer must not delay the others (nor the next cycle, nor
+// the reports waiting to be read) by a timeout of its own.
+std::map<std::string, ProxyNetworkSide::ConnectResult> ProxyNetworkSide::TcpProbes(
+    const HostTable& hosts, const std::map<std::string, pin::MapResult>& maps, int64_t now_ms) {
+  std::map<std::string, ConnectResult> out;
+  std::vector<pin::ConnectTarget> targets;
+  std::vector<std::string> ids;
+  for (const auto& [id, e] : hosts.hosts()) {
+    auto m = maps.find(id);
+    if (m == maps.end() || !m->second.ok || !hosts.IsFresh(e, now_ms, config_.freshness.count()))
+      continue;
+    auto dst = net::IpAddress::Parse(e.report.nfc_address());
+    if (!dst || dst->family != m->second.source.family) {
+      out[id] = {false, "no usable address family for a TCP probe"};
+      continue;
+    }
+    targets.push_back({m->second.source, *dst});
+    ids.push_back(id);
   }
-  auto s = pin::ConnectProbe(m.source, *dst, config_.nfc_port, 1000);
-  *evidence = s.ok() ? "connect " + m.source.ToString() + " -> " + nfc + ":" +
-                           std::to_string(config_.nfc_port) + ": connected (no data sent)"
-                     : s.error().message;
-  return s.ok();
+  auto results = pin::ConnectProbes(targets, config_.nfc_port, 1000);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    out[ids[i]] = {results[i].ok(), results[i].ok()
+                                        ? "connect " + targets[i].source.ToString() + " -> " +
+                                              targets[i].destination.ToString() + ":" +
+                                              std::to_string(config_.nfc_port) +
+                                              ": connected (no data sent)"
+                                        : results[i].error().message};
+  }
+  return out;
 }
 
 void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
@@ -128,6 +145,10 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
   for (auto& row : pins)
     row.installed = installed.count(row.nfc_address) > 0;
 
+  std::map<std::string, ConnectResult> connects;
+  if (config_.tcp_check)
+    connects = TcpProbes(hosts, maps, now_ms);
+
   auto flows = kernel_.Flows(config_.nfc_port);
   std::map<int, std::string> names;
   for (const auto& a : local_)
@@ -162,11 +183,11 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
       f.pin.ran = have.ok();
       f.pin.installed = installed.count(e.report.nfc_address()) > 0;
       f.pin.evidence = pin_error;
-      bool fresh = f.report_age_ms <= f.freshness_limit_ms;
-      if (config_.tcp_check && fresh) {
+      if (auto c = connects.find(id); c != connects.end()) {
         f.connect.enabled = true;
         f.connect.ran = true;
-        f.connect.ok = TcpProbe(m, e.report.nfc_address(), &f.connect.evidence);
+        f.connect.ok = c->second.ok;
+        f.connect.evidence = c->second.evidence;
       }
       auto mac = kernel_.NeighborMac(m.ifindex, *net::IpAddress::Parse(e.report.nfc_address()));
       f.neighbor.ran = mac.ok();

@@ -2,6 +2,7 @@
 // TCP/902 flows, evaluates every pair and writes the report files into the state directory.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,7 +28,14 @@ class ProxyNetworkSide : public NetworkSide {
 
  private:
   pin::MapResult MapAddress(const std::string& nfc, const std::vector<pin::LocalAddress>& local);
-  bool TcpProbe(const pin::MapResult& m, const std::string& nfc, std::string* evidence);
+  struct ConnectResult {
+    bool ok = false;
+    std::string evidence;
+  };
+  // TCP connects to NFC:902 of every fresh, mapped host at once (host id -> result).
+  std::map<std::string, ConnectResult> TcpProbes(const HostTable& hosts,
+                                                 const std::map<std::string, pin::MapResult>& maps,
+                                                 int64_t now_ms);
 
   const ProxyConfig& config_;
   pin::Kernel& kernel_;

@@ -289,4 +289,14 @@ std::vector<ClassifiedFlow> ClassifyFlows(const std::vector<Flow>& flows,
 Status ConnectProbe(const net::IpAddress& source, const net::IpAddress& destination, int port,
                     int timeout_ms);
 
+struct ConnectTarget {
+  net::IpAddress source;
+  net::IpAddress destination;
+};
+// Many ConnectProbes at once, sharing one timeout: all handshakes are started, then waited for
+// together, so hosts that do not answer cost timeout_ms in all rather than each. One result per
+// target, in order.
+std::vector<Status> ConnectProbes(const std::vector<ConnectTarget>& targets, int port,
+                                  int timeout_ms);
+
 }  // namespace bnfc::pin

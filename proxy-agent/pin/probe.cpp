@@ -35,50 +35,83 @@ socklen_t ToSockaddr(const net::IpAddress& a, int port, sockaddr_storage* out) {
 
 Status ConnectProbe(const net::IpAddress& source, const net::IpAddress& destination, int port,
                     int timeout_ms) {
-  const std::string what =
-      "connect " + source.ToString() + " -> " + destination.ToString() + ":" + std::to_string(port);
-  if (source.family != destination.family) {
-    return Unexpected(ErrorCode::kInvalidArgument,
-                      what + ": source and destination are of different address families");
-  }
-  int fd = socket(destination.family == net::Family::kIPv4 ? AF_INET : AF_INET6,
-                  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return Unexpected(ErrorCode::kIo, what + ": socket: " + std::strerror(errno));
-  sockaddr_storage src{}, dst{};
-  socklen_t src_len = ToSockaddr(source, 0, &src);
-  socklen_t dst_len = ToSockaddr(destination, port, &dst);
-  Status result = OkStatus();
-  if (bind(fd, reinterpret_cast<sockaddr*>(&src), src_len) != 0) {
-    result = Unexpected(ErrorCode::kUnavailable,
-                        what + ": cannot bind the source address: " + std::strerror(errno));
-  } else if (connect(fd, reinterpret_cast<sockaddr*>(&dst), dst_len) != 0 && errno != EINPROGRESS) {
-    result = Unexpected(ErrorCode::kUnavailable, what + ": " + std::strerror(errno));
-  } else {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      deadline - std::chrono::steady_clock::now())
-                      .count();
-      pollfd p{fd, POLLOUT, 0};
-      int rc = left > 0 ? poll(&p, 1, static_cast<int>(left)) : 0;
-      if (rc < 0 && errno == EINTR)
-        continue;
-      if (rc <= 0) {
-        result = Unexpected(ErrorCode::kTimeout,
-                            what + ": no answer within " + std::to_string(timeout_ms) + " ms");
-        break;
-      }
-      int err = 0;
-      socklen_t elen = sizeof err;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-      if (err != 0)
-        result = Unexpected(ErrorCode::kUnavailable, what + ": " + std::strerror(err));
-      break;
+  return ConnectProbes({{source, destination}}, port, timeout_ms).front();
+}
+
+std::vector<Status> ConnectProbes(const std::vector<ConnectTarget>& targets, int port,
+                                  int timeout_ms) {
+  std::vector<Status> results(targets.size(), OkStatus());
+  std::vector<std::string> what(targets.size());
+  std::vector<pollfd> waiting;      // sockets whose handshake is under way
+  std::vector<size_t> waiting_for;  // index into targets of each waiting socket
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const auto& [source, destination] = targets[i];
+    what[i] = "connect " + source.ToString() + " -> " + destination.ToString() + ":" +
+              std::to_string(port);
+    if (source.family != destination.family) {
+      results[i] =
+          Unexpected(ErrorCode::kInvalidArgument,
+                     what[i] + ": source and destination are of different address families");
+      continue;
+    }
+    int fd = socket(destination.family == net::Family::kIPv4 ? AF_INET : AF_INET6,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      results[i] = Unexpected(ErrorCode::kIo, what[i] + ": socket: " + std::strerror(errno));
+      continue;
+    }
+    sockaddr_storage src{}, dst{};
+    socklen_t src_len = ToSockaddr(source, 0, &src);
+    socklen_t dst_len = ToSockaddr(destination, port, &dst);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&src), src_len) != 0) {
+      results[i] =
+          Unexpected(ErrorCode::kUnavailable,
+                     what[i] + ": cannot bind the source address: " + std::strerror(errno));
+      close(fd);
+    } else if (connect(fd, reinterpret_cast<sockaddr*>(&dst), dst_len) != 0 &&
+               errno != EINPROGRESS) {
+      results[i] = Unexpected(ErrorCode::kUnavailable, what[i] + ": " + std::strerror(errno));
+      close(fd);
+    } else {
+      waiting.push_back({fd, POLLOUT, 0});
+      waiting_for.push_back(i);
     }
   }
-  close(fd);
-  return result;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  size_t open = waiting.size();
+  while (open > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    int rc = left > 0 ? poll(waiting.data(), waiting.size(), static_cast<int>(left)) : 0;
+    if (rc < 0 && errno == EINTR)
+      continue;
+    if (rc <= 0)
+      break;  // timed out (or poll failed): whatever is still open did not answer in time
+    for (size_t k = 0; k < waiting.size(); ++k) {
+      if (waiting[k].fd < 0 || waiting[k].revents == 0)
+        continue;
+      int err = 0;
+      socklen_t elen = sizeof err;
+      getsockopt(waiting[k].fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+      if (err != 0) {
+        results[waiting_for[k]] =
+            Unexpected(ErrorCode::kUnavailable, what[waiting_for[k]] + ": " + std::strerror(err));
+      }
+      close(waiting[k].fd);
+      waiting[k].fd = -1;  // poll ignores negative descriptors
+      --open;
+    }
+  }
+  for (size_t k = 0; k < waiting.size(); ++k) {
+    if (waiting[k].fd >= 0) {
+      results[waiting_for[k]] =
+          Unexpected(ErrorCode::kTimeout, what[waiting_for[k]] + ": no answer within " +
+                                              std::to_string(timeout_ms) + " ms");
+      close(waiting[k].fd);
+    }
+  }
+  return results;
 }
 
 }  // namespace bnfc::pin

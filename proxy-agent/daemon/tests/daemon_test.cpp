@@ -24,9 +24,22 @@ class FakeNetwork : public NetworkSide {
     return {t};
   }
   void Cycle(const HostTable& hosts, int64_t) override {
+    std::this_thread::sleep_for(slow);  // a cycle whose checks take this long
     std::lock_guard<std::mutex> lock(mu);
     cycles++;
     last_host_count = hosts.hosts().size();
+    moved_count = 0;
+    for (const auto& [id, e] : hosts.hosts()) {
+      moved_count += e.report.nfc_address().rfind("10.99.1.", 0) == 0 ? 1 : 0;
+    }
+  }
+  int Cycles() {
+    std::lock_guard<std::mutex> lock(mu);
+    return cycles;
+  }
+  size_t Moved() {
+    std::lock_guard<std::mutex> lock(mu);
+    return moved_count;
   }
   void Stop(bool retain) override {
     stopped = true;
@@ -36,6 +49,8 @@ class FakeNetwork : public NetworkSide {
   std::vector<std::string> asked;
   int cycles = 0;
   size_t last_host_count = 0;
+  size_t moved_count = 0;  // hosts whose NFC address is in 10.99.1.0/24
+  milliseconds slow{0};
   bool stopped = false;
   bool retained = true;
 };
@@ -163,6 +178,43 @@ TEST_F(DaemonTest, RevocationOnDiskCutsARunningSessionAndForgetsTheHost) {
   StopDaemon();
   EXPECT_EQ(daemon_->hosts().Find("esx01"), nullptr);
   EXPECT_GE(daemon_->server()->counters().dropped_revoked, 1u);
+}
+
+TEST_F(DaemonTest, ReportsQueuedDuringASlowCycleAreAllReadBeforeTheNextOne) {
+  // A cycle three times longer than the interval (TCP probes to hosts that do not answer) must
+  // not leave one report read per cycle: everything queued meanwhile is read in one turn.
+  constexpr int kHosts = 20;
+  enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
+  std::vector<keys::KeyPair> keys;
+  for (int i = 0; i < kHosts; ++i) {
+    keys.push_back(*keys::Generate());
+    ASSERT_TRUE(
+        store.Add("esx" + std::to_string(10 + i), keys.back().public_z85, {"127.0.0.1/32"}).ok());
+  }
+  network_.slow = milliseconds(300);
+  StartDaemon();
+  std::vector<std::unique_ptr<channel::SecureClient>> clients;
+  std::vector<channel::EnvelopeStamper> stampers;
+  for (int i = 0; i < kHosts; ++i) {
+    clients.push_back(Client(keys[i]));
+    stampers.emplace_back("esx" + std::to_string(10 + i), SystemClock::Instance());
+  }
+  for (int i = 0; i < kHosts; ++i) {  // connected and enrolled: each gets its probe request
+    ASSERT_TRUE(clients[i]->Send(Report(stampers[i], "10.99.0." + std::to_string(i + 1))).ok());
+    auto reply = clients[i]->Receive(milliseconds(10000));
+    ASSERT_TRUE(reply.ok() && reply->has_value()) << "host " << i;
+  }
+  const int before = network_.Cycles();
+  for (int i = 0; i < kHosts; ++i) {  // every host moves at (nearly) the same moment
+    ASSERT_TRUE(clients[i]->Send(Report(stampers[i], "10.99.1." + std::to_string(i + 1))).ok());
+  }
+  for (int waited = 0; network_.Moved() < kHosts && waited < 300; ++waited) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_EQ(network_.Moved(), static_cast<size_t>(kHosts));
+  // The moves arrive within one cycle; at most the cycle running when they came and the next
+  // one pass before all are seen (one report per cycle would need about kHosts cycles).
+  EXPECT_LE(network_.Cycles() - before, 3);
 }
 
 }  // namespace

@@ -560,6 +560,27 @@ TEST_F(NetnsTest, ConnectProbeTimesOutWhenNobodyAnswers) {
   }));
 }
 
+TEST_F(NetnsTest, ConnectProbesAnswerEveryTargetInOrderWithOneSharedTimeout) {
+  IN_NETNS(([] {
+    RemoteHost host;
+    CHILD_CHECK(host.Start());
+    auto r = ConnectProbes({{Ip("10.99.0.100"), Ip("10.99.0.77")},   // silent
+                            {Ip("10.99.0.100"), Ip("10.99.0.11")},   // answers
+                            {Ip("10.99.0.200"), Ip("10.99.0.11")},   // not our address
+                            {Ip("10.99.0.100"), Ip("fd00:99::11")},  // family mismatch
+                            {Ip("10.99.0.100"), Ip("10.99.0.78")}},  // silent
+                           902, 400);
+    CHILD_CHECK(r.size() == 5);
+    CHILD_CHECK(!r[0].ok() && r[0].error().code == ErrorCode::kTimeout);
+    CHILD_CHECK(r[1].ok());
+    CHILD_CHECK(!r[2].ok() && r[2].error().message.find("bind") != std::string::npos);
+    CHILD_CHECK(!r[3].ok() && r[3].error().message.find("address families") != std::string::npos);
+    CHILD_CHECK(!r[4].ok() && r[4].error().code == ErrorCode::kTimeout);
+    CHILD_CHECK(ConnectProbes({}, 902, 400).empty());
+    return 0;
+  }));
+}
+
 TEST_F(NetnsTest, LinkAndAddressChangesAreNotified) {
   IN_NETNS(([] {
     auto k = MakeNetlinkKernel();
