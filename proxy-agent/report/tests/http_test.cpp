@@ -1,7 +1,17 @@
-// The HTTP endpoint over 127.0.0.1 with a real HTTP client, and a real Prometheus server
-// scraping it.
+// The HTTP endpoint over 127.0.0.1 with a real HTTP client, a real Prometheus server scraping it,
+// and, in a private network namespace, proof that the default listen address is loopback only.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -178,6 +188,89 @@ TEST(HttpEndpoint, PortInUseIsAPreciseError) {
   EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(same.port)),
             std::string::npos)
       << second.error().message;
+}
+
+// TCP connect from `source` to `destination`:`port` inside the current network namespace; 0 on
+// success, else the errno of the failure.
+int ConnectFrom(const char* source, const char* destination, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return errno;
+  }
+  sockaddr_in src{}, dst{};
+  src.sin_family = AF_INET;
+  dst.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &src.sin_addr);
+  ::inet_pton(AF_INET, destination, &dst.sin_addr);
+  dst.sin_port = htons(port);
+  int err = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+    err = errno;
+  }
+  ::close(fd);
+  return err;
+}
+
+// The failure is printed on the child's stderr; the parent sees a non-zero exit status.
+#define NS_CHECK(cond)                                                        \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      std::fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond); \
+      return 1;                                                               \
+    }                                                                         \
+  } while (0)
+
+// In a network namespace of its own (forked child): a veth pair with 10.99.7.1 and 10.99.7.2 next
+// to loopback. The endpoint with the default listen address must answer on 127.0.0.1 only; one
+// explicitly bound to 0.0.0.0 shows that the non-loopback path would otherwise connect.
+int DefaultListenIsLoopbackOnlyInPrivateNetns() {
+  if (std::system("ip link set lo up && ip link add bnfct0 type veth peer name bnfct1 && "
+                  "ip addr add 10.99.7.1/24 dev bnfct0 && ip addr add 10.99.7.2/24 dev bnfct1 && "
+                  "ip link set bnfct0 up && ip link set bnfct1 up") != 0) {
+    std::fprintf(stderr, "cannot set up the namespace's links\n");
+    return 1;
+  }
+  Served s;
+  auto defaults = ParseHttpListen(":" + std::to_string(HttpListen{}.port));
+  NS_CHECK(defaults.ok());
+  auto ep = HttpEndpoint::Start(HttpListen{}, s.Content());  // 127.0.0.1:9903, the default
+  NS_CHECK(ep.ok());
+  NS_CHECK((*ep)->address() == "127.0.0.1" && (*ep)->port() == 9903);
+  NS_CHECK(defaults->address == (*ep)->address());
+  NS_CHECK(ConnectFrom("10.99.7.2", "10.99.7.1", 9903) == ECONNREFUSED);
+  NS_CHECK(ConnectFrom("10.99.7.1", "10.99.7.1", 9903) == ECONNREFUSED);
+  NS_CHECK(ConnectFrom("127.0.0.1", "127.0.0.1", 9903) == 0);
+  NS_CHECK(Fetch(9903, "/healthz").status == 200);
+  auto all = ParseHttpListen("0.0.0.0:9904");
+  NS_CHECK(all.ok());
+  auto wide = HttpEndpoint::Start(*all, s.Content());
+  NS_CHECK(wide.ok());
+  NS_CHECK(ConnectFrom("10.99.7.2", "10.99.7.1", 9904) == 0);
+  (*wide)->Stop();
+  (*ep)->Stop();
+  return 0;
+}
+
+TEST(HttpEndpoint, DefaultListenIsNotReachableFromANonLoopbackAddress) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      ::_exit(77);
+    }
+    int rc = DefaultListenIsLoopbackOnlyInPrivateNetns();
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  ASSERT_GT(pid, 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "the namespace child died";
+  if (WEXITSTATUS(status) == 77) {
+    GTEST_SKIP() << "needs root and permission to create network namespaces (unshare)";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the namespace child failed: see its stderr";
 }
 
 uint16_t FreeLoopbackPort() {
