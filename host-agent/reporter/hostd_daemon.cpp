@@ -16,7 +16,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void OnSignal(int) { g_stop = true; }
+void OnSignal(int) {
+  g_stop = true;
+}
 
 struct KeyPaths {
   std::string secret;
@@ -122,7 +124,9 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
     log::Warn("no proxy configured: the agent checks and tags, but reports to nobody");
   }
   zmq::context_t context(1);
-  ProxyReporter reporter(context, *host_keys, config->engine.host_id, SystemClock::Instance());
+  // The back-off never outlasts the interval: a proxy that comes back is reached within one.
+  ProxyReporter reporter(context, *host_keys, config->engine.host_id, SystemClock::Instance(),
+                         BoundedByInterval(BackoffPolicy{}, config->interval));
   for (const auto& p : config->proxies) {
     if (auto s = reporter.AddProxy({p.endpoint, p.server_key}); !s) {
       err << "bnfc-hostd run: proxy " << p.endpoint << ": " << s.error().message << "\n";

@@ -11,11 +11,22 @@ std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failures
   if (failures <= 0) {
     return std::chrono::milliseconds(0);
   }
+  // Jitter stretches a delay by up to (1 + jitter): stop doubling where that still fits in max.
+  const auto cap = static_cast<int64_t>(policy.max.count() / (1.0 + std::max(0.0, policy.jitter)));
   int64_t delay = policy.initial.count();
-  for (int i = 1; i < failures && delay < policy.max.count(); ++i) {
+  for (int i = 1; i < failures && delay < cap; ++i) {
     delay *= 2;
   }
-  return std::chrono::milliseconds(std::min<int64_t>(delay, policy.max.count()));
+  return std::chrono::milliseconds(std::min<int64_t>(delay, cap));
+}
+
+BackoffPolicy BoundedByInterval(BackoffPolicy policy, std::chrono::milliseconds interval) {
+  if (interval.count() <= 0) {
+    return policy;
+  }
+  policy.ack_timeout = std::min(policy.ack_timeout, interval / 2);
+  policy.max = std::min(policy.max, interval - policy.ack_timeout);
+  return policy;
 }
 
 ProxyReporter::ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, std::string host_id,
@@ -28,21 +39,29 @@ ProxyReporter::ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, s
       rng_(std::random_device{}()) {}
 
 Status ProxyReporter::AddProxy(const ProxyEndpoint& endpoint) {
-  auto client =
-      channel::SecureClient::Create(context_, {endpoint.endpoint, endpoint.server_key, keys_, 1});
+  auto link = std::make_unique<ProxyLink>();
+  link->endpoint = endpoint;
+  if (auto s = Connect(*link); !s) {
+    return s;
+  }
+  links_.push_back(std::move(link));
+  return OkStatus();
+}
+
+Status ProxyReporter::Connect(ProxyLink& link) {
+  auto client = channel::SecureClient::Create(
+      context_, {link.endpoint.endpoint, link.endpoint.server_key, keys_, 1});
   if (!client) {
     return client.error();
   }
-  auto link = std::make_unique<ProxyLink>();
-  link->endpoint = endpoint;
-  link->client = std::move(*client);
-  links_.push_back(std::move(link));
+  link.client = std::move(*client);  // closes the previous socket and drops what it still held
   return OkStatus();
 }
 
 std::chrono::milliseconds ProxyReporter::Jittered(std::chrono::milliseconds d) {
   std::uniform_real_distribution<double> spread(1.0 - policy_.jitter, 1.0 + policy_.jitter);
-  return std::chrono::milliseconds(static_cast<int64_t>(d.count() * spread(rng_)));
+  return std::min(policy_.max,
+                  std::chrono::milliseconds(static_cast<int64_t>(d.count() * spread(rng_))));
 }
 
 void ProxyReporter::Publish(const proto::HostReport& report) {
@@ -55,12 +74,24 @@ void ProxyReporter::Publish(const proto::HostReport& report) {
   }
 }
 
+void ProxyReporter::Fail(ProxyLink& link, int64_t failed_at) {
+  link.failures++;
+  link.awaiting_ack_seq = 0;
+  link.next_attempt_ms = failed_at + Jittered(BackoffDelay(policy_, link.failures)).count();
+  // The next attempt gets a fresh connection. The old socket would keep the unanswered report
+  // queued and deliver it, stale, whenever libzmq reconnects, on libzmq's own reconnect back-off
+  // (up to 30 s, blind to the report interval). Closing it drops both: the back-off above is the
+  // only retry schedule, and a returning proxy gets the newest report, not one from the outage.
+  if (auto s = Connect(link); !s) {
+    log::Warn("proxy " + link.endpoint.endpoint + ": cannot reconnect: " + s.error().message);
+  }
+}
+
 void ProxyReporter::SendDue(ProxyLink& link, int64_t now) {
   if (link.awaiting_ack_seq != 0 && now - link.sent_ms > policy_.ack_timeout.count()) {
-    // No answer: count a failure and back off before the next attempt.
-    link.failures++;
-    link.awaiting_ack_seq = 0;
-    link.next_attempt_ms = now + Jittered(BackoffDelay(policy_, link.failures)).count();
+    // No answer: count a failure and back off before the next attempt, from when the answer was
+    // due rather than from when this turn noticed, so the bound in BoundedByInterval is exact.
+    Fail(link, link.sent_ms + policy_.ack_timeout.count());
     log::Warn("proxy " + link.endpoint.endpoint + " did not acknowledge (failure " +
               std::to_string(link.failures) + "); backing off");
   }
@@ -68,8 +99,7 @@ void ProxyReporter::SendDue(ProxyLink& link, int64_t now) {
     return;
   }
   if (auto s = link.client->Send(link.pending); !s) {
-    link.failures++;
-    link.next_attempt_ms = now + Jittered(BackoffDelay(policy_, link.failures)).count();
+    Fail(link, now);
     return;
   }
   link.awaiting_ack_seq = static_cast<int64_t>(link.pending.sequence());

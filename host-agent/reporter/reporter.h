@@ -26,12 +26,19 @@ struct ProxyEndpoint {
 struct BackoffPolicy {
   std::chrono::milliseconds ack_timeout{5000};
   std::chrono::milliseconds initial{1000};
-  std::chrono::milliseconds max{60000};
-  double jitter = 0.2;  // +/- fraction applied to every delay
+  std::chrono::milliseconds max{60000};  // the longest wait between attempts, jitter included
+  double jitter = 0.2;                   // +/- fraction applied to every delay
 };
 
-// Pure: the delay before retry number `failures` (1-based), before jitter.
+// Pure: the delay before retry number `failures` (1-based), before jitter. It doubles from
+// `initial` and stops where the jittered delay could exceed `max`, i.e. at max / (1 + jitter).
 std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failures);
+
+// Pure: `policy` made to fit the report interval. An attempt waits at most ack_timeout for its
+// answer and then at most max before the next one; both together fit in one interval, so a host
+// tries every proxy at least once per interval however long the proxy was away, and a proxy that
+// comes back hears from every host within one interval.
+BackoffPolicy BoundedByInterval(BackoffPolicy policy, std::chrono::milliseconds interval);
 
 struct ProxyLink {
   ProxyEndpoint endpoint;
@@ -66,6 +73,9 @@ class ProxyReporter {
  private:
   void SendDue(ProxyLink& link, int64_t now);
   void HandleReply(ProxyLink& link, const proto::Envelope& reply, int64_t now);
+  // Counts a failed attempt at `failed_at`, schedules the next one and reconnects.
+  void Fail(ProxyLink& link, int64_t failed_at);
+  Status Connect(ProxyLink& link);
   std::chrono::milliseconds Jittered(std::chrono::milliseconds d);
 
   zmq::context_t& context_;

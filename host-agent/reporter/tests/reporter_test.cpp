@@ -12,12 +12,43 @@ TEST(BackoffTest, DoublesUpToTheCap) {
   BackoffPolicy p;
   p.initial = milliseconds(1000);
   p.max = milliseconds(60000);
+  p.jitter = 0.0;
   EXPECT_EQ(BackoffDelay(p, 0), milliseconds(0));
   EXPECT_EQ(BackoffDelay(p, 1), milliseconds(1000));
   EXPECT_EQ(BackoffDelay(p, 2), milliseconds(2000));
   EXPECT_EQ(BackoffDelay(p, 6), milliseconds(32000));
   EXPECT_EQ(BackoffDelay(p, 7), milliseconds(60000));
   EXPECT_EQ(BackoffDelay(p, 100), milliseconds(60000));
+}
+
+TEST(BackoffTest, CapLeavesRoomForJitterUnderMax) {
+  BackoffPolicy p;  // 60 s max, +/- 20 %: the longest jittered wait must still be 60 s
+  EXPECT_EQ(BackoffDelay(p, 6), milliseconds(32000));
+  EXPECT_EQ(BackoffDelay(p, 7), milliseconds(50000));
+  EXPECT_EQ(BackoffDelay(p, 100), milliseconds(50000));
+  EXPECT_LE(BackoffDelay(p, 100).count() * (1.0 + p.jitter), 60000.0);
+}
+
+TEST(BackoffTest, BoundedByIntervalFitsAttemptAndWaitInOneInterval) {
+  BackoffPolicy defaults;
+  // Default interval: an attempt waits 5 s for its answer, then at most 55 s.
+  BackoffPolicy p = BoundedByInterval(defaults, milliseconds(60000));
+  EXPECT_EQ(p.ack_timeout, milliseconds(5000));
+  EXPECT_EQ(p.max, milliseconds(55000));
+  EXPECT_EQ(p.initial, defaults.initial);
+  EXPECT_EQ(p.jitter, defaults.jitter);
+  EXPECT_LE(p.ack_timeout + p.max, milliseconds(60000));
+  // A long interval keeps the configured cap.
+  p = BoundedByInterval(defaults, milliseconds(300000));
+  EXPECT_EQ(p.ack_timeout, milliseconds(5000));
+  EXPECT_EQ(p.max, milliseconds(60000));
+  // A short one shrinks both the answer wait and the cap.
+  p = BoundedByInterval(defaults, milliseconds(4000));
+  EXPECT_EQ(p.ack_timeout, milliseconds(2000));
+  EXPECT_EQ(p.max, milliseconds(2000));
+  for (int failures = 1; failures < 20; ++failures) {
+    EXPECT_LE(BackoffDelay(p, failures).count() * (1.0 + p.jitter), 2000.0) << failures;
+  }
 }
 
 class ReporterTest : public ::testing::Test {
