@@ -1,5 +1,6 @@
 // key = value configuration files: line syntax, typed validation against a schema, typed access.
 #include "bnfc/config.h"
+#include "bnfc/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -16,24 +17,9 @@ namespace {
 constexpr size_t kMaxConfigBytes = 1u << 20;
 const std::string kDurationShape = "expected a number with a unit (ms, s, m, h, d) like 30s or 5m";
 
-// Untrusted text quoted in an error message: printable ASCII only, bounded length.
+// Untrusted text quoted in an error message.
 std::string Quote(const std::string& text) {
-  constexpr size_t kMax = 80;
-  std::string out = "'";
-  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (text.size() > kMax) {
-    out += "...";
-  }
-  return out + "'";
+  return text::QuoteUntrusted(text, 80);
 }
 
 bool IsSpace(char c) {

@@ -1,5 +1,6 @@
 // IPv4/IPv6 text forms, prefix math, address classification and MAC addresses.
 #include "bnfc/net.h"
+#include "bnfc/text.h"
 
 #include <arpa/inet.h>
 
@@ -8,24 +9,9 @@
 namespace bnfc::net {
 namespace {
 
-// Untrusted text quoted in an error message: printable ASCII only, bounded length.
+// Untrusted text quoted in an error message.
 std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 64;
-  std::string out = "'";
-  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (text.size() > kMax) {
-    out += "...";
-  }
-  return out + "'";
+  return text::QuoteUntrusted(text, 64);
 }
 
 bool IsHex(char c) {

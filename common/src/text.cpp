@@ -1,5 +1,7 @@
 #include "bnfc/text.h"
 
+#include <cstdio>
+
 namespace bnfc::text {
 
 std::string EscapeXml(std::string_view text) {
@@ -20,13 +22,34 @@ std::string EscapeXml(std::string_view text) {
         out += "&quot;";
         break;
       case '\'':
-        out += "&apos;";
+        out += "&#39;";  // HTML 4 has no &apos;
+        break;
+      case '\0':
+        out += "&#xFFFD;";  // NUL is not allowed in XML or HTML text: the replacement character
         break;
       default:
         out += c;
     }
   }
   return out;
+}
+
+std::string QuoteUntrusted(std::string_view text, size_t max_bytes) {
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (text.size() > max_bytes) {
+    out += "...";
+  }
+  return out + "'";
 }
 
 }  // namespace bnfc::text

@@ -1,5 +1,7 @@
 #include "bnfc/report/report.h"
 
+#include "bnfc/text.h"
+
 #include <algorithm>
 #include <ctime>
 #include <sstream>
@@ -306,38 +308,8 @@ std::string RenderText(const Report& r) {
   return o.str();
 }
 
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '\0':
-        out += "&#xFFFD;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string RenderHtml(const Report& r) {
-  const auto E = HtmlEscape;
+  const auto E = [](const std::string& s) { return text::EscapeXml(s); };
   std::ostringstream o;
   o << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

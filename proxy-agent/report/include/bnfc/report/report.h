@@ -47,7 +47,6 @@ std::string RenderText(const Report& report);
 std::string RenderHtml(const Report& report);
 
 // Helpers the renderers use, exposed for tests.
-std::string HtmlEscape(const std::string& s);
 // Words wrapped to `width` columns; words longer than a line are cut.
 std::vector<std::string> WrapText(const std::string& text, size_t width);
 
