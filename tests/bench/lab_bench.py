@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 from labkit import agents, scenario  # noqa: E402
 from labkit.netlab import Lab, preflight  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
+from labkit.signals import GuardedLab, Interrupted, exit_code, signals_raise  # noqa: E402
 from labkit.scenario import Traffic  # noqa: E402
 
 TAG = "vSphereBackupNFC"
@@ -45,35 +45,6 @@ BACKUP_ADDR = "10.99.0.11"
 SIZE_LIMIT = 5 * 1000 * 1000
 RSS_GOAL_KB = 8 * 1024
 LAUNCH_LIMIT = 6
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int):
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-def _on_signal(signum, _frame):
-    raise Interrupted(signum)
-
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-class GuardedLab(Lab):
-    """The lab with its teardown shielded from SIGINT/SIGTERM/SIGHUP (a second Ctrl-C must not
-    cut it short and leave namespaces behind); what could not be removed is printed."""
-
-    def teardown(self):
-        old = {s: signal.signal(s, signal.SIG_IGN) for s in SIGNALS}
-        try:
-            left = super().teardown()
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-        if left:
-            print(f"lab_bench: teardown could not remove: {', '.join(left)}", file=sys.stderr)
-        return left
-
 
 
 def scenario_doc(interval_s: int) -> dict:
@@ -390,10 +361,9 @@ def main(argv) -> int:
         return 0
     out = a.out or tempfile.mkdtemp(prefix="bnfc-lab-bench-")
     sc = scenario.parse(scenario_doc(a.interval))
-    old = {s: signal.signal(s, _on_signal) for s in SIGNALS}
     rc = 0
     try:
-        with GuardedLab(sc, out, bin_dir) as lab:
+        with signals_raise(), GuardedLab(sc, out, bin_dir, program="lab_bench") as lab:
             shims = install_counting_shims(lab, "esx01", os.path.join(bin_dir, "esxsim"))
             agents.start_agents(lab, bin_dir)
             log = lambda s: print(s, flush=True)  # noqa: E731
@@ -406,10 +376,8 @@ def main(argv) -> int:
                 json.dump(res, f, indent=2)
     except (LabError, Interrupted, KeyboardInterrupt) as e:
         print(f"lab_bench: {e}", file=sys.stderr)
-        rc = 128 + e.signum if isinstance(e, Interrupted) else 1
+        rc = exit_code(e)
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
         if not a.out:
             shutil.rmtree(out, ignore_errors=True)
     return rc

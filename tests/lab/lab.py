@@ -9,7 +9,6 @@ namespaces not permitted, 130 interrupted. Teardown runs in every case.
 import argparse
 import os
 import shutil
-import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -17,16 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labkit import agents, scenario  # noqa: E402
 from labkit.netlab import Lab, preflight  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _on_signal(signum, _frame):
-    raise Interrupted(signum)
+from labkit.signals import Interrupted, signals_ignored, signals_raise  # noqa: E402
 
 
 def parse_args(argv):
@@ -154,8 +144,9 @@ def main(argv=None) -> int:
     except OSError as e:
         print(f"lab: cannot use output folder {a.out}: {e.strerror}", file=sys.stderr)
         return 1
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     rc = 0
+    raising = signals_raise()
+    raising.__enter__()
     try:
         print(f"lab: run {lab.run_id}: building {len(sc.segments)} segments, {len(sc.hosts)} hosts, "
               f"{len(sc.proxies)} proxies (namespaces {lab.prefix}*)", flush=True)
@@ -227,16 +218,14 @@ def main(argv=None) -> int:
         print(f"lab: {e}", file=sys.stderr)
         rc = e.exit_code
     except Interrupted as e:
-        print(f"lab: interrupted ({e}); tearing down", file=sys.stderr)
+        print(f"lab: {e}; tearing down", file=sys.stderr)
         rc = 128 + e.signum
     except KeyboardInterrupt:
         rc = 130
     finally:
-        for s in old:
-            signal.signal(s, signal.SIG_IGN)  # teardown must not be interrupted half-way
-        left = lab.teardown()
-        for s, h in old.items():
-            signal.signal(s, h)
+        with signals_ignored():  # teardown must not be interrupted half-way
+            left = lab.teardown()
+        raising.__exit__(None, None, None)
     if left:
         print(f"lab: teardown could not remove: {', '.join(left)}", file=sys.stderr)
         return rc or 1

@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import sys
 import tempfile
 import threading
@@ -38,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labkit import agents, scenario  # noqa: E402
 from labkit.netlab import Lab, preflight  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
+from labkit.signals import GuardedLab, Interrupted, exit_code, signals_raise  # noqa: E402
 
 TAG = "vSphereBackupNFC"
 PROXY = "proxy01"
@@ -46,35 +46,6 @@ PIN_DEV = "eth1"
 # proxy instance lives long enough for its memory and fds to show growth.
 ROTATION = ["tag_remove", "kill_hostd", "nfc_change", "segment_down",
             "tag_remove", "kill_hostd", "nfc_change", "proxyd_restart"]
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int):
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-def _on_signal(signum, _frame):
-    raise Interrupted(signum)
-
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-class GuardedLab(Lab):
-    """The lab with its teardown shielded from SIGINT/SIGTERM/SIGHUP (a second Ctrl-C must not
-    cut it short and leave namespaces behind); what could not be removed is printed."""
-
-    def teardown(self):
-        old = {s: signal.signal(s, signal.SIG_IGN) for s in SIGNALS}
-        try:
-            left = super().teardown()
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-        if left:
-            print(f"soak: teardown could not remove: {', '.join(left)}", file=sys.stderr)
-        return left
-
 
 
 def host_id(i: int) -> str:
@@ -296,7 +267,7 @@ def run_soak(a, out: str) -> Dict[str, Any]:
                            "machine": {"nproc": os.cpu_count(), "kernel": os.uname().release}}
     lab_dir = os.path.join(out, "lab")
     t_setup = time.monotonic()
-    with GuardedLab(sc, lab_dir, a.bin) as lab:
+    with GuardedLab(sc, lab_dir, a.bin, program="soak") as lab:
         print(f"soak: lab {lab.run_id} built: {a.hosts} host namespaces + proxy in "
               f"{time.monotonic() - t_setup:.0f} s; starting agents", flush=True)
         agents.start_agents(lab, a.bin)
@@ -554,18 +525,12 @@ def main(argv) -> int:
         return 77
     out = os.path.abspath(a.out) if a.out else tempfile.mkdtemp(prefix="bnfc-soak-")
     os.makedirs(out, exist_ok=True)
-    old = {s: signal.signal(s, _on_signal) for s in SIGNALS}
     try:
-        res = run_soak(a, out)
+        with signals_raise():
+            res = run_soak(a, out)
     except (LabError, Interrupted, KeyboardInterrupt) as e:
         print(f"soak: {e} (the lab was torn down; files in {out})", file=sys.stderr)
-        # Like lab.py: 128+N when ended by signal N, so callers can tell a stop from a failure.
-        if isinstance(e, Interrupted):
-            return 128 + e.signum
-        return 130 if isinstance(e, KeyboardInterrupt) else 1
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        return exit_code(e)
     problems = evaluate(res, a)
     path = os.path.join(out, "soak-result.json")
     with open(path, "w") as f:

@@ -236,7 +236,7 @@ class C_Lifecycle(unittest.TestCase):
                 p.kill()
                 p.wait()
         self.assertEqual(p.returncode, 128 + signal.SIGTERM, output)
-        self.assertIn("interrupted (SIGTERM)", output)
+        self.assertIn("interrupted by SIGTERM", output)
         self.assertEqual(lab_namespaces(f"{GLOBAL_PREFIX}{run_id}-"), [])
         nbdkit_pids = []
         for host in ("esx01", "esx02"):
