@@ -426,6 +426,18 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
   // Failover and the tag plan.
   bool failover_blocked = false;
   const bool failover_on = s_.failover && s_.policy == TagPolicy::kEnsure;
+  if (failover_on && valid && !failover_resume_checked_) {
+    // A restarted process has lost the failover state; the tag placement on the host is its only
+    // record. Resuming from it keeps a restart during failover from moving the tag back at once
+    // (and flapping on every restart while the backup path is bad). Only once per process: later,
+    // the in-memory state is authoritative and a tag put on management by someone else is removed.
+    const VmknicInfo* m = st.Find(mgmt);
+    failover_resume_checked_ = m == nullptr || m->tags.has_value();
+    if (ResumeFailoverActive(st, sel.vmknic, mgmt, s_.failover, s_.policy)) {
+      failover_ = FailoverState{};
+      failover_.active = true;
+    }
+  }
   if (failover_on && valid) {
     FailoverStep step = StepFailover(failover_, health, s_.failover_cycles);
     if (step.next.active && !failover_.active) {

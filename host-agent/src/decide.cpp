@@ -290,6 +290,20 @@ FailoverStep StepFailover(const FailoverState& state, CycleHealth health, int k)
   return step;
 }
 
+bool ResumeFailoverActive(const HostState& state, const std::string& backup_vmk,
+                          const std::string& management_vmk, bool failover_enabled,
+                          TagPolicy policy) {
+  if (!failover_enabled || policy != TagPolicy::kEnsure || backup_vmk == management_vmk) {
+    return false;
+  }
+  const VmknicInfo* backup = state.Find(backup_vmk);
+  const VmknicInfo* management = state.Find(management_vmk);
+  if (backup == nullptr || management == nullptr || !backup->tags || !management->tags) {
+    return false;
+  }
+  return management->HasTag(kNfcTag) && !backup->HasTag(kNfcTag);
+}
+
 bool Ready(const std::vector<Finding>& findings) {
   for (const Finding& f : findings) {
     if (f.blocking) {

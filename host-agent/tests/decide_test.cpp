@@ -242,5 +242,51 @@ TEST(Failover, CountersNeedConsecutiveCyclesAndUnknownIsNeutral) {
   EXPECT_TRUE(StepFailover(st.next, CycleHealth::kBad, 2).moved_to_management);
 }
 
+// The state after a move to management: the tag on vmk0, not on the backup vmknic vmk2.
+HostState FailedOverHost() {
+  HostState h = Host();
+  h.Find("vmk0")->tags->push_back(kNfcTag);
+  return h;
+}
+
+TEST(ResumeFailover, TagOnManagementAndNotOnBackupResumesAsActive) {
+  EXPECT_TRUE(ResumeFailoverActive(FailedOverHost(), "vmk2", "vmk0", /*failover_enabled=*/true,
+                                   TagPolicy::kEnsure));
+}
+
+TEST(ResumeFailover, OnlyWithFailoverOnAndEnsure) {
+  EXPECT_FALSE(ResumeFailoverActive(FailedOverHost(), "vmk2", "vmk0", /*failover_enabled=*/false,
+                                    TagPolicy::kEnsure));
+  EXPECT_FALSE(ResumeFailoverActive(FailedOverHost(), "vmk2", "vmk0", /*failover_enabled=*/true,
+                                    TagPolicy::kObserve));
+}
+
+TEST(ResumeFailover, AnyOtherPlacementIsNotAFailover) {
+  HostState nowhere = Host();
+  EXPECT_FALSE(ResumeFailoverActive(nowhere, "vmk2", "vmk0", true, TagPolicy::kEnsure));
+  HostState on_backup = Host();
+  on_backup.Find("vmk2")->tags->push_back(kNfcTag);
+  EXPECT_FALSE(ResumeFailoverActive(on_backup, "vmk2", "vmk0", true, TagPolicy::kEnsure));
+  // On both: not the result of a failover move (that removes it from the backup vmknic).
+  HostState on_both = FailedOverHost();
+  on_both.Find("vmk2")->tags->push_back(kNfcTag);
+  EXPECT_FALSE(ResumeFailoverActive(on_both, "vmk2", "vmk0", true, TagPolicy::kEnsure));
+  // On another vmknic than management.
+  HostState elsewhere = Host();
+  elsewhere.Find("vmk1")->tags->push_back(kNfcTag);
+  EXPECT_FALSE(ResumeFailoverActive(elsewhere, "vmk2", "vmk0", true, TagPolicy::kEnsure));
+}
+
+TEST(ResumeFailover, UnreadTagsAreNotGuessed) {
+  HostState backup_unread = FailedOverHost();
+  backup_unread.Find("vmk2")->tags.reset();
+  EXPECT_FALSE(ResumeFailoverActive(backup_unread, "vmk2", "vmk0", true, TagPolicy::kEnsure));
+  HostState management_unread = FailedOverHost();
+  management_unread.Find("vmk0")->tags.reset();
+  EXPECT_FALSE(ResumeFailoverActive(management_unread, "vmk2", "vmk0", true, TagPolicy::kEnsure));
+  EXPECT_FALSE(ResumeFailoverActive(FailedOverHost(), "vmk2", "vmk9", true, TagPolicy::kEnsure));
+  EXPECT_FALSE(ResumeFailoverActive(FailedOverHost(), "vmk0", "vmk0", true, TagPolicy::kEnsure));
+}
+
 }  // namespace
 }  // namespace bnfc::hostagent

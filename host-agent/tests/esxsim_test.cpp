@@ -33,31 +33,7 @@ class EsxsimTest : public ::testing::Test {
     }
     state_path_ = dir_.File("state.json");
     setenv("ESXSIM_STATE", state_path_.c_str(), 1);
-    state_ = json{
-        {"host", {{"hostname", "esx01"}, {"version", "8.0.3"}}},
-        {"vmknics",
-         {{{"name", "vmk0"},
-           {"portgroup", "Management Network"},
-           {"mac", "00:50:56:00:00:00"},
-           {"ipv4", {{"address", "10.98.0.11"}, {"netmask", "255.255.255.0"}}},
-           {"tags", {"Management"}}},
-          {{"name", "vmk1"},
-           {"portgroup", "vMotion"},
-           {"netstack", "vmotion"},
-           {"mac", "00:50:56:00:00:01"},
-           {"ipv4", {{"address", "10.97.0.11"}, {"netmask", "255.255.255.0"}}},
-           {"tags", {"VMotion"}}},
-          {{"name", "vmk2"},
-           {"portgroup", "Backup NFC"},
-           {"mac", "00:50:56:00:00:02"},
-           {"mtu", 9000},
-           {"ipv4", {{"address", "10.99.0.11"}, {"netmask", "255.255.255.0"}}},
-           {"tags", json::array()}}}},
-        {"netstacks",
-         {{{"key", "defaultTcpipStack"}, {"name", "defaultTcpipStack"}},
-          {{"key", "vmotion"}, {"name", "vmotion"}}}},
-        {"neighbors", {{{"ip", "10.99.0.100"}, {"mac", "00:11:22:33:44:55"}, {"vmknic", "vmk2"}}}},
-        {"ping_targets", {{{"ip", "10.99.0.100"}, {"vmknic", "vmk2"}}}}};
+    state_ = testing::SimulatedHost();
     settings_.host_id = "esx01";
     settings_.selector = Selector::ByName("vmk2");
     settings_.read_cli = dir_.File("localcli");
@@ -197,6 +173,69 @@ TEST_F(EsxsimTest, FailoverMovesTheTagAndMovesItBack) {
   Run(e);
   CycleResult back = Run(e);
   EXPECT_FALSE(back.report.failover_active()) << CycleResultText(back);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag));
+  EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+}
+
+// A restarted agent is a new engine on the same host: it must take the tag placement as the record
+// of a failover the previous process made, not move the tag back while the path is still bad.
+TEST_F(EsxsimTest, FailoverSurvivesARestartOfTheEngine) {
+  state_["vmknics"][2]["tags"] = {kNfcTag};
+  state_["ping_targets"] = json::array();
+  state_["neighbors"] = json::array();
+  Save();
+  settings_.failover = true;
+  settings_.failover_cycles = 2;
+  {
+    CycleEngine before_restart(runner_, settings_);
+    Run(before_restart);
+    CycleResult moved = Run(before_restart);
+    ASSERT_TRUE(moved.report.failover_active()) << CycleResultText(moved);
+  }
+  CycleEngine after_restart(runner_, settings_);
+  for (int cycle = 1; cycle <= 3; ++cycle) {
+    CycleResult still_bad = Run(after_restart);
+    EXPECT_TRUE(still_bad.report.failover_active()) << "cycle " << cycle << "\n"
+                                                    << CycleResultText(still_bad);
+    EXPECT_EQ(still_bad.report.changes_size(), 0) << "cycle " << cycle << "\n"
+                                                  << CycleResultText(still_bad);
+    EXPECT_THAT(Codes(still_bad), Contains(codes::kFailoverActive));
+    EXPECT_THAT(Tags("vmk0"), Contains(kNfcTag));
+    EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+  }
+  // The proxy answers again: back after exactly K = 2 good cycles.
+  json doc = json::parse(*fs::ReadFile(state_path_));
+  doc["ping_targets"] = {{{"ip", "10.99.0.100"}, {"vmknic", "vmk2"}}};
+  state_ = doc;
+  Save();
+  CycleResult first_good = Run(after_restart);
+  EXPECT_TRUE(first_good.report.failover_active()) << CycleResultText(first_good);
+  EXPECT_EQ(first_good.report.changes_size(), 0);
+  CycleResult second_good = Run(after_restart);
+  EXPECT_FALSE(second_good.report.failover_active()) << CycleResultText(second_good);
+  EXPECT_EQ(second_good.report.changes_size(), 2);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag));
+  EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+  EXPECT_EQ(Run(after_restart).report.changes_size(), 0);
+}
+
+// Resuming happens once per process: later, a tag someone else put on management is not a
+// failover of this agent, which owns the placement and puts the tag back at once.
+TEST_F(EsxsimTest, ATagMovedToManagementByHandWhileRunningIsMovedBack) {
+  state_["vmknics"][2]["tags"] = {kNfcTag};
+  Save();
+  settings_.failover = true;
+  settings_.failover_cycles = 2;
+  CycleEngine e(runner_, settings_);
+  EXPECT_EQ(Run(e).report.changes_size(), 0);
+  json doc = json::parse(*fs::ReadFile(state_path_));
+  doc["vmknics"][0]["tags"] = {"Management", kNfcTag};
+  doc["vmknics"][2]["tags"] = json::array();
+  state_ = doc;
+  Save();
+  CycleResult r = Run(e);
+  EXPECT_FALSE(r.report.failover_active()) << CycleResultText(r);
+  EXPECT_EQ(r.report.changes_size(), 2) << CycleResultText(r);
   EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag));
   EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
 }

@@ -42,8 +42,40 @@ inline std::string Fixture(const std::string& name) {
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 namespace bnfc::hostagent::testing {
+
+// An esxsim state (docs/esxsim.md): vmk0 management, vmk1 on the vMotion stack, vmk2 the backup
+// vmknic (MTU 9000, no tags) whose proxy 10.99.0.100 answers vmkping and is in the neighbor table.
+inline nlohmann::json SimulatedHost() {
+  using nlohmann::json;
+  return json{
+      {"host", {{"hostname", "esx01"}, {"version", "8.0.3"}}},
+      {"vmknics",
+       {{{"name", "vmk0"},
+         {"portgroup", "Management Network"},
+         {"mac", "00:50:56:00:00:00"},
+         {"ipv4", {{"address", "10.98.0.11"}, {"netmask", "255.255.255.0"}}},
+         {"tags", {"Management"}}},
+        {{"name", "vmk1"},
+         {"portgroup", "vMotion"},
+         {"netstack", "vmotion"},
+         {"mac", "00:50:56:00:00:01"},
+         {"ipv4", {{"address", "10.97.0.11"}, {"netmask", "255.255.255.0"}}},
+         {"tags", {"VMotion"}}},
+        {{"name", "vmk2"},
+         {"portgroup", "Backup NFC"},
+         {"mac", "00:50:56:00:00:02"},
+         {"mtu", 9000},
+         {"ipv4", {{"address", "10.99.0.11"}, {"netmask", "255.255.255.0"}}},
+         {"tags", json::array()}}}},
+      {"netstacks",
+       {{{"key", "defaultTcpipStack"}, {"name", "defaultTcpipStack"}},
+        {{"key", "vmotion"}, {"name", "vmotion"}}}},
+      {"neighbors", {{{"ip", "10.99.0.100"}, {"mac", "00:11:22:33:44:55"}, {"vmknic", "vmk2"}}}},
+      {"ping_targets", {{{"ip", "10.99.0.100"}, {"vmknic", "vmk2"}}}}};
+}
 
 // A temporary directory removed when the object goes away.
 class TempDir {

@@ -107,6 +107,8 @@ class CycleEngine {
   std::map<std::string, std::vector<std::string>> tag_cache_;
   std::vector<std::string> last_vmknic_names_;
   FailoverState failover_;
+  // Whether this process has looked at the tag placement for a failover to resume (see RunCycle).
+  bool failover_resume_checked_ = false;
   uint64_t cycles_ = 0;
   bool hostd_available_ = true;
 };

@@ -125,6 +125,16 @@ struct FailoverStep {
 };
 FailoverStep StepFailover(const FailoverState& state, CycleHealth health, int k);
 
+// Whether a process that has just started must resume as failed over. The failover state lives in
+// memory only; after a restart the tag placement is the only record of a move to management. True
+// when failover is on (`failover_enabled` with ensure), the management vmknic is known to carry
+// vSphereBackupNFC and the backup vmknic is known not to: then moving back takes the usual K good
+// cycles instead of happening at once, and a restart while the backup path is bad does not flap
+// the tag. False when either vmknic's tags are unknown.
+bool ResumeFailoverActive(const HostState& state, const std::string& backup_vmk,
+                          const std::string& management_vmk, bool failover_enabled,
+                          TagPolicy policy);
+
 // The host is ready for isolated NBD when no finding is blocking.
 bool Ready(const std::vector<Finding>& findings);
 
