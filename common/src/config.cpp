@@ -504,6 +504,12 @@ Expected<std::chrono::milliseconds> DurationOrWhy(const std::string& text) {
 
 }  // namespace
 
+Unexpected KeyError(const std::string& source, const Entry& entry, const std::string& key,
+                    const std::string& what) {
+  std::string where = entry.line > 0 ? source + " line " + std::to_string(entry.line) : source;
+  return Unexpected(ErrorCode::kInvalidArgument, where + ": key '" + key + "': " + what);
+}
+
 Expected<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   auto d = DurationOrWhy(text);
   if (!d.ok()) {

@@ -38,7 +38,7 @@ std::string QuoteUntrusted(std::string_view text, size_t max_bytes) {
   std::string out = "'";
   for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
+    if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
     } else {
       char buf[8];

@@ -18,7 +18,7 @@ TEST(EscapeXml, EveryMarkupCharacterAndNul) {
 
 TEST(QuoteUntrusted, PrintableKeptOthersAsHexAndCut) {
   EXPECT_EQ(QuoteUntrusted("vmk2", 10), "'vmk2'");
-  EXPECT_EQ(QuoteUntrusted(std::string("a\n\0\\b", 5), 10), "'a\\x0a\\x00\\x5cb'");
+  EXPECT_EQ(QuoteUntrusted(std::string("a\n\0\\b", 5), 10), "'a\\x0a\\x00\\b'");
   EXPECT_EQ(QuoteUntrusted("\xff", 10), "'\\xff'");
   EXPECT_EQ(QuoteUntrusted("abcdef", 3), "'abc...'");
   EXPECT_EQ(QuoteUntrusted("abc", 3), "'abc'");

@@ -76,12 +76,6 @@ const config::Schema& HostdSchema() {
 
 namespace {
 
-Unexpected KeyError(const std::string& source, const config::Entry& e, const std::string& key,
-                    const std::string& what) {
-  return Unexpected(ErrorCode::kInvalidArgument,
-                    source + ":" + std::to_string(e.line) + ": key '" + key + "': " + what);
-}
-
 std::vector<std::string> Words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -133,8 +127,8 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
     const std::string& v = e.value;
     if (v.size() < 4 || v.size() > 5 || v.compare(0, 3, "vmk") != 0 ||
         v.find_first_not_of("0123456789", 3) != std::string::npos) {
-      return KeyError(source, e, "backup_vmk",
-                      "expected a vmknic name vmk0..vmk99, got '" + v + "'");
+      return config::KeyError(source, e, "backup_vmk",
+                              "expected a vmknic name vmk0..vmk99, got '" + v + "'");
     }
     s.selector = Selector::ByName(v);
   } else if (c.Has("backup_portgroup")) {
@@ -143,7 +137,7 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
     config::Entry e = c.GetAll("backup_subnet").front();
     auto sel = Selector::BySubnet(e.value);
     if (!sel.ok()) {
-      return KeyError(source, e, "backup_subnet", sel.error().message);
+      return config::KeyError(source, e, "backup_subnet", sel.error().message);
     }
     s.selector = *sel;
   }
@@ -166,7 +160,7 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
   s.vmkping = *c.GetString("vmkping");
   for (const char* k : {"read_cli", "change_cli", "vmkping"}) {
     if (c.GetString(k)->empty()) {
-      return KeyError(source, c.GetAll(k).front(), k, "expected a command name or path");
+      return config::KeyError(source, c.GetAll(k).front(), k, "expected a command name or path");
     }
   }
   s.format = *c.GetString("formatter") == "text" ? Format::kText : Format::kXml;
@@ -179,10 +173,11 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
   for (const config::Entry& e : c.GetAll("probe")) {
     std::vector<std::string> w = Words(e.value);
     if (w.empty() || w.size() > 2) {
-      return KeyError(source, e, "probe", "expected 'ADDRESS [MTU]', got '" + e.value + "'");
+      return config::KeyError(source, e, "probe",
+                              "expected 'ADDRESS [MTU]', got '" + e.value + "'");
     }
     if (!net::IpAddress::Parse(w[0]).ok()) {
-      return KeyError(source, e, "probe", "expected an IP address, got '" + w[0] + "'");
+      return config::KeyError(source, e, "probe", "expected an IP address, got '" + w[0] + "'");
     }
     ProbeAddress p;
     p.address = net::IpAddress::Parse(w[0])->ToString();
@@ -191,8 +186,8 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
       int mtu = 0;
       if (w[1].find_first_not_of("0123456789") != std::string::npos || w[1].size() > 5 ||
           (mtu = std::atoi(w[1].c_str())) < 576 || mtu > 9216) {
-        return KeyError(source, e, "probe",
-                        "expected an MTU between 576 and 9216, got '" + w[1] + "'");
+        return config::KeyError(source, e, "probe",
+                                "expected an MTU between 576 and 9216, got '" + w[1] + "'");
       }
       p.mtu = static_cast<uint32_t>(mtu);
     }
@@ -201,8 +196,9 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
   for (const config::Entry& e : c.GetAll("proxy")) {
     std::vector<std::string> w = Words(e.value);
     if (w.size() != 2) {
-      return KeyError(source, e, "proxy",
-                      "expected 'ADDRESS:PORT SERVER_PUBLIC_KEY_Z85', got '" + e.value + "'");
+      return config::KeyError(
+          source, e, "proxy",
+          "expected 'ADDRESS:PORT SERVER_PUBLIC_KEY_Z85', got '" + e.value + "'");
     }
     std::string ep = w[0];
     if (ep.compare(0, 6, "tcp://") == 0) {
@@ -211,12 +207,13 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
     size_t colon = ep.rfind(':');
     int port = 0;
     if (colon == std::string::npos || colon == 0 || !ParsePort(ep.substr(colon + 1), &port)) {
-      return KeyError(source, e, "proxy",
-                      "expected ADDRESS:PORT with a port 1..65535, got '" + w[0] + "'");
+      return config::KeyError(source, e, "proxy",
+                              "expected ADDRESS:PORT with a port 1..65535, got '" + w[0] + "'");
     }
     if (!IsZ85Key(w[1])) {
-      return KeyError(source, e, "proxy",
-                      "expected the proxy's public key as 40 Z85 characters, got '" + w[1] + "'");
+      return config::KeyError(
+          source, e, "proxy",
+          "expected the proxy's public key as 40 Z85 characters, got '" + w[1] + "'");
     }
     a.proxies.push_back(ProxyConfig{"tcp://" + ep, w[1]});
   }

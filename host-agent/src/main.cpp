@@ -14,6 +14,28 @@ int main(int argc, char** argv) {
     std::cout << "bnfc-hostd " << BNFC_VERSION << "\n";
     return 0;
   }
+  // `run`, `keygen` and `key show` with --help: their usage on stdout, exit 0.
+  static const char* const kDaemonUsage[][2] = {
+      {"run",
+       "usage: bnfc-hostd run [--config FILE] [--foreground]\n"
+       "  runs the agent: a cycle every `interval`, reports to every configured proxy\n"},
+      {"keygen",
+       "usage: bnfc-hostd keygen [--config FILE | --dir DIR]\n"
+       "  creates this host's CURVE key pair if missing (DIR/hostd.key, "
+       "DIR/hostd.key_secret)\n"},
+      {"key",
+       "usage: bnfc-hostd key show [--config FILE | --dir DIR]\n"
+       "  prints this host's public key and its fingerprint\n"}};
+  for (const auto& [command, usage] : kDaemonUsage) {
+    if (!args.empty() && args[0] == command) {
+      for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+          std::cout << usage;
+          return 0;
+        }
+      }
+    }
+  }
   // The long-running agent and key handling need the secure channel; the rest is in RunCli.
   if (!args.empty() && args[0] == "run") {
     std::string config = "/etc/bnfc/hostd.conf";

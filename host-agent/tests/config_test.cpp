@@ -83,14 +83,14 @@ TEST(AgentConfig, ErrorsNameFileLineAndKey) {
   ASSERT_FALSE(two.ok());
   auto bad_vmk = ParseAgentConfig("# c\nbackup_vmk = eth0\n", "hostd.conf");
   ASSERT_FALSE(bad_vmk.ok());
-  EXPECT_THAT(bad_vmk.error().message, HasSubstr("hostd.conf:2: key 'backup_vmk'"));
+  EXPECT_THAT(bad_vmk.error().message, HasSubstr("hostd.conf line 2: key 'backup_vmk'"));
   auto bad_probe = ParseAgentConfig("backup_vmk = vmk2\nprobe = 10.99.0.100 90000\n", "h.conf");
   ASSERT_FALSE(bad_probe.ok());
-  EXPECT_THAT(bad_probe.error().message, HasSubstr("h.conf:2: key 'probe'"));
+  EXPECT_THAT(bad_probe.error().message, HasSubstr("h.conf line 2: key 'probe'"));
   EXPECT_THAT(bad_probe.error().message, HasSubstr("MTU"));
   auto bad_proxy = ParseAgentConfig("backup_vmk = vmk2\n\nproxy = 10.0.0.1 short\n", "h.conf");
   ASSERT_FALSE(bad_proxy.ok());
-  EXPECT_THAT(bad_proxy.error().message, HasSubstr("h.conf:3: key 'proxy'"));
+  EXPECT_THAT(bad_proxy.error().message, HasSubstr("h.conf line 3: key 'proxy'"));
   auto bad_key = ParseAgentConfig("backup_vmk = vmk2\nproxy = 10.0.0.1:5690 tooshort\n", "h.conf");
   ASSERT_FALSE(bad_key.ok());
   EXPECT_THAT(bad_key.error().message, HasSubstr("40 Z85 characters"));

@@ -176,5 +176,26 @@ TEST(InventoryCli, StaticBinaryRunsInventory) {
   EXPECT_EQ(j["routes"].size(), 2u);
 }
 
+// `--help` after the commands that main() handles itself: usage on stdout and exit 0, not an
+// "unknown option" error.
+TEST(InventoryCli, DaemonAndKeyCommandsAnswerHelp) {
+  const std::string bin = testing::BinDir() + "/bnfc-hostd";
+  if (access(bin.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << bin << " is not built";
+  }
+  for (std::string command : {"run", "keygen", "key show"}) {
+    FILE* p = popen((bin + " " + command + " --help 2>&1").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string text;
+    char buf[1024];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+      text.append(buf, n);
+    }
+    EXPECT_EQ(pclose(p), 0) << command << ": " << text;
+    EXPECT_EQ(text.rfind("usage: bnfc-hostd " + command, 0), 0u) << text;
+  }
+}
+
 }  // namespace
 }  // namespace bnfc::hostagent

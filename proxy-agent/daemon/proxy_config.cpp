@@ -3,6 +3,8 @@
 #include <sstream>
 
 #include "bnfc/fs.h"
+#include "bnfc/net.h"
+#include "bnfc/report/http.h"
 
 namespace bnfc::proxyd {
 
@@ -49,6 +51,48 @@ const config::Schema& ProxySchema() {
   return schema;
 }
 
+namespace {
+
+// "PREFIX INTERFACE [via GATEWAY]": the prefix and gateway must parse and be of one family, the
+// interface must be a possible Linux interface name.
+Expected<MappingLine> ParseMappingLine(const config::Entry& e) {
+  std::istringstream words(e.value);
+  MappingLine m;
+  m.line = e.line;
+  std::string via_word, extra;
+  words >> m.prefix >> m.interface >> via_word >> m.via >> extra;
+  bool shape_ok = !m.prefix.empty() && !m.interface.empty() && extra.empty() &&
+                  (via_word.empty() ? m.via.empty() : (via_word == "via" && !m.via.empty()));
+  if (!shape_ok) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "expected 'PREFIX INTERFACE [via GATEWAY]', got '" + e.value + "'");
+  }
+  auto prefix = net::Prefix::Parse(m.prefix);
+  if (!prefix) {
+    return Unexpected(ErrorCode::kInvalidArgument, prefix.error().message);
+  }
+  // IFNAMSIZ is 16 with the terminating NUL; '/' and white space cannot occur in a name.
+  if (m.interface.size() > 15 || m.interface.find('/') != std::string::npos) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "'" + m.interface +
+                          "' cannot be a Linux interface name (at most 15 "
+                          "characters, no '/')");
+  }
+  if (!m.via.empty()) {
+    auto via = net::IpAddress::Parse(m.via);
+    if (!via) {
+      return Unexpected(ErrorCode::kInvalidArgument, "gateway: " + via.error().message);
+    }
+    if (via->family != prefix->address.family) {
+      return Unexpected(ErrorCode::kInvalidArgument,
+                        "gateway " + m.via + " is not of the address family of " + m.prefix);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
 Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::string& source) {
   auto parsed = config::ParseText(text, source, ProxySchema());
   if (!parsed) {
@@ -67,20 +111,11 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
     out.backup_interfaces.push_back(e.value);
   }
   for (const auto& e : c.GetAll("mapping")) {
-    std::istringstream words(e.value);
-    MappingLine m;
-    m.line = e.line;
-    std::string via_word, extra;
-    words >> m.prefix >> m.interface >> via_word >> m.via >> extra;
-    bool shape_ok = !m.prefix.empty() && !m.interface.empty() && extra.empty() &&
-                    (via_word.empty() ? m.via.empty() : (via_word == "via" && !m.via.empty()));
-    if (!shape_ok) {
-      return Unexpected(ErrorCode::kInvalidArgument,
-                        source + " line " + std::to_string(e.line) +
-                            ": key 'mapping': expected 'PREFIX INTERFACE [via GATEWAY]', got '" +
-                            e.value + "'");
+    auto m = ParseMappingLine(e);
+    if (!m) {
+      return config::KeyError(source, e, "mapping", m.error().message);
     }
-    out.mappings.push_back(m);
+    out.mappings.push_back(*m);
   }
   out.route_table = static_cast<int>(*c.GetInt("route_table"));
   out.rule_priority = static_cast<int>(*c.GetInt("rule_priority"));
@@ -89,6 +124,20 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
   out.freshness = *c.GetDuration("freshness");
   out.pin_ttl = *c.GetDuration("pin_ttl");
   out.interval = *c.GetDuration("interval");
+  // Zero would make a busy loop (interval), a pair stale at once (freshness) or a pin expire as
+  // it is made (pin_ttl).
+  for (const char* key : {"interval", "freshness", "pin_ttl"}) {
+    if (c.GetDuration(key)->count() <= 0) {
+      auto entries = c.GetAll(key);
+      return config::KeyError(source, entries.empty() ? config::Entry{} : entries.back(), key,
+                              "must be longer than 0s");
+    }
+  }
+  if (auto http = report::ParseHttpListen(out.http_listen); !http) {
+    auto entries = c.GetAll("http_listen");
+    return config::KeyError(source, entries.empty() ? config::Entry{} : entries.back(),
+                            "http_listen", http.error().message);
+  }
   out.tcp_check = *c.GetBool("tcp_check");
   out.allow_public_plaintext = *c.GetBool("allow_public_plaintext");
   out.retain_on_stop = *c.GetBool("retain_on_stop");

@@ -111,6 +111,11 @@ Expected<Config> ParseText(const std::string& text, const std::string& source,
                            const Schema& schema);
 Expected<Config> ParseFile(const std::string& path, const Schema& schema);
 
+// A cross-key or shape check that failed after parsing, worded like the parser's own errors:
+// "<source> line N: key 'KEY': WHAT" ("<source>: key 'KEY': WHAT" for a default, line 0).
+Unexpected KeyError(const std::string& source, const Entry& entry, const std::string& key,
+                    const std::string& what);
+
 // "1500ms", "2s", "1.5s", "5m", "1h", "1d", sums like "1m30s", plain number = seconds. Whole
 // milliseconds only; no sign, no spaces, lower-case units.
 Expected<std::chrono::milliseconds> ParseDuration(const std::string& text);

@@ -11,7 +11,7 @@ namespace bnfc::text {
 std::string EscapeXml(std::string_view text);
 
 // Untrusted text for an error message: in single quotes, printable ASCII kept, every other byte
-// (and the backslash) as \xNN, cut after `max_bytes` with "...".
+// as \xNN, cut after `max_bytes` with "...".
 std::string QuoteUntrusted(std::string_view text, size_t max_bytes);
 
 }  // namespace bnfc::text

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace bnfc::proxyd {
 namespace {
 
@@ -41,6 +43,40 @@ TEST(ProxyConfigTest, MissingProxyIdAndOutOfRangeValuesAreErrors) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("rt_protocol"), std::string::npos);
   EXPECT_FALSE(ProxyConfigFromText("proxy_id = p\nfoo = bar\n", "p.conf").ok());
+}
+
+// Each bad line is refused at load time with the file, line, key and reason, rather than
+// surfacing later as a pin that never appears or a loop that never sleeps.
+TEST(ProxyConfigTest, MappingPartsZeroDurationsAndHttpListenAreCheckedAtLoad) {
+  struct Case {
+    std::string line;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"mapping = fd00:99::/lic eth1", "proxyd.conf line 2: key 'mapping': "},
+      {"mapping = 10.77.0.0/33 eth1", "proxyd.conf line 2: key 'mapping': "},
+      {"mapping = 10.77.0.0/24 an-interface-name-too-long", "cannot be a Linux interface name"},
+      {"mapping = 10.77.0.0/24 eth1/2", "cannot be a Linux interface name"},
+      {"mapping = 10.77.0.0/24 eth1 via 10.99.0", "key 'mapping': gateway: "},
+      {"mapping = 10.77.0.0/24 eth1 via fd00::1", "not of the address family of 10.77.0.0/24"},
+      {"interval = 0s", "proxyd.conf line 2: key 'interval': must be longer than 0s"},
+      {"freshness = 0ms", "proxyd.conf line 2: key 'freshness': must be longer than 0s"},
+      {"pin_ttl = 0s", "proxyd.conf line 2: key 'pin_ttl': must be longer than 0s"},
+      {"http_listen = localhost:9903", "proxyd.conf line 2: key 'http_listen': "},
+      {"http_listen = 127.0.0.1", "proxyd.conf line 2: key 'http_listen': "},
+  };
+  for (const auto& c : cases) {
+    auto parsed = ProxyConfigFromText("proxy_id = p\n" + c.line + "\n", "proxyd.conf");
+    ASSERT_FALSE(parsed.ok()) << c.line;
+    EXPECT_NE(parsed.error().message.find(c.says), std::string::npos)
+        << c.line << " -> " << parsed.error().message;
+  }
+  auto fine = ProxyConfigFromText(
+      "proxy_id = p\ninterval = 1ms\nmapping = fd00:99::/64 eth1 via fd00:99::1\n"
+      "http_listen = [::1]:9100\n",
+      "proxyd.conf");
+  ASSERT_TRUE(fine.ok()) << fine.error().ToString();
+  EXPECT_EQ(fine->interval, std::chrono::milliseconds(1));
 }
 
 }  // namespace
