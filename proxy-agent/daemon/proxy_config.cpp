@@ -102,6 +102,10 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
   ProxyConfig out;
   out.source = source;
   out.proxy_id = *c.GetString("proxy_id");
+  if (out.proxy_id.empty()) {
+    return config::KeyError(source, c.GetAll("proxy_id").back(), "proxy_id",
+                            "must not be empty: it names this proxy in every report");
+  }
   out.listen = "tcp://" + c.GetStringOr("listen", "0.0.0.0:9902");
   out.http_listen = c.GetStringOr("http_listen", "127.0.0.1:9903");
   out.state_dir = c.GetStringOr("state_dir", "/var/lib/bnfc");

@@ -71,6 +71,11 @@ TEST(ProxyConfigTest, MappingPartsZeroDurationsAndHttpListenAreCheckedAtLoad) {
     EXPECT_NE(parsed.error().message.find(c.says), std::string::npos)
         << c.line << " -> " << parsed.error().message;
   }
+  auto empty_id = ProxyConfigFromText("proxy_id = # a comment: the value is empty\n", "p.conf");
+  ASSERT_FALSE(empty_id.ok());
+  EXPECT_NE(empty_id.error().message.find("p.conf line 1: key 'proxy_id': must not be empty"),
+            std::string::npos)
+      << empty_id.error().message;
   auto fine = ProxyConfigFromText(
       "proxy_id = p\ninterval = 1ms\nmapping = fd00:99::/64 eth1 via fd00:99::1\n"
       "http_listen = [::1]:9100\n",
