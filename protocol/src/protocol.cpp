@@ -1,6 +1,22 @@
 #include "bnfc/protocol.h"
 
+#include <google/protobuf/stubs/logging.h>
+
+#include <mutex>
+
+#include "bnfc/log.h"
+
 namespace bnfc::protocol {
+namespace {
+
+// libprotobuf prints a line of its own on stderr for some malformed input (invalid UTF-8 in a
+// string field). Decode already returns an error that the caller counts; a line per hostile frame
+// would let a peer flood the log, so those lines go to our log at debug level.
+void ProtobufToDebugLog(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+  log::Debug("libprotobuf: " + message);
+}
+
+}  // namespace
 
 std::string Encode(const proto::Envelope& envelope) {
   return envelope.SerializeAsString();
@@ -12,6 +28,8 @@ Expected<proto::Envelope> Decode(const void* data, size_t size, size_t max_bytes
                                                 " bytes exceeds the limit of " +
                                                 std::to_string(max_bytes) + " bytes");
   }
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { google::protobuf::SetLogHandler(&ProtobufToDebugLog); });
   proto::Envelope envelope;
   if (!envelope.ParseFromArray(data, static_cast<int>(size))) {
     return Unexpected(ErrorCode::kProtocol, "frame is not a valid Envelope");
