@@ -34,10 +34,10 @@ std::string EscapeXml(std::string_view text) {
   return out;
 }
 
-std::string QuoteUntrusted(std::string_view text, size_t max_bytes) {
-  std::string out = "'";
-  for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
+std::string EscapeNonPrintable(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (unsigned char c : bytes) {
     if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
     } else {
@@ -46,10 +46,12 @@ std::string QuoteUntrusted(std::string_view text, size_t max_bytes) {
       out += buf;
     }
   }
-  if (text.size() > max_bytes) {
-    out += "...";
-  }
-  return out + "'";
+  return out;
+}
+
+std::string QuoteUntrusted(std::string_view text, size_t max_bytes) {
+  return "'" + EscapeNonPrintable(text.substr(0, max_bytes)) +
+         (text.size() > max_bytes ? "..." : "") + "'";
 }
 
 }  // namespace bnfc::text

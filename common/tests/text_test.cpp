@@ -16,6 +16,11 @@ TEST(EscapeXml, EveryMarkupCharacterAndNul) {
   EXPECT_EQ(EscapeXml(""), "");
 }
 
+TEST(EscapeNonPrintable, EveryByteOutsidePrintableAsciiIsHex) {
+  EXPECT_EQ(EscapeNonPrintable(std::string("!~ \x1f\x7f\x80\0", 7)), "!~ \\x1f\\x7f\\x80\\x00");
+  EXPECT_EQ(EscapeNonPrintable(""), "");
+}
+
 TEST(QuoteUntrusted, PrintableKeptOthersAsHexAndCut) {
   EXPECT_EQ(QuoteUntrusted("vmk2", 10), "'vmk2'");
   EXPECT_EQ(QuoteUntrusted(std::string("a\n\0\\b", 5), 10), "'a\\x0a\\x00\\b'");

@@ -160,18 +160,9 @@ TEST(InventoryCli, StaticBinaryRunsInventory) {
   }
   TempDir d;
   FillFromFixtures(d);
-  std::string cmd = bin + " inventory --json --from-dir " + d.path();
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string text;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    text.append(buf, n);
-  }
-  int rc = pclose(p);
-  ASSERT_EQ(rc, 0) << text;
-  json j = json::parse(text);
+  auto run = testing::RunCommand(bin + " inventory --json --from-dir " + d.path());
+  ASSERT_EQ(run.status, 0) << run.output;
+  json j = json::parse(run.output);
   EXPECT_EQ(j["host"]["version"], "8.0.1");
   EXPECT_EQ(j["routes"].size(), 2u);
 }
@@ -184,16 +175,9 @@ TEST(InventoryCli, DaemonAndKeyCommandsAnswerHelp) {
     GTEST_SKIP() << bin << " is not built";
   }
   for (std::string command : {"run", "keygen", "key show"}) {
-    FILE* p = popen((bin + " " + command + " --help 2>&1").c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string text;
-    char buf[1024];
-    size_t n = 0;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-      text.append(buf, n);
-    }
-    EXPECT_EQ(pclose(p), 0) << command << ": " << text;
-    EXPECT_EQ(text.rfind("usage: bnfc-hostd " + command, 0), 0u) << text;
+    auto run = testing::RunCommand(bin + " " + command + " --help 2>&1");
+    EXPECT_EQ(run.status, 0) << command << ": " << run.output;
+    EXPECT_EQ(run.output.rfind("usage: bnfc-hostd " + command, 0), 0u) << run.output;
   }
 }
 

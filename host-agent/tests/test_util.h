@@ -1,11 +1,14 @@
 // Helpers shared by the host-agent tests.
 #pragma once
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "bnfc/fs.h"
 
@@ -36,15 +39,26 @@ inline std::string Fixture(const std::string& name) {
   return r.ok() ? *r : std::string();
 }
 
-}  // namespace bnfc::hostagent::testing
+struct CommandResult {
+  int status = -1;  // as pclose() returns it: 0 for a clean exit 0
+  std::string output;
+};
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <nlohmann/json.hpp>
-
-namespace bnfc::hostagent::testing {
+// Runs `command` with /bin/sh and collects its standard output.
+inline CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    return r;
+  }
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+    r.output.append(buf, n);
+  }
+  r.status = pclose(p);
+  return r;
+}
 
 // An esxsim state (docs/esxsim.md): vmk0 management, vmk1 on the vMotion stack, vmk2 the backup
 // vmknic (MTU 9000, no tags) whose proxy 10.99.0.100 answers vmkping and is in the neighbor table.

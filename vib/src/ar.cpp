@@ -1,4 +1,5 @@
 #include "bnfc/vib/ar.h"
+#include "bnfc/text.h"
 
 #include <cstdio>
 
@@ -29,20 +30,6 @@ std::string Field(std::string_view header, size_t off, size_t len) {
   return f;
 }
 
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 bool AllDigits(const std::string& s) {
   if (s.empty()) {
     return false;
@@ -62,7 +49,7 @@ ArParse ParseAr(std::string_view bytes) {
   if (bytes.substr(0, kArMagic.size()) != kArMagic) {
     AddError(&out.problems, "AR_BAD_MAGIC", "offset 0",
              "the file does not start with the ar magic \"!<arch>\\n\" (got \"" +
-                 Printable(bytes.substr(0, kArMagic.size())) + "\")");
+                 text::EscapeNonPrintable(bytes.substr(0, kArMagic.size())) + "\")");
     return out;
   }
   size_t pos = kArMagic.size();
@@ -78,7 +65,8 @@ ArParse ParseAr(std::string_view bytes) {
     std::string where = "header at offset " + std::to_string(pos);
     if (h.substr(58, 2) != "`\n") {
       AddError(&out.problems, "AR_BAD_HEADER", where,
-               "member header does not end with \"`\\n\" (got \"" + Printable(h.substr(58, 2)) +
+               "member header does not end with \"`\\n\" (got \"" +
+                   text::EscapeNonPrintable(h.substr(58, 2)) +
                    "\"): not an ar member, or the previous member's size is wrong");
       return out;
     }
@@ -93,14 +81,15 @@ ArParse ParseAr(std::string_view bytes) {
     m.data_offset = pos + kHeader;
     if (!AllDigits(size_text) || size_text.size() > 10) {
       AddError(&out.problems, "AR_BAD_HEADER", where,
-               "member size field is not a decimal number: \"" + Printable(size_text) + "\"");
+               "member size field is not a decimal number: \"" +
+                   text::EscapeNonPrintable(size_text) + "\"");
       return out;
     }
     m.size = std::stoull(size_text);
     if (m.raw_name == "/" || m.raw_name == "//" || m.raw_name.rfind("#1/", 0) == 0 ||
         m.raw_name == "/SYM64/") {
       AddError(&out.problems, "AR_UNSUPPORTED_NAME", where,
-               "member \"" + Printable(m.raw_name) +
+               "member \"" + text::EscapeNonPrintable(m.raw_name) +
                    "\" is a symbol table or long-name entry; VIB members have names of at most "
                    "15 characters stored in the header");
       return out;

@@ -10,8 +10,11 @@ namespace bnfc::text {
 // Escapes & < > " ' for XML and HTML text and attribute values; NUL becomes U+FFFD.
 std::string EscapeXml(std::string_view text);
 
-// Untrusted text for an error message: in single quotes, printable ASCII kept, every other byte
-// as \xNN, cut after `max_bytes` with "...".
+// Printable ASCII kept, every other byte as \xNN: untrusted bytes made safe for a message.
+std::string EscapeNonPrintable(std::string_view bytes);
+
+// Untrusted text for an error message: EscapeNonPrintable in single quotes, cut after
+// `max_bytes` with "...".
 std::string QuoteUntrusted(std::string_view text, size_t max_bytes);
 
 }  // namespace bnfc::text
