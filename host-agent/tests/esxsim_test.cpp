@@ -46,6 +46,15 @@ class EsxsimTest : public ::testing::Test {
   void TearDown() override { unsetenv("ESXSIM_STATE"); }
 
   void Save() { ASSERT_TRUE(fs::WriteFileAtomic(state_path_, state_.dump(2), 0644).ok()); }
+  // vmk2 tagged, its proxy neither answering vmkping nor in the neighbor table; failover on, K=2.
+  void TaggedBackupWithDeadPathAndFailover() {
+    state_["vmknics"][2]["tags"] = {kNfcTag};
+    state_["ping_targets"] = json::array();
+    state_["neighbors"] = json::array();
+    Save();
+    settings_.failover = true;
+    settings_.failover_cycles = 2;
+  }
   std::vector<std::string> Tags(const std::string& vmk) {
     auto text = fs::ReadFile(state_path_);
     json doc = json::parse(*text);
@@ -152,12 +161,7 @@ TEST_F(EsxsimTest, GarbledOutputIsAPreciseErrorAndChangesNothing) {
 }
 
 TEST_F(EsxsimTest, FailoverMovesTheTagAndMovesItBack) {
-  state_["vmknics"][2]["tags"] = {kNfcTag};
-  state_["ping_targets"] = json::array();
-  state_["neighbors"] = json::array();
-  Save();
-  settings_.failover = true;
-  settings_.failover_cycles = 2;
+  TaggedBackupWithDeadPathAndFailover();
   CycleEngine e(runner_, settings_);
   Run(e);
   CycleResult moved = Run(e);
@@ -180,12 +184,7 @@ TEST_F(EsxsimTest, FailoverMovesTheTagAndMovesItBack) {
 // A restarted agent is a new engine on the same host: it must take the tag placement as the record
 // of a failover the previous process made, not move the tag back while the path is still bad.
 TEST_F(EsxsimTest, FailoverSurvivesARestartOfTheEngine) {
-  state_["vmknics"][2]["tags"] = {kNfcTag};
-  state_["ping_targets"] = json::array();
-  state_["neighbors"] = json::array();
-  Save();
-  settings_.failover = true;
-  settings_.failover_cycles = 2;
+  TaggedBackupWithDeadPathAndFailover();
   {
     CycleEngine before_restart(runner_, settings_);
     Run(before_restart);
