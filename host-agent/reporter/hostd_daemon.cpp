@@ -115,6 +115,14 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
   logging.min_level = log::ParseLevel(config->log_level, &level_ok);
   log::Init(logging);
 
+  // Commands are started by a helper forked now, while this process has one thread: once libzmq
+  // runs its threads the daemon never forks.
+  HelperCommandRunner runner;
+  if (auto started = runner.Start(); !started) {
+    log::Error(started.error().message + "; stopping");
+    err << "bnfc-hostd run: " << started.error().message << "\n";
+    return 1;
+  }
   auto host_keys = keys::Load(config->secret_key_file, config->public_key_file);
   if (!host_keys) {
     err << "bnfc-hostd run: " << host_keys.error().message << " (run `bnfc-hostd keygen`)\n";
@@ -139,7 +147,6 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  PosixCommandRunner runner;
   CycleEngine engine(runner, config->engine);
   log::Info("started for host '" + config->engine.host_id + "', " +
             std::to_string(config->proxies.size()) + " proxy(ies), interval " +
@@ -160,6 +167,11 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
       known_targets.insert(p.address);
     }
     CycleResult result = engine.RunCycle(options);
+    if (!runner.helper_alive()) {
+      // No new helper can be forked with libzmq threads running; the supervisor restarts us.
+      log::Error("the command helper is gone; stopping");
+      return 1;
+    }
     for (const auto& change : result.report.changes()) {
       // Syslog (and stderr in the foreground): who changed which tag, when and why.
       const std::string line = "tag " + change.action() + " vSphereBackupNFC on " +
