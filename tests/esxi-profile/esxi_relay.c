@@ -13,6 +13,8 @@
  *   esxcli|localcli|vmkping ARG...     (symlink to esxi-relay) forward to $ESXI_RELAY_SOCKET
  *
  * SOCKET is a path or @NAME (an abstract socket: per network namespace, no path length limit).
+ * With ESXI_RELAY_LOG=FILE the server appends each relayed command line to FILE (benchmarks
+ * count cycles and launches with it).
  * Exit status: the command's; a signal N comes back as 128+N; relay failures exit 126 with a
  * message on stderr. */
 #define _GNU_SOURCE
@@ -192,6 +194,21 @@ static void serve_one(int fd, const char* real_dir) {
   int known = 0;
   for (size_t i = 0; i < sizeof(kCommands) / sizeof(kCommands[0]); ++i) {
     known = known || strcmp(args[0], kCommands[i]) == 0;
+  }
+  const char* log = getenv("ESXI_RELAY_LOG");
+  if (log != NULL && *log != '\0') {
+    struct buf line = {NULL, 0};
+    for (uint32_t i = 0; i < argc; ++i) {
+      append(&line, i ? " " : "", i ? 1 : 0);
+      append(&line, args[i], strlen(args[i]));
+    }
+    append(&line, "\n", 1);
+    int lf = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (lf >= 0) {
+      write_all(lf, line.data, line.len); /* one write: lines from parallel requests stay whole */
+      close(lf);
+    }
+    free(line.data);
   }
   struct buf out = {NULL, 0}, err = {NULL, 0};
   int32_t status = 126;
