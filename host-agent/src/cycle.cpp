@@ -611,6 +611,8 @@ std::string CycleResultJson(const CycleResult& r) {
     j["planned"].push_back(
         json{{"vmknic", a.vmknic}, {"action", a.add ? "add" : "remove"}, {"reason", a.reason}});
   }
+  // Why `planned` was not applied (empty when it was, or when nothing is planned).
+  j["not_applied_because"] = r.planned.empty() ? json::array() : json(r.blockers);
   j["changes"] = json::array();
   for (const proto::TagChange& c : rep.changes()) {
     j["changes"].push_back(json{{"vmknic", c.vmknic()},

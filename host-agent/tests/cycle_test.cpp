@@ -274,6 +274,9 @@ TEST_F(CycleTest, EnsureWithoutConsentOnlyPlans) {
     problems += p.code() == codes::kPlannedTagAdd;
   }
   EXPECT_EQ(problems, 1);
+  auto j = nlohmann::json::parse(CycleResultJson(r));
+  EXPECT_EQ(j["planned"][0]["vmknic"], "vmk2");
+  EXPECT_EQ(j["not_applied_because"][0], "no proxy has acknowledged a report yet");
 }
 
 TEST_F(CycleTest, EnsureWithAFailingProbeChangesNothing) {
