@@ -124,5 +124,28 @@ for deny in socketpair clone; do
   fi
 done
 
+# The command helper dies while the daemon runs (libzmq's threads up, so no new fork): a clear
+# line and exit 1 for the watchdog, not a daemon that keeps cycling without commands.
+"$PROFILE" -- "$HOSTD" run --foreground --config "$T/hostd.conf" >"$T/helper.log" 2>&1 &
+AGENT_PID=$!
+i=0
+until grep -q "planned, not applied" "$T/helper.log" 2>/dev/null || [ $i -gt 600 ]; do
+  i=$((i + 1)); sleep 0.05
+done
+helper=$(pgrep -P "$AGENT_PID" | head -1)
+if [ -n "$helper" ]; then
+  kill -9 "$helper"
+  wait "$AGENT_PID"
+  rc=$?
+  AGENT_PID=""
+  if [ $rc -eq 1 ] && grep -q "the command helper is gone; stopping" "$T/helper.log"; then
+    ok "a dead command helper stops the daemon with exit 1 and a log line"
+  else
+    fail "helper killed: exit $rc: $(cat "$T/helper.log")"
+  fi
+else
+  fail "no command helper found under pid $AGENT_PID"
+fi
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
