@@ -366,12 +366,13 @@ TEST_F(RestartTest, KilledAtTwentyPointsTheTagIsAddedOnceAndNeverRemoved) {
     size_t launch;      // which launch of the new process is in flight when it is killed
     bool command_runs;  // whether that launch still reaches esxsim after the kill
   };
-  // A fresh agent's first cycle: version, netstack list, interface list, ipv4 get, tag get vmk0,
-  // tag get vmk2, vmkping, neighbor list, then (tag missing) the tag add and its read-back.
+  // A fresh agent's first cycle: version, netstack list, interface list, portgroup list, ipv4 get,
+  // tag get vmk0, tag get vmk2, vmkping, neighbor list, then (tag missing) the tag add and its
+  // read-back.
   const std::vector<Kill> schedule = {
-      {1, false},  {3, true},  {5, false},  {7, true},   {9, false}, {9, true},   {2, false},
-      {4, true},   {6, false}, {8, true},   {10, false}, {12, true}, {14, false}, {16, true},
-      {11, false}, {13, true}, {15, false}, {17, true},  {9, false}, {10, true}};
+      {1, false},  {3, true},  {6, false}, {8, true},   {10, false}, {10, true},  {2, false},
+      {5, true},   {7, false}, {9, true},  {11, false}, {13, true},  {15, false}, {17, true},
+      {12, false}, {14, true}, {4, false}, {4, true},   {10, false}, {11, true}};
   size_t adds_killed_in_flight = 0;
   size_t adds_finished_after_kill = 0;
   for (size_t restart = 0; restart < schedule.size(); ++restart) {
