@@ -167,6 +167,23 @@ std::vector<std::string> DesiredText(const std::vector<Route>& want, const Owner
   return out;
 }
 
+// Waits (bounded) until every named link in this namespace reports operstate UP. A veth's carrier
+// comes on when both ends are up, but the kernel attaches its queue (and sets operstate) later,
+// from its link-watch work: a packet sent before then is dropped, so a first ARP or SYN could be
+// lost and a probe with a short timeout fail under load.
+bool WaitOperUp(const std::vector<std::string>& names) {
+  for (int tries = 0; tries < 1000; ++tries) {
+    bool all = true;
+    for (const auto& n : names) {
+      all = all && Sh("ip -o link show dev " + n).find(" state UP ") != std::string::npos;
+    }
+    if (all)
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
 // A second namespace playing the ESXi host: peer0/peer1 move into it, get 10.98.0.11 and
 // 10.99.0.11, and a TCP server listens on 902 there. Killed by the destructor.
 class RemoteHost {
@@ -187,7 +204,8 @@ class RemoteHost {
         _exit(1);
       if (std::system(
               "ip link set lo up && ip link set peer0 up && ip link set peer1 up && "
-              "ip addr add 10.98.0.11/24 dev peer0 && ip addr add 10.99.0.11/24 dev peer1") != 0)
+              "ip addr add 10.98.0.11/24 dev peer0 && ip addr add 10.99.0.11/24 dev peer1") != 0 ||
+          !WaitOperUp({"peer0", "peer1"}))
         _exit(78);
       int s = socket(AF_INET, SOCK_STREAM, 0);
       int one = 1;
@@ -215,6 +233,7 @@ class RemoteHost {
     ok = ok && std::system(move.c_str()) == 0;
     ok = ok && write(to_child[1], "m", 1) == 1;
     ok = ok && read(from_child[0], &c, 1) == 1 && c == 'r';
+    ok = ok && WaitOperUp({"eth0", "eth1"});
     close(to_child[1]);
     close(from_child[0]);
     return ok;
