@@ -59,6 +59,39 @@ net::IpAddress Ip(const std::string& s) {
   return *net::IpAddress::Parse(s);
 }
 
+// Waits (bounded) until every named link in this namespace reports operstate UP. A veth's carrier
+// comes on when both ends are up, but the kernel attaches its queue (and sets operstate) later,
+// from its link-watch work: a packet sent before then is dropped, so a first ARP or SYN could be
+// lost and a probe with a short timeout fail under load.
+bool WaitOperUp(const std::vector<std::string>& names) {
+  for (int tries = 0; tries < 1000; ++tries) {
+    bool all = true;
+    for (const auto& n : names) {
+      all = all && Sh("ip -o link show dev " + n).find(" state UP ") != std::string::npos;
+    }
+    if (all)
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+// Waits (bounded) until the private namespace has settled: links operationally up and IPv6
+// link-local autoconfiguration done (each link's "local fe80::" route in place). Until then the
+// kernel keeps adding routes of its own, and a test comparing route tables before and after an
+// operation would see them appear.
+bool WaitSettled() {
+  if (!WaitOperUp({"eth0", "eth1", "peer0", "peer1"}))
+    return false;
+  for (int tries = 0; tries < 1000; ++tries) {
+    if (CountLines(Sh("ip -6 route show table local | grep 'local fe80::'")) == 4 &&
+        Sh("ip -6 addr show tentative").empty())
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
 // Runs `body` in a forked child inside a fresh network namespace with two veth pairs:
 // eth0 (10.98.0.100/24, "management") <-> peer0 and eth1 (10.99.0.100/24, fd00:99::100/64,
 // "backup") <-> peer1. Returns the child's exit status.
@@ -68,14 +101,19 @@ int InPrivateNetns(const std::function<int()>& body) {
   if (pid == 0) {
     if (unshare(CLONE_NEWNET) != 0)
       _exit(77);
-    if (std::system("ip link set lo up && "
+    // No duplicate address detection here: nothing else is on these links, and without it the
+    // link-local addresses (and their routes) are in place as soon as the links are up.
+    if (std::system("echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad && "
+                    "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && "
+                    "ip link set lo up && "
                     "ip link add eth0 type veth peer name peer0 && "
                     "ip link add eth1 type veth peer name peer1 && "
                     "ip link set eth0 up && ip link set peer0 up && "
                     "ip link set eth1 up && ip link set peer1 up && "
                     "ip addr add 10.98.0.100/24 dev eth0 && "
                     "ip addr add 10.99.0.100/24 dev eth1 && "
-                    "ip -6 addr add fd00:99::100/64 dev eth1 nodad") != 0) {
+                    "ip -6 addr add fd00:99::100/64 dev eth1 nodad") != 0 ||
+        !WaitSettled()) {
       _exit(78);
     }
     int rc = body();
@@ -165,23 +203,6 @@ std::vector<std::string> DesiredText(const std::vector<Route>& want, const Owner
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// Waits (bounded) until every named link in this namespace reports operstate UP. A veth's carrier
-// comes on when both ends are up, but the kernel attaches its queue (and sets operstate) later,
-// from its link-watch work: a packet sent before then is dropped, so a first ARP or SYN could be
-// lost and a probe with a short timeout fail under load.
-bool WaitOperUp(const std::vector<std::string>& names) {
-  for (int tries = 0; tries < 1000; ++tries) {
-    bool all = true;
-    for (const auto& n : names) {
-      all = all && Sh("ip -o link show dev " + n).find(" state UP ") != std::string::npos;
-    }
-    if (all)
-      return true;
-    usleep(10000);
-  }
-  return false;
 }
 
 // A second namespace playing the ESXi host: peer0/peer1 move into it, get 10.98.0.11 and
