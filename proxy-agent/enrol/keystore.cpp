@@ -142,7 +142,7 @@ Expected<std::vector<std::string>> NormaliseSources(const std::vector<std::strin
     auto p = net::Prefix::Parse(s);
     if (!p) {
       return Unexpected(ErrorCode::kInvalidArgument,
-                        "source prefix '" + s + "': " + p.error().message);
+                        "source prefix " + text::QuoteUntrusted(s, 64) + ": " + p.error().message);
     }
     out.push_back(p->Network().ToString());
   }
@@ -204,10 +204,10 @@ Status ValidateRecords(const std::vector<KeyRecord>& records, const std::string&
       }
     }
     channel::Peer peer{r.host_id, {}};
-    for (const auto& text : r.sources) {
-      auto p = net::Prefix::Parse(text);
+    for (const auto& prefix : r.sources) {
+      auto p = net::Prefix::Parse(prefix);
       if (!p) {
-        return fail("source " + text::QuoteUntrusted(text, 64) + ": " + p.error().message);
+        return fail("source " + text::QuoteUntrusted(prefix, 64) + ": " + p.error().message);
       }
       peer.allowed_sources.push_back(*p);
     }
