@@ -13,6 +13,7 @@ inline PairFacts GoodFacts(const std::string& host_id = "esx01",
   f.has_report = true;
   f.report_age_ms = 4'000;
   f.freshness_limit_ms = 90'000;
+  f.observed_unix_ms = 1718100000000;  // 2024-06-11T10:00:00Z
   HostSide& h = f.host;
   h.hostname = host_id;
   h.esxi_version = "8.0.3 (Releasebuild-24677879)";
@@ -25,6 +26,24 @@ inline PairFacts GoodFacts(const std::string& host_id = "esx01",
   h.nfc_vmknic_mtu = 9000;
   h.management_vmknic = "vmk0";
   h.management_address = "10.98.0.11";
+  // vmk0: management on vSwitch0 VLAN 10; vmk2: backup on vSwitch0 VLAN 20, its own subnet.
+  HostVmknic vmk0;
+  vmk0.name = "vmk0";
+  vmk0.portgroup = "Management Network";
+  vmk0.netstack = "defaultTcpipStack";
+  vmk0.ipv4 = "10.98.0.11";
+  vmk0.ipv4_prefix = 24;
+  vmk0.tags = {"Management"};
+  vmk0.switch_name = "vSwitch0";
+  vmk0.vlan_known = true;
+  vmk0.vlan_id = 10;
+  HostVmknic vmk2 = vmk0;
+  vmk2.name = "vmk2";
+  vmk2.portgroup = "Backup";
+  vmk2.ipv4 = nfc;
+  vmk2.tags = {"vSphereBackupNFC"};
+  vmk2.vlan_id = 20;
+  h.vmknics = {vmk0, vmk2};
   HostL2Check c;
   c.proxy_address = "10.99.0.100";
   c.vmknic = "vmk2";
@@ -45,6 +64,13 @@ inline PairFacts GoodFacts(const std::string& host_id = "esx01",
   f.mapping.interface_mtu = 9000;
   f.mapping.l2_adjacent = true;
   f.mapping.detail = "eth1 holds 10.99.0.0/24";
+  f.path.ran = true;
+  f.path.management_address = "10.98.0.11";
+  f.path.management_interface = "eth0";
+  f.path.management_next_hop = "10.98.0.11";
+  f.path.management_next_hop_mac = "00:50:56:6a:aa:01";
+  f.path.control_peer = "10.98.0.11";
+  f.path.control_interface = "eth0";
   f.pin = PinFacts{true, true, "10.99.0.11 dev eth1 src 10.99.0.100 table 902 proto 190"};
   f.neighbor =
       NeighborFacts{true, "00:50:56:6a:bb:01", "10.99.0.11 dev eth1 lladdr 00:50:56:6a:bb:01"};
