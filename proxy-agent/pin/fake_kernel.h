@@ -140,9 +140,18 @@ class FakeKernel : public Kernel {
           return RouteLookup{e.route.ifindex, e.route.table, e.route.gateway, e.route.source};
       }
     }
+    const std::pair<net::Prefix, RouteLookup>* best = nullptr;
+    for (const auto& m : main_routes) {
+      if (m.first.Contains(destination) && (best == nullptr || m.first.length > best->first.length))
+        best = &m;
+    }
+    if (best != nullptr)
+      return best->second;
     return RouteLookup{main_oif, 254, std::nullopt, std::nullopt};
   }
   int main_oif = 1;
+  // The main table, for lookups no pin answers: longest prefix wins, else main_oif.
+  std::vector<std::pair<net::Prefix, RouteLookup>> main_routes;
 
   Expected<std::vector<Flow>> Flows(int dport) override {
     std::vector<Flow> out;
