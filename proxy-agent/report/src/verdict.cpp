@@ -67,6 +67,12 @@ bool IsPerProxyHostCode(const std::string& code) {
                      [&](const char* c) { return code == c; });
 }
 
+// Host problem codes about the tag's placement (the tag check owns that fact).
+bool IsTagHostCode(const std::string& code) {
+  return code == "TAG_MISSING" || code == "TAG_ON_MANAGEMENT" || code == "WRONG_NETSTACK" ||
+         code == "TAG_ON_OTHER_VMKNIC";
+}
+
 // The verdict a host-reported problem implies. Unknown codes are never ignored.
 Verdict HostProblemImpact(const std::string& code) {
   if (code == "HOSTD_DOWN") {
@@ -304,8 +310,11 @@ void HostExtraFindings(const PairFacts& f, Builder& b) {
                     "the backup path.",
           "tag_policy: " + h.tag_policy);
   }
+  // When the tag check failed it has named the tag's state; the host's own words about the tag
+  // describe the same cause.
+  const bool tag_failed = b.Status(checks::kTag) == CheckStatus::kFailed;
   for (const HostProblem& p : h.problems) {
-    if (IsPerProxyHostCode(p.code) || b.Has(p.code)) {
+    if (IsPerProxyHostCode(p.code) || b.Has(p.code) || (tag_failed && IsTagHostCode(p.code))) {
       continue;
     }
     b.AddRaw(Finding{p.code.empty() ? "HOST_PROBLEM" : p.code, HostProblemImpact(p.code),

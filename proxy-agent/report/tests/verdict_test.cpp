@@ -501,6 +501,18 @@ TEST(Verdict, OneRootCauseIsReportedOnce) {
   EXPECT_FALSE(HasCode(x, codes::kNoMapping)) << Codes(x);
 }
 
+TEST(Verdict, HostWordsAboutAFailedTagAreNotASecondFinding) {
+  PairFacts f = GoodFacts("esx03", "10.98.0.11");
+  f.host.nfc_vmknic = "vmk0";
+  f.host.nfc_is_management = true;
+  f.host.problems.push_back({"TAG_MISSING", "vmk2 does not carry vSphereBackupNFC", ""});
+  f.host.problems.push_back({"COMMAND_FAILED", "esxcli failed", ""});
+  PairVerdict v = Evaluate(f);
+  EXPECT_TRUE(HasCode(v, codes::kTagOnManagement)) << Codes(v);
+  EXPECT_FALSE(HasCode(v, codes::kTagMissing)) << Codes(v);
+  EXPECT_TRUE(HasCode(v, "COMMAND_FAILED")) << "other host problems stay";
+}
+
 TEST(Verdict, NoMappingAdviceNeverPointsAtManagement) {
   PairFacts f = GoodFacts();
   f.mapping.finding = codes::kNoMapping;
