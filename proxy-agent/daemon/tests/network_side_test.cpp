@@ -223,6 +223,41 @@ TEST_F(NetworkSideTest, UnknownManagementNextHopMacIsNotRunNeverPassed) {
   EXPECT_EQ(CheckOf(v, report::checks::kDisjointPath).status, report::CheckStatus::kNotRun);
 }
 
+TEST_F(NetworkSideTest, OtherSubnetButTheManagementVlanIsSameL2) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:01"});
+  auto v = Run(Host("10.99.0.11", 10, "10.99.0.100", "02:00:00:00:00:02"));  // vmk0's VLAN 10
+  EXPECT_EQ(v.verdict, report::Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(Has(v, report::codes::kSameL2AsManagement)) << Codes(v);
+  EXPECT_EQ(CheckOf(v, report::checks::kDisjointPath).status, report::CheckStatus::kPassed);
+}
+
+TEST_F(NetworkSideTest, DuplicateNfcAddressOnOneSegmentIsNeverIsolated) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  // esx02 answered ARP last: the proxy's neighbor entry is its MAC, not esx01's vmk2.
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:02"});
+  kernel_.neighbors.push_back({{2, Ip("10.98.0.12")}, "00:50:56:aa:00:02"});
+  kernel_.main_routes.push_back({*net::Prefix::Parse("10.98.0.12/32"), {2, 254, {}, {}}});
+  auto other = Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02");
+  other.set_management_address("10.98.0.12");
+  other.mutable_vmknics(1)->set_mac("00:50:56:bb:00:02");
+  HostTable hosts;
+  hosts.Update("esx01", "10.98.0.11", "rid1",
+               Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
+  hosts.Update("esx02", "10.98.0.12", "rid2", other, kNow - 2000);
+  ProxyNetworkSide side(config_, kernel_);
+  side.Cycle(hosts, kNow);
+  auto r = side.LatestReport();
+  ASSERT_EQ(r.pairs.size(), 2u);
+  for (const auto& v : r.pairs) {
+    EXPECT_NE(v.verdict, report::Verdict::kIsolated) << v.host_id << ": " << Codes(v);
+    EXPECT_TRUE(Has(v, report::codes::kDuplicateNfcAddress)) << v.host_id << ": " << Codes(v);
+  }
+  EXPECT_TRUE(Has(r.pairs[0], report::codes::kMacMismatch)) << Codes(r.pairs[0]);
+}
+
 TEST(LearnManagementPaths, GatewayNextHopAndItsMac) {
   FakeKernel k;
   k.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01")};
