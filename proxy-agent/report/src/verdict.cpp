@@ -652,95 +652,91 @@ void DisjointPathCheck(const PairFacts& f, Builder& b, int64_t at) {
 }
 
 // adjacency: from both ends. The host pinged this proxy's address from the tagged vmknic and has
-// its MAC as neighbor; the proxy has the vmknic's MAC for the NFC address.
+// its MAC as neighbor; the proxy has the vmknic's MAC for the NFC address. The two ends are
+// judged independently: a failed ping does not hide another device answering for the NFC address.
 void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
   const HostSide& h = f.host;
   const MappingFacts& m = f.mapping;
   const char* id = checks::kAdjacency;
+  std::string ev;
+  std::string raw;  // the host's own evidence, for a not_run
+  bool failed = false;
+  std::vector<std::string> not_run;
+  // Host end.
   const HostL2Check* c = FindCheck(h, m.source_address);
   if (c == nullptr) {
-    b.NotRun(id, "the host has not reported a check of the proxy address " + m.source_address, "",
-             at);
-    return;
-  }
-  if (!h.nfc_vmknic.empty() && c->vmknic != h.nfc_vmknic) {
-    b.NotRun(id, "the host checked from " + c->vmknic + " but the tag is on " + h.nfc_vmknic,
-             c->evidence, at);
-    return;
-  }
-  if (!c->ran) {
-    b.NotRun(id, "the host could not run its check", c->evidence, at);
-    return;
-  }
-  const std::string ping = "vmkping from " + c->vmknic + " to " + m.source_address + ": sent " +
-                           std::to_string(c->ping_sent) + ", received " +
-                           std::to_string(c->ping_received);
-  // Outside the vmknic's subnet: the host routes its replies; that one cause explains a failed
-  // ping too, which goes into the evidence rather than a finding of its own.
-  if (!c->in_subnet) {
-    b.Add(codes::kNotL2Adjacent, Verdict::kNotIsolated,
-          "The proxy address " + m.source_address + " is outside the subnet of " + c->vmknic +
-              " on " + f.host_id +
-              ", so the host's replies leave through its default gateway; use one subnet for "
-              "both ends.",
-          ping + "\n" + c->evidence);
-    b.Fail(id, "NOT_L2_ADJACENT: " + ping, at);
-    return;
-  }
-  if (c->ping_sent == 0) {
-    b.NotRun(id, "no vmkping was sent", c->evidence, at);
-    return;
-  }
-  if (c->ping_received == 0) {
-    b.Add(codes::kPingFailed, Verdict::kUnreachable,
-          "vmkping from " + c->vmknic + " to " + m.source_address +
-              " got no reply; check VLAN, cabling and firewall on the backup segment.",
-          ping + "\n" + c->evidence);
-    b.Fail(id, "PING_FAILED: " + ping, at);
-    return;
-  }
-  std::string ev = ping;
-  bool failed = false;
-  bool not_run = false;
-  std::string not_run_why;
-  if (c->ping_received < c->ping_sent) {
-    b.Add(codes::kPacketLoss, Verdict::kDegraded,
-          "vmkping from " + c->vmknic + " to " + m.source_address +
-              " lost packets; check the backup segment's links for errors.",
-          ping + "\n" + c->evidence);
-    failed = true;
-  }
-  // Host end: its neighbor entry for the proxy address is the proxy interface's MAC.
-  auto ours = Mac(m.interface_mac);
-  if (c->neighbor_mac.empty()) {
-    b.Add(codes::kNeighborMissing, Verdict::kUnknown,
-          "The host has no neighbor entry for " + m.source_address + " on " + c->vmknic +
-              " after the ping, so adjacency is unproven; check for proxy ARP or a routed hop.",
-          c->evidence);
-    failed = true;
-  } else if (!ours) {
-    not_run = true;
-    not_run_why = "the proxy interface " + m.interface + " has no known MAC address";
+    not_run.push_back("the host has not reported a check of the proxy address " + m.source_address);
+  } else if (!h.nfc_vmknic.empty() && c->vmknic != h.nfc_vmknic) {
+    not_run.push_back("the host checked from " + c->vmknic + " but the tag is on " + h.nfc_vmknic);
+    raw = c->evidence;
+  } else if (!c->ran) {
+    not_run.push_back("the host could not run its check");
+    raw = c->evidence;
   } else {
-    auto theirs = Mac(c->neighbor_mac);
-    ev += "\nhost neighbor " + m.source_address + " at " + c->neighbor_mac + " (" + m.interface +
-          " is " + ours->ToString() + ")";
-    if (!theirs || *theirs != *ours) {
-      b.Add(codes::kMacMismatch, Verdict::kNotIsolated,
-            "The host sees " + m.source_address + " at " + c->neighbor_mac + ", not at " +
-                m.interface + "'s MAC " + ours->ToString() +
-                "; another device answers for the proxy address (duplicate address or proxy ARP).",
-            c->evidence);
+    const std::string ping = "vmkping from " + c->vmknic + " to " + m.source_address + ": sent " +
+                             std::to_string(c->ping_sent) + ", received " +
+                             std::to_string(c->ping_received);
+    ev = ping;
+    if (!c->in_subnet) {
+      // Outside the vmknic's subnet: the host routes its replies; that one cause explains a
+      // failed ping and a missing neighbor too, which go into the evidence.
+      b.Add(codes::kNotL2Adjacent, Verdict::kNotIsolated,
+            "The proxy address " + m.source_address + " is outside the subnet of " + c->vmknic +
+                " on " + f.host_id +
+                ", so the host's replies leave through its default gateway; use one subnet for "
+                "both ends.",
+            ping + "\n" + c->evidence);
+      b.Fail(id, "NOT_L2_ADJACENT: " + ping, at);
+      return;
+    }
+    if (c->ping_sent == 0) {
+      not_run.push_back("no vmkping was sent");
+      raw = c->evidence;
+    } else if (c->ping_received == 0) {
+      b.Add(codes::kPingFailed, Verdict::kUnreachable,
+            "vmkping from " + c->vmknic + " to " + m.source_address +
+                " got no reply; check VLAN, cabling and firewall on the backup segment.",
+            ping + "\n" + c->evidence);
       failed = true;
+    } else {
+      if (c->ping_received < c->ping_sent) {
+        b.Add(codes::kPacketLoss, Verdict::kDegraded,
+              "vmkping from " + c->vmknic + " to " + m.source_address +
+                  " lost packets; check the backup segment's links for errors.",
+              ping + "\n" + c->evidence);
+        failed = true;
+      }
+      // Its neighbor entry for the proxy address is the proxy interface's MAC.
+      auto ours = Mac(m.interface_mac);
+      if (c->neighbor_mac.empty()) {
+        b.Add(codes::kNeighborMissing, Verdict::kUnknown,
+              "The host has no neighbor entry for " + m.source_address + " on " + c->vmknic +
+                  " after the ping, so adjacency is unproven; check for proxy ARP or a routed hop.",
+              c->evidence);
+        failed = true;
+      } else if (!ours) {
+        not_run.push_back("the proxy interface " + m.interface + " has no known MAC address");
+      } else {
+        auto theirs = Mac(c->neighbor_mac);
+        ev += "\nhost neighbor " + m.source_address + " at " + c->neighbor_mac + " (" +
+              m.interface + " is " + ours->ToString() + ")";
+        if (!theirs || *theirs != *ours) {
+          b.Add(codes::kMacMismatch, Verdict::kNotIsolated,
+                "The host sees " + m.source_address + " at " + c->neighbor_mac + ", not at " +
+                    m.interface + "'s MAC " + ours->ToString() +
+                    "; another device answers for the proxy address (duplicate address or proxy "
+                    "ARP).",
+                c->evidence);
+          failed = true;
+        }
+      }
     }
   }
   // Proxy end: its neighbor entry for the NFC address is the vmknic's MAC.
   const NeighborFacts& n = f.neighbor;
   const std::string& nfc = h.nfc_address;
   if (!n.ran) {
-    not_run = true;
-    not_run_why += (not_run_why.empty() ? "" : "; ") +
-                   std::string("the proxy has not read its neighbor entry for ") + nfc;
+    not_run.push_back("the proxy has not read its neighbor entry for " + nfc);
   } else if (n.mac.empty()) {
     b.Add(codes::kNeighborMissing, Verdict::kUnknown,
           "The proxy has no neighbor entry for " + nfc + " on " + m.interface +
@@ -748,13 +744,11 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
           n.evidence);
     failed = true;
   } else if (auto host_mac = Mac(h.nfc_vmknic_mac); !host_mac) {
-    not_run = true;
-    not_run_why += (not_run_why.empty() ? "" : "; ") +
-                   std::string("the host reported no MAC for ") + h.nfc_vmknic;
+    not_run.push_back("the host reported no MAC for " + h.nfc_vmknic);
   } else {
     auto seen = Mac(n.mac);
-    ev += "\nproxy neighbor " + nfc + " at " + n.mac + " (" + h.nfc_vmknic + " is " +
-          host_mac->ToString() + ")";
+    ev += std::string(ev.empty() ? "" : "\n") + "proxy neighbor " + nfc + " at " + n.mac + " (" +
+          h.nfc_vmknic + " is " + host_mac->ToString() + ")";
     if (!seen || *seen != *host_mac) {
       b.Add(codes::kMacMismatch, Verdict::kNotIsolated,
             "The proxy sees " + nfc + " at " + n.mac + ", but " + f.host_id + " reports " +
@@ -769,8 +763,8 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
   }
   if (failed) {
     b.Fail(id, ev, at);
-  } else if (not_run) {
-    b.NotRun(id, not_run_why, ev, at);
+  } else if (!not_run.empty()) {
+    b.NotRun(id, Join(not_run, "; "), ev + (raw.empty() ? "" : "\n" + raw), at);
   } else {
     b.Pass(id, ev, at);
   }

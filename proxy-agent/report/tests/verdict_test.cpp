@@ -466,6 +466,19 @@ TEST(Verdict, TrapDuplicateNfcAddressOnOneSegment) {
   EXPECT_TRUE(HasCode(v, codes::kMacMismatch));
 }
 
+// The host's ping failing does not hide another device answering for the NFC address.
+TEST(Verdict, PingFailedAndProxySeesAnotherMacBothCount) {
+  PairFacts f = GoodFacts();
+  f.duplicate_hosts = {"esx02"};
+  f.host.checks[0].ping_received = 0;
+  f.neighbor.mac = "00:50:56:6a:bb:02";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kPingFailed)) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kMacMismatch)) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kDuplicateNfcAddress)) << Codes(v);
+}
+
 // A proxy address outside the vmknic's subnet explains the failed ping: one finding, not three.
 TEST(Verdict, OneRootCauseIsReportedOnce) {
   PairFacts f = GoodFacts();
