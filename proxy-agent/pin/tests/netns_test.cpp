@@ -409,6 +409,10 @@ class DyingKernel : public Kernel {
   }
   Expected<std::vector<Flow>> Flows(int p) override { return real_.Flows(p); }
   Expected<std::unique_ptr<ChangeWatch>> WatchLinks() override { return real_.WatchLinks(); }
+  Expected<std::vector<ArpAnswer>> ArpProbe(int i, const std::string& m,
+                                            const std::vector<net::IpAddress>& t, int ms) override {
+    return real_.ArpProbe(i, m, t, ms);
+  }
 
  private:
   Kernel& real_;
