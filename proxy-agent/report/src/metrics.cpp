@@ -99,6 +99,7 @@ void FillFromReport(const Report& r, MetricsSnapshot& s) {
     s.pairs_by_verdict[static_cast<size_t>(i)] = r.counts[static_cast<size_t>(i)];
   }
   s.all_isolated = r.all_isolated;
+  s.stale = r.stale;
   if (s.proxy_id.empty()) {
     s.proxy_id = r.proxy_id;
   }
@@ -110,6 +111,10 @@ void FillFromReport(const Report& r, MetricsSnapshot& s) {
     h.verdict = p.verdict;
     h.has_report = p.has_report;
     h.last_report_age_seconds = static_cast<double>(p.report_age_ms) / 1000.0;
+    h.checks.clear();
+    for (const Check& c : p.checks) {
+      h.checks[c.id] = c.status;
+    }
   }
 }
 
@@ -132,6 +137,19 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
     for (Verdict v : VerdictsBySeverity()) {
       w.Sample("bnfc_host_verdict", {{"host", host}, {"verdict", VerdictName(v)}},
                h.verdict == v ? 1 : 0);
+    }
+  }
+
+  w.Family("bnfc_report_stale", "gauge",
+           "1 when the verdicts are not current (report older than freshness), else 0.");
+  w.Sample("bnfc_report_stale", {}, s.stale ? 1 : 0);
+
+  w.Family("bnfc_host_check_passed", "gauge",
+           "1 when the check passed for the host, 0 when it failed or did not run.");
+  for (const auto& [host, h] : s.hosts) {
+    for (const auto& [check, status] : h.checks) {
+      w.Sample("bnfc_host_check_passed", {{"check", check}, {"host", host}},
+               status == CheckStatus::kPassed ? 1 : 0);
     }
   }
 

@@ -24,6 +24,7 @@ struct HostMetrics {
   uint64_t flows_on_backup = 0;
   uint64_t flows_off_backup = 0;
   Verdict verdict = Verdict::kUnknown;
+  std::map<std::string, CheckStatus> checks;  // check id -> status
 };
 
 struct MetricsSnapshot {
@@ -31,6 +32,7 @@ struct MetricsSnapshot {
   std::string version;
   std::array<uint64_t, kVerdictCount> pairs_by_verdict{};  // indexed by static_cast<int>(Verdict)
   bool all_isolated = false;
+  bool stale = false;  // the verdicts are not current (see MarkStale)
   uint64_t pins_installed = 0;
   uint64_t reports_received = 0;
   std::map<std::string, uint64_t> reports_rejected;  // reason -> count
