@@ -22,9 +22,7 @@ CliRun Cli(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
-std::string FixturePath(const std::string& name) {
-  return testing::SourceDir() + "/tests/fixtures/vib/" + name;
-}
+using testing::FixturePath;
 
 TEST(Cli, VerifyFixturesExitsZero) {
   CliRun a = Cli({"verify", FixturePath("esxcli-nsx-ext.vib")});
