@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -200,12 +201,8 @@ VibReport InspectVib(std::string_view bytes, uint64_t max_gunzip) {
     pr.declared_type = dp.type;
     pr.info = AnalyzePayload(r.members[it->second].data, max_gunzip);
     CheckPayload(dp, pr, d, &r.problems);
+    CheckTreeSafety(pr.info.entries, "payload " + dp.name, &r.problems);
     for (const auto& e : pr.info.entries) {
-      if (!e.path.empty() && (e.path[0] == '/' || e.path == ".." || e.path.rfind("../", 0) == 0 ||
-                              e.path.find("/../") != std::string::npos)) {
-        AddError(&r.problems, "PAYLOAD_UNSAFE_PATH", "payload " + dp.name,
-                 "entry " + Quote(e.path) + " would land outside the root");
-      }
       if (e.kind == 'f') {
         payload_files.insert(e.path.rfind("./", 0) == 0 ? e.path.substr(2) : e.path);
       }
@@ -242,8 +239,12 @@ VibReport InspectVib(std::string_view bytes, uint64_t max_gunzip) {
   return r;
 }
 
-Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_view bytes,
-                                                                   uint64_t max_total) {
+uint64_t ZipBudget(uint64_t zip_size, uint64_t max_total) {
+  return std::min(max_total, kZipBudgetBase + kZipBudgetRatio * zip_size);
+}
+
+Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(
+    std::string_view bytes, uint64_t max_total, std::vector<std::string>* not_regular) {
   ArchivePtr a(archive_read_new(), archive_read_free);
   archive_read_support_format_zip_seekable(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
@@ -266,6 +267,21 @@ Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_v
     }
     const char* p = archive_entry_pathname(e);
     std::string path = p ? p : "";
+    // The central directory's size: refuse before inflating anything that cannot fit.
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+        total + static_cast<uint64_t>(archive_entry_size(e)) > max_total) {
+      return Unexpected(ErrorCode::kParse, "zip: entry '" + path + "' says " +
+                                               std::to_string(archive_entry_size(e)) +
+                                               " bytes uncompressed, more than the " +
+                                               std::to_string(max_total) + " allowed; refusing");
+    }
+    const auto type = archive_entry_filetype(e);
+    if (type != AE_IFREG && type != AE_IFDIR && type != 0) {
+      if (not_regular) {
+        not_regular->push_back(path);
+      }
+      continue;
+    }
     std::string data;
     char buf[65536];
     for (;;) {
@@ -281,7 +297,7 @@ Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_v
       total += static_cast<uint64_t>(n);
       if (total > max_total) {
         return Unexpected(ErrorCode::kParse, "zip: more than " + std::to_string(max_total) +
-                                                 " bytes uncompressed; refusing");
+                                                 " bytes uncompressed in '" + path + "'; refusing");
       }
       data.append(buf, static_cast<size_t>(n));
     }
@@ -309,11 +325,27 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip) {
   BundleReport r;
   r.size = bytes.size();
   r.sha256 = Sha256Hex(bytes);
-  auto entries = ReadZip(bytes, max_gunzip);
+  std::vector<std::string> special;
+  auto entries = ReadZip(bytes, ZipBudget(bytes.size(), max_gunzip), &special);
   if (!entries) {
     AddError(&r.problems, "BUNDLE_ZIP_INVALID", "bundle", entries.error().message);
     return r;
   }
+  auto check_paths = [&](const std::string& zip, const std::vector<std::string>& not_regular,
+                         const std::vector<std::pair<std::string, std::string>>& all) {
+    for (const auto& path : not_regular) {
+      AddError(&r.problems, "BUNDLE_SPECIAL_ENTRY", zip,
+               "entry " + Quote(path) + " is neither a regular file nor a directory");
+    }
+    for (const auto& [path, data] : all) {
+      if (EscapesRoot(path)) {
+        AddError(&r.problems, "BUNDLE_UNSAFE_PATH", zip,
+                 "entry " + Quote(path) +
+                     " is absolute or contains '..': it would land outside the depot");
+      }
+    }
+  };
+  check_paths("bundle", special, *entries);
   std::map<std::string, const std::string*> files;
   for (const auto& [path, data] : *entries) {
     r.entries.emplace_back(path, data.size());
@@ -364,11 +396,14 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip) {
              "the bundle has no " + metadata_url);
     return r;
   }
-  auto meta = ReadZip(*files[metadata_url], max_gunzip);
+  std::vector<std::string> meta_special;
+  auto meta = ReadZip(*files[metadata_url], ZipBudget(files[metadata_url]->size(), max_gunzip),
+                      &meta_special);
   if (!meta) {
     AddError(&r.problems, "BUNDLE_ZIP_INVALID", metadata_url, meta.error().message);
     return r;
   }
+  check_paths(metadata_url, meta_special, *meta);
   std::map<std::string, std::string> meta_files;
   for (auto& [path, data] : *meta) {
     r.metadata_entries.push_back(path);

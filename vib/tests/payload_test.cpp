@@ -23,6 +23,9 @@ namespace {
 using testing::Describe;
 using testing::Fixture;
 using testing::HasCode;
+using testing::Members;
+using testing::Pack;
+using testing::Replace;
 
 struct Expect {
   char kind;
@@ -198,6 +201,275 @@ TEST(VisorTar, OffsetPointingIntoItsOwnHeaderIsRefused) {
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().message.find("before the end of its header"), std::string::npos)
       << e.error().message;
+}
+
+// --- archives that escape their tree, built with libarchive ---
+
+struct Spec {
+  std::string path;
+  unsigned type = AE_IFREG;
+  unsigned perm = 0644;
+  std::string data;
+  std::string symlink, hardlink;
+  uint64_t zeros = 0;  // that many zero bytes of data instead of `data` (bombs)
+};
+
+Spec Node(std::string path, unsigned type, unsigned perm = 0644, std::string data = "") {
+  Spec s;
+  s.path = std::move(path);
+  s.type = type;
+  s.perm = perm;
+  s.data = std::move(data);
+  return s;
+}
+Spec File(std::string path, std::string data) {
+  return Node(std::move(path), AE_IFREG, 0644, std::move(data));
+}
+Spec Symlink(std::string path, std::string target) {
+  Spec s = Node(std::move(path), AE_IFLNK, 0777);
+  s.symlink = std::move(target);
+  return s;
+}
+Spec Hardlink(std::string path, std::string target) {
+  Spec s = Node(std::move(path), AE_IFREG);
+  s.hardlink = std::move(target);
+  return s;
+}
+Spec Zeros(std::string path, uint64_t n) {
+  Spec s = Node(std::move(path), AE_IFREG);
+  s.zeros = n;
+  return s;
+}
+
+la_ssize_t Append(struct archive*, void* out, const void* buf, size_t n) {
+  static_cast<std::string*>(out)->append(static_cast<const char*>(buf), n);
+  return static_cast<la_ssize_t>(n);
+}
+
+// GNU tar (or zip when `zip`), gzip'd when `gzip`; entries in the given order.
+std::string Write(const std::vector<Spec>& specs, bool gzip = true, bool zip = false) {
+  std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_write_new(),
+                                                              archive_write_free);
+  if (zip) {
+    archive_write_set_format_zip(a.get());
+  } else {
+    archive_write_set_format_gnutar(a.get());
+    if (gzip) {
+      archive_write_add_filter_gzip(a.get());
+      archive_write_set_filter_option(a.get(), "gzip", "compression-level", "1");  // fast bombs
+    }
+  }
+  archive_write_set_bytes_per_block(a.get(), 0);
+  std::string out;
+  EXPECT_EQ(archive_write_open(a.get(), &out, nullptr, Append, nullptr), ARCHIVE_OK);
+  for (const Spec& s : specs) {
+    std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)> e(archive_entry_new(),
+                                                                             archive_entry_free);
+    archive_entry_set_pathname(e.get(), s.path.c_str());
+    archive_entry_set_filetype(e.get(), s.type);
+    archive_entry_set_perm(e.get(), s.perm);
+    if (!s.symlink.empty()) {
+      archive_entry_set_symlink(e.get(), s.symlink.c_str());
+    }
+    if (!s.hardlink.empty()) {
+      archive_entry_set_hardlink(e.get(), s.hardlink.c_str());
+    }
+    uint64_t size =
+        s.type == AE_IFREG && s.hardlink.empty() ? (s.zeros ? s.zeros : s.data.size()) : 0;
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(size));
+    EXPECT_EQ(archive_write_header(a.get(), e.get()), ARCHIVE_OK) << archive_error_string(a.get());
+    if (s.zeros) {
+      std::string chunk(1 << 20, '\0');
+      for (uint64_t left = s.zeros; left > 0;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+        EXPECT_EQ(archive_write_data(a.get(), chunk.data(), n), static_cast<la_ssize_t>(n));
+        left -= n;
+      }
+    } else if (size) {
+      archive_write_data(a.get(), s.data.data(), s.data.size());
+    }
+  }
+  EXPECT_EQ(archive_write_close(a.get()), ARCHIVE_OK);
+  return out;
+}
+
+// The nsx fixture with its payload replaced and the descriptor's size and checksums made right,
+// so the only problems left are the ones the new payload brings (and its file-list).
+std::string NsxWithPayload(const std::string& tgz) {
+  auto members = Members(Fixture("esxcli-nsx-ext.vib"));
+  PayloadInfo old = AnalyzePayload(members[2].data);
+  PayloadInfo now = AnalyzePayload(tgz);
+  std::string& d = members[0].data;
+  d = Replace(d, "size=\"" + std::to_string(old.size) + "\"",
+              "size=\"" + std::to_string(tgz.size()) + "\"");
+  d = Replace(d, old.sha256, now.sha256);
+  d = Replace(d, old.gunzip_sha256, now.gunzip_sha256);
+  d = Replace(d, old.gunzip_sha1, now.gunzip_sha1);
+  members[2].data = tgz;
+  return Pack(members);
+}
+
+// Problems whose detail names `entry`, with `code`.
+bool Names(const Problems& ps, const std::string& code, const std::string& entry) {
+  for (const auto& p : ps) {
+    if (p.code == code && p.severity == Severity::kError &&
+        p.detail.find("'" + entry + "'") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(Escape, EveryEscapingOrSpecialEntryIsRefusedByName) {
+  std::string tgz = Write({
+      Node("opt/", AE_IFDIR, 0755),
+      File("opt/ok", "fine"),
+      Symlink("opt/root", "/"),
+      Symlink("opt/up", "../../etc"),
+      Hardlink("opt/shadow", "/etc/shadow"),
+      Node("opt/tty", AE_IFCHR, 0600),
+      Node("opt/disk", AE_IFBLK, 0600),
+      Node("opt/fifo", AE_IFIFO, 0600),
+      File("../../tmp/x", "x"),
+      File("/etc/x", "x"),
+      File("opt/a/../../../y", "y"),
+  });
+  VibReport r = InspectVib(NsxWithPayload(tgz));
+  const Problems& p = r.problems;
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_SYMLINK", "opt/root")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_SYMLINK", "opt/up")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_HARDLINK", "opt/shadow")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_SPECIAL_FILE", "opt/tty")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_SPECIAL_FILE", "opt/disk")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_SPECIAL_FILE", "opt/fifo")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_PATH", "../../tmp/x")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_PATH", "/etc/x")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_PATH", "opt/a/../../../y")) << Describe(p);
+  for (const auto& q : p) {  // the harmless entries are not blamed (the file-list is stale)
+    if (q.code != "FILE_LIST_MISMATCH") {
+      EXPECT_EQ(q.detail.find("'opt/ok'"), std::string::npos) << Describe(p);
+      EXPECT_EQ(q.detail.find("'opt/'"), std::string::npos) << Describe(p);
+    }
+  }
+}
+
+TEST(Escape, InTreeLinksAndPlainTreesPass) {
+  std::vector<TarEntry> entries = {
+      {"opt/", 'd', 0755, 0, 0, 0, "", "", "", 0},
+      {"opt/bin/", 'd', 0755, 0, 0, 0, "", "", "", 0},
+      {"opt/bin/tool", 'f', 0755, 4, 0, 0, "", "", "", 0},
+      {"opt/bin/alias", 'l', 0777, 0, 0, 0, "", "", "tool", 0},
+      {"opt/lib", 'l', 0777, 0, 0, 0, "", "", "bin/../bin", 0},
+      {"etc/x", 'l', 0777, 0, 0, 0, "", "", "../opt/bin/tool", 0},
+      {"opt/bin/same", 'h', 0755, 0, 0, 0, "", "", "opt/bin/tool", 0},
+  };
+  Problems p;
+  CheckTreeSafety(entries, "payload t", &p);
+  EXPECT_TRUE(p.empty()) << Describe(p);
+  // One level more and the same links leave the tree.
+  entries.push_back({"etc/y", 'l', 0777, 0, 0, 0, "", "", "../../opt", 0});
+  entries.push_back({"opt/h2", 'h', 0644, 0, 0, 0, "", "", "opt/bin/later", 0});
+  entries.push_back({"opt/bin/later", 'f', 0644, 1, 0, 0, "", "", "", 0});
+  CheckTreeSafety(entries, "payload t", &p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_SYMLINK", "etc/y")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_HARDLINK", "opt/h2")) << Describe(p);  // not earlier
+  EXPECT_EQ(p.size(), 2u) << Describe(p);
+}
+
+TEST(Escape, VisorTarsAreCheckedTheSameWay) {
+  std::string tar = VisorTar({{"opt/", '5', 0755, "", ""},
+                              {"opt/l", '2', 0777, "", "/bin/sh"},
+                              {"opt/p", '6', 0644, "", ""}},
+                             true);
+  auto e = ListTar(tar);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  Problems p;
+  CheckTreeSafety(*e, "payload v", &p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_UNSAFE_SYMLINK", "opt/l")) << Describe(p);
+  EXPECT_TRUE(Names(p, "PAYLOAD_SPECIAL_FILE", "opt/p")) << Describe(p);
+}
+
+TEST(Escape, BundleZipEntriesOutsideTheDepotAreRefusedByName) {
+  std::string zip = Write({File("index.xml", "<vendorList/>"), File("../../../../tmp/x", "x"),
+                           File("/etc/x", "x"), Symlink("vib20/link", "/etc")},
+                          false, true);
+  BundleReport r = InspectBundle(zip);
+  EXPECT_TRUE(Names(r.problems, "BUNDLE_UNSAFE_PATH", "../../../../tmp/x")) << Describe(r.problems);
+  EXPECT_TRUE(Names(r.problems, "BUNDLE_UNSAFE_PATH", "/etc/x")) << Describe(r.problems);
+  EXPECT_TRUE(Names(r.problems, "BUNDLE_SPECIAL_ENTRY", "vib20/link")) << Describe(r.problems);
+}
+
+TEST(Escape, EscapesRootSeesEveryForm) {
+  for (const char* bad :
+       {"/x", "..", "../x", "a/../../x", "a/..", "\\x", "a\\..\\..\\x", "C:x", "a/b/../c"}) {
+    EXPECT_TRUE(EscapesRoot(bad)) << bad;
+  }
+  for (const char* good : {"x", "a/b", "a/..b", "..a/b", "a/./b"}) {
+    EXPECT_FALSE(EscapesRoot(good)) << good;
+  }
+}
+
+// --- bombs: a small input never makes the reader hold its expansion ---
+
+// Peak resident memory (KiB) of a child that runs `f`, or -1.
+template <typename F>
+long ChildPeakKiB(F f) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    f();
+    _exit(0);
+  }
+  int status = 0;
+  struct rusage ru {};
+  if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    return -1;
+  }
+  return ru.ru_maxrss;
+}
+
+TEST(Bomb, GzipPayloadIsStreamedNotHeld) {
+  constexpr uint64_t kExpanded = 128ull << 20;
+  std::string tgz = Write({Zeros("opt/zeros", kExpanded)});
+  ASSERT_LT(tgz.size(), 1u << 20);  // under 1 MB in, 128 MiB out
+  std::string vib = NsxWithPayload(tgz);
+  long peak = ChildPeakKiB([&] {
+    VibReport r = InspectVib(vib);
+    bool listed = r.payloads.size() == 1 && r.payloads[0].info.gunzip_size > kExpanded &&
+                  r.payloads[0].info.entries.size() == 1 &&
+                  r.payloads[0].info.entries[0].size == kExpanded;
+    if (!listed) {
+      _exit(3);
+    }
+  });
+  ASSERT_GT(peak, 0) << "the child failed to read the payload";
+  // Holding the expansion would need 128 MiB; streaming needs a few.
+  EXPECT_LT(peak, 64 * 1024) << "peak RSS " << peak << " KiB for a " << tgz.size()
+                             << "-byte payload that expands to 128 MiB";
+  std::printf("peak RSS %ld KiB for a %zu-byte payload expanding to 128 MiB\n", peak, tgz.size());
+}
+
+TEST(Bomb, GzipBeyondTheLimitIsRefused) {
+  std::string tgz = Write({Zeros("opt/zeros", 4u << 20)});
+  PayloadInfo info = AnalyzePayload(tgz, 1u << 20);
+  EXPECT_FALSE(info.gzip);
+  EXPECT_NE(info.gzip_error.find("refusing"), std::string::npos) << info.gzip_error;
+}
+
+TEST(Bomb, ZipThatWouldInflatePastItsBudgetIsRefusedUpFront) {
+  std::string zip = Write({Zeros("index.xml", 128ull << 20)}, false, true);
+  ASSERT_LT(zip.size(), 1u << 20);
+  long peak = ChildPeakKiB([&] {
+    BundleReport r = InspectBundle(zip);
+    if (!HasCode(r.problems, "BUNDLE_ZIP_INVALID") ||
+        r.problems[0].detail.find("refusing") == std::string::npos) {
+      _exit(3);
+    }
+  });
+  ASSERT_GT(peak, 0) << "the bomb was not refused";
+  EXPECT_LT(peak, 64 * 1024) << "peak RSS " << peak << " KiB";
+  std::printf("peak RSS %ld KiB refusing a %zu-byte zip declaring 128 MiB\n", peak, zip.size());
+  EXPECT_EQ(ZipBudget(zip.size(), kMaxGunzipBytes), kZipBudgetBase + kZipBudgetRatio * zip.size());
 }
 
 }  // namespace

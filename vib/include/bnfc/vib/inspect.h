@@ -62,8 +62,18 @@ nlohmann::json ToJson(const VibReport& r);
 nlohmann::json ToJson(const BundleReport& r);
 nlohmann::json ToJson(const Problem& p);
 
-// Reads a zip (libarchive) into (path, bytes) pairs; kParse when it is not a complete zip.
-Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_view bytes,
-                                                                   uint64_t max_total);
+// Reads a zip (libarchive) into (path, bytes) pairs of its regular files; kParse when it is not a
+// complete zip or would inflate to more than max_total bytes (checked against each entry's
+// declared size before inflating, and while inflating). Entries that are neither files nor
+// directories (symlinks, devices) are left out and their paths put in `not_regular`.
+Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(
+    std::string_view bytes, uint64_t max_total, std::vector<std::string>* not_regular = nullptr);
+
+// A bundle's XML and VIBs compress little (VIBs are already gzip'd): inflating a zip to more than
+// 16 MiB plus 16 times its size is refused (a zip bomb, not a depot), so memory stays bounded by
+// the input.
+inline constexpr uint64_t kZipBudgetBase = 16ull << 20;
+inline constexpr uint64_t kZipBudgetRatio = 16;
+uint64_t ZipBudget(uint64_t zip_size, uint64_t max_total);
 
 }  // namespace bnfc::vib
