@@ -58,6 +58,17 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip = kMaxGun
 // Every problem of a bundle, the VIBs' ones with "<path>: " in front of `where`.
 Problems AllProblems(const BundleReport& r);
 
+// What one ESXi release would do with a VIB, beyond the checks that hold for every release.
+// Each rule and its evidence is in docs/vib.md ("Per-release rules"): errors only for what that
+// release is known to refuse, warnings for what it is known or suspected to trip over.
+enum class Release { k70, k80 };
+inline constexpr Release kAllReleases[] = {Release::k70, Release::k80};
+const char* ReleaseName(Release r);  // "7.0", "8.0"
+std::optional<Release> ParseRelease(std::string_view text);
+Problems ReleaseProblems(const VibReport& r, Release release);
+// Every VIB of the bundle, with "<path>: " in front of `where`.
+Problems ReleaseProblems(const BundleReport& r, Release release);
+
 nlohmann::json ToJson(const VibReport& r);
 nlohmann::json ToJson(const BundleReport& r);
 nlohmann::json ToJson(const Problem& p);
