@@ -74,14 +74,15 @@ TEST(VisorTar, GhettoVcbHeadersFirstListsEveryFileAndModeExactly) {
 }
 
 TEST(VisorTar, HeadersFirstDataIsWhereTheOffsetSays) {
-  // The data at each offset is the file: ghettoVCB.sh starts with a shebang, the .conf with a
-  // setting, both at their 0x1F0 offsets in the uncompressed stream.
+  // The data at each offset is the file: both scripts start with their author line, the .conf
+  // with its first setting, each at its 0x1F0 offset in the uncompressed stream.
   const std::string bytes = Fixture("ghettoVCB-2019.vib");  // the report's views point into it
   VibReport r = InspectVib(bytes);
   ASSERT_TRUE(r.descriptor);
   auto raw = Gunzip(r.members[2].data);
   ASSERT_TRUE(raw.ok());
-  EXPECT_EQ(raw->substr(25600, 2), "#!");
+  EXPECT_EQ(raw->substr(25600, 21), "# Author: William Lam");
+  EXPECT_EQ(raw->substr(7680, 21), "# Author: William Lam");
   EXPECT_EQ(raw->substr(5632, 15), "VM_BACKUP_VOLUM");
 }
 
