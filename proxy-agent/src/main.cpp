@@ -1,7 +1,10 @@
 // bnfc-proxyd: command-line entry point. Each subcommand is a small function; the daemon loop
 // lives in daemon/.
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -181,6 +184,24 @@ int Keygen(const ProxyConfig& config) {
   return 0;
 }
 
+// Every control connection costs a descriptor until the guard or the handshake timeout closes
+// it: take the whole hard limit the service manager grants (LimitNOFILE in the unit).
+void RaiseOpenFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max) {
+    return;
+  }
+  const auto soft = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    bnfc::log::Warn("cannot raise the open-file limit from " + std::to_string(soft) + ": " +
+                    std::strerror(errno));
+    return;
+  }
+  bnfc::log::Info("open-file limit raised from " + std::to_string(soft) + " to " +
+                  std::to_string(rl.rlim_max));
+}
+
 int Run(const ProxyConfig& loaded, const Args& args) {
   ProxyConfig config = loaded;
   config.retain_on_stop = loaded.retain_on_stop || args.Has("retain");
@@ -194,6 +215,7 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   if (!keys) {
     return Fail(keys.error().message + " (run `bnfc-proxyd keygen`)");
   }
+  RaiseOpenFileLimit();
   if (auto nd = bnfc::proxyd::CheckNetworkd(); nd.at_risk()) {
     bnfc::log::Warn(
         "NETWORKD_FOREIGN_ROUTES: systemd-networkd runs with ManageForeignRoutes/"
@@ -225,6 +247,17 @@ int Run(const ProxyConfig& loaded, const Args& args) {
                             {"revoked", c.dropped_revoked},
                             {"replay", c.dropped_replay},
                             {"malformed", c.dropped_malformed}};
+    }
+    if (const auto* server = daemon.server(); server && server->guard()) {
+      const auto& g = server->guard()->stats();
+      m.connections_refused = {{"per_source_cap", g.refused_per_source.load()},
+                               {"total_cap", g.refused_total.load()},
+                               {"accept_failed", g.accept_failed.load()}};
+      m.handshakes_failed = {{"mechanism", g.handshake_mechanism.load()},
+                             {"auth", g.handshake_auth.load()},
+                             {"protocol", g.handshake_protocol.load()},
+                             {"incomplete", g.handshake_incomplete.load()}};
+      m.connections_open = static_cast<uint64_t>(std::max<int64_t>(0, g.open.load()));
     }
     if (const auto* zap = daemon.zap()) {
       m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
