@@ -17,6 +17,7 @@
 #include "bnfc/keys.h"
 #include "bnfc/log.h"
 #include "bnfc/report/http.h"
+#include "bnfc/text.h"
 #include "bnfc/version.h"
 #include "daemon.h"
 #include "keystore.h"
@@ -142,7 +143,7 @@ int KeysList(const ProxyConfig& config, const Args& args) {
                      {"last_seen_ms", r.last_seen_ms},
                      {"attempts", r.attempts}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (records->empty()) {
@@ -151,14 +152,16 @@ int KeysList(const ProxyConfig& config, const Args& args) {
   }
   std::printf("%-9s %-16s %-51s %-16s %s\n", "STATE", "HOST", "FINGERPRINT", "LAST ADDRESS",
               "SOURCES");
+  // Store values (host ids, addresses) are escaped: no control byte reaches a terminal raw.
+  const auto e = [](const std::string& v) { return bnfc::text::EscapeForLine(v, 256); };
   for (const auto& r : *records) {
     std::string sources;
     for (const auto& s : r.sources) {
-      sources += (sources.empty() ? "" : ",") + s;
+      sources += (sources.empty() ? "" : ",") + e(s);
     }
     std::printf("%-9s %-16s %-51s %-16s %s\n", bnfc::enrol::KeyStateName(r.state),
-                r.host_id.empty() ? "-" : r.host_id.c_str(), r.fingerprint.c_str(),
-                r.last_address.empty() ? "-" : r.last_address.c_str(), sources.c_str());
+                r.host_id.empty() ? "-" : e(r.host_id).c_str(), e(r.fingerprint).c_str(),
+                r.last_address.empty() ? "-" : e(r.last_address).c_str(), sources.c_str());
   }
   return 0;
 }
