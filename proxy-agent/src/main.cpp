@@ -249,6 +249,7 @@ int Run(const ProxyConfig& loaded, const Args& args) {
                             {"identity_mismatch", c.dropped_identity_mismatch},
                             {"revoked", c.dropped_revoked},
                             {"replay", c.dropped_replay},
+                            {"implausible_stamp", c.dropped_implausible_stamp},
                             {"malformed", c.dropped_malformed}};
     }
     if (const auto* server = daemon.server(); server && server->guard()) {
@@ -266,6 +267,10 @@ int Run(const ProxyConfig& loaded, const Args& args) {
       m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
       m.reports_rejected["wrong_source"] = zap->stats().wrong_source.load();
     }
+    auto store = daemon.keystore_health();
+    m.keystore_revision = store.revision;
+    m.keystore_reload_failures = store.reload_failures;
+    m.keystore_stale = store.stale;
     return bnfc::report::RenderPrometheus(m);
   };
   content.report_json = [&] { return bnfc::report::RenderJson(network.LatestReport()); };
@@ -273,6 +278,10 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   content.health = [&]() -> bnfc::Status {
     if (daemon.zap() == nullptr || !daemon.zap()->running()) {
       return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, "the ZAP handler is not running");
+    }
+    // A store that cannot be applied means a revocation may not be in force: not healthy.
+    if (auto store = daemon.keystore_health(); store.stale) {
+      return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, store.problem);
     }
     return bnfc::OkStatus();
   };

@@ -162,6 +162,16 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
            "Envelopes dropped because (boot id, sequence) did not increase.");
   w.Count("bnfc_replay_drops_total", {}, s.replay_drops);
 
+  w.Family("bnfc_keystore_revision", "gauge", "Revision of the enrolment store in force.");
+  w.Count("bnfc_keystore_revision", {}, s.keystore_revision);
+  w.Family("bnfc_keystore_reload_failures_total", "counter",
+           "Reads of the enrolment store that could not be applied.");
+  w.Count("bnfc_keystore_reload_failures_total", {}, s.keystore_reload_failures);
+  w.Family(
+      "bnfc_keystore_stale", "gauge",
+      "1 while the enrolment store on disk cannot be applied and the previous one is in force.");
+  w.Sample("bnfc_keystore_stale", {}, s.keystore_stale ? 1 : 0);
+
   w.Family("bnfc_host_last_report_age_seconds", "gauge",
            "Seconds since the host's last accepted report (hosts that have reported).");
   for (const auto& [host, h] : s.hosts) {

@@ -146,5 +146,18 @@ TEST(Metrics, PromtoolCheckMetricsAcceptsOurExposition) {
   EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
 }
 
+TEST(Metrics, EnrolmentStoreHealth) {
+  MetricsSnapshot s;
+  s.keystore_revision = 42;
+  s.keystore_reload_failures = 3;
+  s.keystore_stale = true;
+  const std::string text = RenderPrometheus(s);
+  for (const char* want : {"bnfc_keystore_revision 42\n", "bnfc_keystore_reload_failures_total 3\n",
+                           "bnfc_keystore_stale 1\n"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want;
+  }
+  EXPECT_NE(RenderPrometheus(MetricsSnapshot{}).find("bnfc_keystore_stale 0\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bnfc::report

@@ -40,6 +40,9 @@ struct MetricsSnapshot {
   std::map<std::string, uint64_t> connections_refused;
   std::map<std::string, uint64_t> handshakes_failed;
   uint64_t connections_open = 0;
+  uint64_t keystore_revision = 0;             // enrolment store revision in force
+  uint64_t keystore_reload_failures = 0;      // store reads that could not be applied
+  bool keystore_stale = false;                // the store on disk is not the one in force
   std::map<std::string, HostMetrics> hosts;   // host id -> figures
   std::map<std::string, CheckTiming> checks;  // check name -> durations
 };
