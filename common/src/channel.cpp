@@ -71,7 +71,9 @@ Expected<std::unique_ptr<SecureServer>> SecureServer::Create(zmq::context_t& con
     s.set(zmq::sockopt::maxmsgsize,
           static_cast<int64_t>(server->options_.max_frame_bytes) * 4 + 1024);
     s.set(zmq::sockopt::router_mandatory, 1);
-    s.set(zmq::sockopt::rcvhwm, 10000);
+    // Per connection: a host queues at most a few reports (its send queue is 4), and the bound
+    // keeps one enrolled key from parking up to rcvhwm x maxmsgsize bytes in the proxy.
+    s.set(zmq::sockopt::rcvhwm, 64);
     s.set(zmq::sockopt::handshake_ivl,
           static_cast<int>(server->options_.handshake_timeout.count()));
     server->guard_ = std::make_unique<ConnectionGuard>(context, s, server->options_.guard);
