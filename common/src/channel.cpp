@@ -1,6 +1,7 @@
 #include "bnfc/channel.h"
 
 #include "bnfc/log.h"
+#include "bnfc/text.h"
 
 namespace bnfc::channel {
 
@@ -70,7 +71,16 @@ Expected<std::unique_ptr<SecureServer>> SecureServer::Create(zmq::context_t& con
     s.set(zmq::sockopt::maxmsgsize,
           static_cast<int64_t>(server->options_.max_frame_bytes) * 4 + 1024);
     s.set(zmq::sockopt::router_mandatory, 1);
-    s.set(zmq::sockopt::rcvhwm, 10000);
+    // Per connection: a host queues at most a few reports (its send queue is 4), and the bound
+    // keeps one enrolled key from parking up to rcvhwm x maxmsgsize bytes in the proxy.
+    s.set(zmq::sockopt::rcvhwm, 64);
+    s.set(zmq::sockopt::handshake_ivl,
+          static_cast<int>(server->options_.handshake_timeout.count()));
+    server->guard_ = std::make_unique<ConnectionGuard>(context, s, server->options_.guard);
+    if (!server->guard_->ok()) {
+      return Unexpected(ErrorCode::kUnavailable,
+                        "cannot watch connections to " + server->options_.bind_endpoint);
+    }
     s.bind(server->options_.bind_endpoint);
   } catch (const zmq::error_t& e) {
     return Unexpected(ErrorCode::kUnavailable,
@@ -105,8 +115,9 @@ bool SecureServer::Admit(zmq::message_t& routing, zmq::message_t& payload, Incom
   }
   if (envelope->host_id() != peer->identity) {
     counters_.dropped_identity_mismatch++;
-    log::Warn("dropped a report claiming host id '" + envelope->host_id() +
-              "' sent with the key of '" + peer->identity + "'");
+    // The claimed id is the sender's to choose (up to a whole frame): bounded and escaped.
+    log::Warn("dropped a report claiming host id " + text::QuoteUntrusted(envelope->host_id(), 80) +
+              " sent with the key of " + text::QuoteUntrusted(peer->identity, 80));
     return false;
   }
   switch (replay_.Check(peer->identity, envelope->boot_id(), envelope->sequence())) {

@@ -118,7 +118,8 @@ std::string BaseName(const std::string& path) {
 }  // namespace
 
 Expected<std::string> ReadFile(const std::string& path, size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
     return SysError("cannot open", path, errno);
   }
@@ -128,6 +129,14 @@ Expected<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   }
   if (S_ISDIR(st.st_mode)) {
     return SysError("cannot read", path, EISDIR);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    // A FIFO, socket or device can block or never end: the files we read are regular.
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "cannot read '" + path + "': not a regular file (a FIFO, socket or device)");
+  }
+  if (int flags = ::fcntl(fd.get(), F_GETFL); flags >= 0) {
+    ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
   }
   std::string out;
   if (S_ISREG(st.st_mode) && st.st_size > 0) {

@@ -12,6 +12,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "bnfc/text.h"
+
 namespace bnfc::log {
 namespace {
 
@@ -43,24 +45,12 @@ int Priority(Level level) {
   return LOG_ERR;
 }
 
+// One bound for every message: a peer that controls part of a message cannot grow the log faster
+// than this per line.
+constexpr size_t kMaxMessageBytes = 4096;
+
 std::string Escape(const std::string& m) {
-  std::string out;
-  out.reserve(m.size());
-  for (char ch : m) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
+  return text::EscapeForLine(m, kMaxMessageBytes);
 }
 
 std::string Timestamp() {

@@ -1,5 +1,7 @@
 #include "bnfc/zap.h"
 
+#include <chrono>
+
 #include <array>
 
 #include "bnfc/host_id.h"
@@ -244,7 +246,20 @@ void ZapHandler::HandleOne() {
       stats_.other_refusals++;
   }
   if (decision.verdict != ZapVerdict::kAccepted) {
-    log::Warn("refused connection: " + decision.reason);
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    if (last_refusal_log_ms_ == 0 || now - last_refusal_log_ms_ >= 10000) {
+      log::Warn("refused connection: " + decision.reason +
+                (refusals_not_logged_ > 0 ? " (and " + std::to_string(refusals_not_logged_) +
+                                                " more refusal(s) since the last such line; see "
+                                                "bnfc_reports_rejected_total)"
+                                          : std::string()));
+      last_refusal_log_ms_ = now;
+      refusals_not_logged_ = 0;
+    } else {
+      ++refusals_not_logged_;
+    }
   }
   bool ok = decision.verdict == ZapVerdict::kAccepted;
   std::array<std::string, 6> reply = {"1.0",

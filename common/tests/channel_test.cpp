@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -441,6 +442,28 @@ TEST(ReplayGuardTest, WithoutAClockOnlyTheSequenceIsBounded) {
   EXPECT_EQ(guard.Check("p", std::numeric_limits<uint64_t>::max() - 1, 1),
             ReplayVerdict::kAccepted);
   EXPECT_EQ(guard.Check("q", 5, kMaxSequence + 1), ReplayVerdict::kImplausible);
+}
+
+}  // namespace
+}  // namespace bnfc::channel
+
+namespace bnfc::channel {
+namespace {
+
+TEST(ConnectionGuardDecide, PerSourceAndTotalCaps) {
+  GuardLimits limits{2, 5};
+  EXPECT_EQ(Decide(0, 0, limits), Admission::kAdmit);
+  EXPECT_EQ(Decide(1, 4, limits), Admission::kAdmit);
+  EXPECT_EQ(Decide(2, 2, limits), Admission::kOverSource);
+  EXPECT_EQ(Decide(0, 5, limits), Admission::kOverTotal);
+  EXPECT_EQ(Decide(100, 100, GuardLimits{0, 0}), Admission::kAdmit);  // 0: no cap
+}
+
+TEST(ConnectionGuardDecide, TotalCapLeavesRoomBelowTheDescriptorLimit) {
+  EXPECT_EQ(TotalCapFor(65536), 65280);
+  EXPECT_EQ(TotalCapFor(1024), 768);
+  EXPECT_EQ(TotalCapFor(300), 150);
+  EXPECT_EQ(TotalCapFor(RLIM_INFINITY), 1 << 20);
 }
 
 }  // namespace

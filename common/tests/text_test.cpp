@@ -29,5 +29,27 @@ TEST(QuoteUntrusted, PrintableKeptOthersAsHexAndCut) {
   EXPECT_EQ(QuoteUntrusted("abc", 3), "'abc'");
 }
 
+TEST(EscapeForLine, ControlsAndInvalidUtf8AsHexValidUtf8Kept) {
+  EXPECT_EQ(EscapeForLine("a\tb", 100), "a\tb");
+  EXPECT_EQ(EscapeForLine("l1\nl2\r", 100), "l1\\nl2\\r");
+  EXPECT_EQ(EscapeForLine("\x1b[31mred\x07", 100), "\\x1b[31mred\\x07");
+  EXPECT_EQ(EscapeForLine(std::string("\0\x7f", 2), 100), "\\x00\\x7f");
+  EXPECT_EQ(EscapeForLine("caf\xc3\xa9 \xe2\x82\xac", 100), "caf\xc3\xa9 \xe2\x82\xac");
+  // C1 CSI (U+009B) in UTF-8, a lone continuation byte, an overlong '/', a surrogate, a cut
+  // sequence.
+  EXPECT_EQ(EscapeForLine("\xc2\x9b", 100), "\\xc2\\x9b");
+  EXPECT_EQ(EscapeForLine("\x80", 100), "\\x80");
+  EXPECT_EQ(EscapeForLine("\xc0\xaf", 100), "\\xc0\\xaf");
+  EXPECT_EQ(EscapeForLine("\xed\xa0\x80", 100), "\\xed\\xa0\\x80");
+  EXPECT_EQ(EscapeForLine("\xe2\x82", 100), "\\xe2\\x82");
+}
+
+TEST(EscapeForLine, CutAfterMaxBytesSaysHowMuch) {
+  EXPECT_EQ(EscapeForLine("abcdef", 3), "abc...(3 more bytes)");
+  EXPECT_EQ(EscapeForLine("abc", 3), "abc");
+  EXPECT_EQ(EscapeForLine(std::string(1 << 20, 'x'), 4096).size(),
+            4096 + std::string("...(1044480 more bytes)").size());
+}
+
 }  // namespace
 }  // namespace bnfc::text

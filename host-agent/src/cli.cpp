@@ -91,7 +91,9 @@ int CmdInventory(const Flags& f, std::ostream& out, std::ostream& err) {
     return 1;
   }
   if (f.json) {
-    out << InventoryToJson(*inv).dump(2) << "\n";
+    // Captures may hold invalid UTF-8: replaced with U+FFFD instead of throwing (an abort).
+    out << InventoryToJson(*inv).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+        << "\n";
   } else {
     out << InventoryToText(*inv);
   }

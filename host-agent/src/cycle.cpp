@@ -662,7 +662,7 @@ std::string CycleResultJson(const CycleResult& r) {
                                  {"blocking", f.blocking},
                                  {"evidence", f.evidence}});
   }
-  return j.dump(2);
+  return j.dump(2, ' ', false, json::error_handler_t::replace);  // invalid UTF-8 must not throw
 }
 
 std::string CycleResultText(const CycleResult& r) {

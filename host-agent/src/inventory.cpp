@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "bnfc/fs.h"
+#include "bnfc/text.h"
 #include "hostagent/parse.h"
 
 namespace bnfc::hostagent {
@@ -198,20 +199,22 @@ json InventoryToJson(const Inventory& inv) {
 
 std::string InventoryToText(const Inventory& inv) {
   std::ostringstream o;
+  // Every value comes from command output: escaped, so no byte of it reaches a terminal raw.
+  const auto e = [](const std::string& value) { return text::EscapeForLine(value, 256); };
   const VersionInfo& v = inv.state.version;
-  o << "host: " << v.product.value_or("?") << " " << v.version.value_or("?") << " "
-    << v.build.value_or("?") << "\n";
+  o << "host: " << e(v.product.value_or("?")) << " " << e(v.version.value_or("?")) << " "
+    << e(v.build.value_or("?")) << "\n";
   o << "vmknics:\n";
   for (const VmknicInfo& n : inv.state.vmknics) {
-    o << "  " << n.name << "  portgroup=" << n.portgroup.value_or("-")
-      << "  netstack=" << n.netstack.value_or("-")
+    o << "  " << e(n.name) << "  portgroup=" << e(n.portgroup.value_or("-"))
+      << "  netstack=" << e(n.netstack.value_or("-"))
       << "  mtu=" << (n.mtu ? std::to_string(*n.mtu) : std::string("-"))
       << "  enabled=" << (n.enabled ? (*n.enabled ? "true" : "false") : "-") << "\n";
     o << "        switch=" << (n.SwitchName().empty() ? "-" : n.SwitchName())
       << (n.OnVds() ? " (VDS)" : "")
       << "  vlan=" << (n.vlan_id ? std::to_string(*n.vlan_id) : std::string("unknown")) << "\n";
     o << "        ipv4="
-      << (n.ipv4 ? n.ipv4->address + "/" +
+      << (n.ipv4 ? e(n.ipv4->address) + "/" +
                        (n.ipv4->prefix ? std::to_string(*n.ipv4->prefix) : std::string("?"))
                  : std::string("none"));
     o << "  tags=";
@@ -221,29 +224,29 @@ std::string InventoryToText(const Inventory& inv) {
       o << "(none)";
     } else {
       for (size_t i = 0; i < n.tags->size(); ++i) {
-        o << (i ? "," : "") << (*n.tags)[i];
+        o << (i ? "," : "") << e((*n.tags)[i]);
       }
     }
     o << "\n";
   }
   o << "neighbors: " << inv.state.neighbors.size() << "\n";
   for (const NeighborRow& n : inv.state.neighbors) {
-    o << "  " << n.ip << "  " << n.mac << "  " << n.vmknic << "\n";
+    o << "  " << e(n.ip) << "  " << e(n.mac) << "  " << e(n.vmknic) << "\n";
   }
   o << "routes: " << inv.state.routes.size() << "\n";
   for (const RouteRow& r : inv.state.routes) {
-    o << "  " << r.network << "/" << r.netmask << " via " << r.gateway << " dev "
-      << r.interface << "\n";
+    o << "  " << e(r.network) << "/" << e(r.netmask) << " via " << e(r.gateway) << " dev "
+      << e(r.interface) << "\n";
   }
   o << "netstacks:";
   for (const std::string& s : inv.state.netstacks) {
-    o << " " << s;
+    o << " " << e(s);
   }
   o << "\n";
   if (!inv.problems.empty()) {
     o << "problems:\n";
     for (const Problem& p : inv.problems) {
-      o << "  " << p.code << ": " << p.detail << "\n";
+      o << "  " << e(p.code) << ": " << e(p.detail) << "\n";
     }
   }
   return o.str();

@@ -223,6 +223,33 @@ TEST(InventoryCli, JsonAndTextOutput) {
   EXPECT_EQ(RunCli({"inventory", "--bogus"}, out, e2), 2);
 }
 
+TEST(InventoryCli, HostileBytesInACaptureNeverAbortOrReachTheTerminal) {
+  TempDir d;
+  FillFromFixtures(d);
+  std::string list = Fixture("network_ip_interface_list.esxi803.txt");
+  const std::string from = "Management Network";
+  auto at = list.find(from);
+  ASSERT_NE(at, std::string::npos);
+  list.replace(at, from.size(),
+               "Mgmt\x1b]0;owned\x07\xff\xfe\xc2\x9b"
+               "2J");
+  d.Write("network_ip_interface_list.txt", list);
+  std::ostringstream out;
+  std::ostringstream err;
+  // Threw nlohmann's type_error (invalid UTF-8) out of main before: an abort.
+  ASSERT_EQ(RunCli({"inventory", "--from-dir", d.path(), "--json"}, out, err), 0) << err.str();
+  json j = json::parse(out.str());
+  EXPECT_EQ(j["vmknics"][0]["portgroup"],
+            "Mgmt\x1b]0;owned\x07\xef\xbf\xbd\xef\xbf\xbd\xc2\x9b"
+            "2J");
+  std::ostringstream text;
+  ASSERT_EQ(RunCli({"inventory", "--from-dir", d.path()}, text, err), 0);
+  EXPECT_THAT(text.str(), HasSubstr("portgroup=Mgmt\\x1b]0;owned\\x07\\xff\\xfe\\xc2\\x9b2J"));
+  for (char c : {'\x1b', '\x07', '\xff', '\x9b'}) {
+    EXPECT_EQ(text.str().find(c), std::string::npos) << int(static_cast<unsigned char>(c));
+  }
+}
+
 TEST(InventoryCli, StaticBinaryRunsInventory) {
   const std::string bin = testing::BinDir() + "/bnfc-hostd";
   if (access(bin.c_str(), X_OK) != 0) {

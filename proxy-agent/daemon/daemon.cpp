@@ -6,6 +6,7 @@
 #include <set>
 
 #include "bnfc/log.h"
+#include "bnfc/text.h"
 
 namespace bnfc::proxyd {
 
@@ -54,7 +55,10 @@ Status Daemon::Start() {
   if (auto s = zap_->Start(); !s) {
     return s;
   }
-  auto server = channel::SecureServer::Create(context_, zap_, {config_.listen, server_keys_});
+  channel::ServerOptions options{config_.listen, server_keys_};
+  options.guard.max_per_source = config_.max_connections_per_source;
+  options.handshake_timeout = config_.handshake_timeout;
+  auto server = channel::SecureServer::Create(context_, zap_, options);
   if (!server) {
     zap_->Stop();
     return server.error();
@@ -208,7 +212,8 @@ void Daemon::Handle(const channel::Incoming& in) {
       hosts_.Update(in.identity, in.peer_address, in.routing_id, report, clock_.NowUnixMs());
   stats_.reports_accepted++;
   if (moved) {
-    log::Info("host " + in.identity + " hands out NFC address " + report.nfc_address());
+    log::Info("host " + text::QuoteUntrusted(in.identity, 80) + " hands out NFC address " +
+              text::QuoteUntrusted(report.nfc_address(), 64));
   }
   proto::Envelope reply;
   auto* probe = reply.mutable_probe_request();

@@ -5,6 +5,7 @@
 #include "bnfc/fs.h"
 #include "bnfc/net.h"
 #include "bnfc/report/http.h"
+#include "bnfc/text.h"
 
 namespace bnfc::proxyd {
 
@@ -44,6 +45,13 @@ const config::Schema& ProxySchema() {
       K::Make("allow_public_plaintext", Type::kBool, "do not recommend NBDSSL for public addresses")
           .Default("false"),
       K::Make("retain_on_stop", Type::kBool, "keep pins when the agent stops").Default("false"),
+      K::Make("max_connections_per_source", Type::kInt,
+              "concurrent control connections one source address may hold (0: no cap)")
+          .Range(0, 1000000)
+          .Default("32"),
+      K::Make("handshake_timeout", Type::kDuration,
+              "a control connection that has not authenticated by then is closed")
+          .Default("5s"),
       K::Make("log_level", Type::kEnum, "log level")
           .Choices({"debug", "info", "warning", "error"})
           .Default("info"),
@@ -93,6 +101,31 @@ Expected<MappingLine> ParseMappingLine(const config::Entry& e) {
 
 }  // namespace
 
+Status ValidateProxyId(const std::string& id) {
+  constexpr size_t kMax = 64;
+  if (id.empty() || id.size() > kMax) {
+    return Unexpected(
+        ErrorCode::kInvalidArgument,
+        "must be 1 to " + std::to_string(kMax) + " characters, not " + std::to_string(id.size()));
+  }
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  for (char c : id) {
+    if (!allowed(c)) {
+      return Unexpected(
+          ErrorCode::kInvalidArgument,
+          text::QuoteUntrusted(id, 64) + " may contain only letters, digits, '.', '_' and '-'");
+    }
+  }
+  if (id.front() == '.' || id.front() == '_' || id.front() == '-') {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      text::QuoteUntrusted(id, 64) + " must start with a letter or digit");
+  }
+  return OkStatus();
+}
+
 Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::string& source) {
   auto parsed = config::ParseText(text, source, ProxySchema());
   if (!parsed) {
@@ -105,6 +138,9 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
   if (out.proxy_id.empty()) {
     return config::KeyError(source, c.GetAll("proxy_id").back(), "proxy_id",
                             "must not be empty: it names this proxy in every report");
+  }
+  if (auto s = ValidateProxyId(out.proxy_id); !s) {
+    return config::KeyError(source, c.GetAll("proxy_id").back(), "proxy_id", s.error().message);
   }
   out.listen = "tcp://" + c.GetStringOr("listen", "0.0.0.0:9902");
   out.http_listen = c.GetStringOr("http_listen", "127.0.0.1:9903");
@@ -122,6 +158,14 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
     out.mappings.push_back(*m);
   }
   out.route_table = static_cast<int>(*c.GetInt("route_table"));
+  // 253 (default), 254 (main) and 255 (local) are the kernel's own tables: our pins and their
+  // clean-up must never share one with routes we do not own. 0 is "unspecified".
+  if (out.route_table == 0 || (out.route_table >= 253 && out.route_table <= 255)) {
+    return config::KeyError(source, c.GetAll("route_table").back(), "route_table",
+                            "tables 253 (default), 254 (main) and 255 (local) belong to the "
+                            "kernel; choose another, e.g. 902");
+  }
+  out.max_connections_per_source = static_cast<int>(*c.GetInt("max_connections_per_source"));
   out.rule_priority = static_cast<int>(*c.GetInt("rule_priority"));
   out.rt_protocol = static_cast<int>(*c.GetInt("rt_protocol"));
   out.nfc_port = static_cast<int>(*c.GetInt("nfc_port"));
@@ -130,7 +174,8 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
   out.interval = *c.GetDuration("interval");
   // Zero would make a busy loop (interval), a pair stale at once (freshness) or a pin expire as
   // it is made (pin_ttl).
-  for (const char* key : {"interval", "freshness", "pin_ttl"}) {
+  out.handshake_timeout = *c.GetDuration("handshake_timeout");
+  for (const char* key : {"interval", "freshness", "pin_ttl", "handshake_timeout"}) {
     if (c.GetDuration(key)->count() <= 0) {
       auto entries = c.GetAll(key);
       return config::KeyError(source, entries.empty() ? config::Entry{} : entries.back(), key,

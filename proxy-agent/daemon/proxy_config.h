@@ -38,7 +38,15 @@ struct ProxyConfig {
   bool allow_public_plaintext = false;
   bool retain_on_stop = false;
   std::string log_level = "info";
+  // Concurrent control connections one source address may hold (0: no cap); see conn_guard.h.
+  int max_connections_per_source = 32;
+  // A control connection that has not authenticated by then is closed.
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(5)};
 };
+
+// proxy_id grammar: 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit. It names the
+// proxy in reports, file contents and the envelopes hosts log.
+Status ValidateProxyId(const std::string& id);
 
 const config::Schema& ProxySchema();
 Expected<ProxyConfig> LoadProxyConfig(const std::string& path);

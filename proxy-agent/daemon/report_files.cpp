@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bnfc/text.h"
+
 namespace bnfc::proxyd {
 
 std::string PinsJson(const std::vector<PinRow>& pins, const std::string& error) {
@@ -16,7 +18,9 @@ std::string PinsJson(const std::vector<PinRow>& pins, const std::string& error) 
                     {"installed", p.installed},
                     {"why", p.why}});
   }
-  return nlohmann::json{{"pins", rows}, {"error", error}}.dump(2) + "\n";
+  return nlohmann::json{{"pins", rows}, {"error", error}}.dump(
+             2, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
 std::string PinsText(const std::vector<PinRow>& pins, const std::string& error) {
@@ -27,12 +31,14 @@ std::string PinsText(const std::vector<PinRow>& pins, const std::string& error) 
   out << line;
   for (const auto& p : pins) {
     // The reason is appended whole: a fixed buffer would cut long reasons and their newline.
-    std::snprintf(line, sizeof line, "%-16.16s %-40.40s %-10.10s %-16.16s ", p.host_id.c_str(),
-                  p.nfc_address.c_str(), p.interface.c_str(), p.source.c_str());
-    out << line << p.why << "\n";
+    // Values that came from hosts are escaped: no control byte reaches a terminal raw.
+    const auto e = [](const std::string& v) { return text::EscapeForLine(v, 256); };
+    std::snprintf(line, sizeof line, "%-16.16s %-40.40s %-10.10s %-16.16s ", e(p.host_id).c_str(),
+                  e(p.nfc_address).c_str(), e(p.interface).c_str(), e(p.source).c_str());
+    out << line << text::EscapeForLine(p.why, 4096) << "\n";
   }
   if (!error.empty())
-    out << "error: " << error << "\n";
+    out << "error: " << text::EscapeForLine(error, 4096) << "\n";
   return out.str();
 }
 

@@ -1,8 +1,11 @@
 // bnfc-proxyd: command-line entry point. Each subcommand is a small function; the daemon loop
 // lives in daemon/.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -15,6 +18,7 @@
 #include "bnfc/keys.h"
 #include "bnfc/log.h"
 #include "bnfc/report/http.h"
+#include "bnfc/text.h"
 #include "bnfc/version.h"
 #include "daemon.h"
 #include "keystore.h"
@@ -152,7 +156,7 @@ int KeysList(const ProxyConfig& config, const Args& args) {
                      {"last_seen_ms", r.last_seen_ms},
                      {"attempts", r.attempts}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (records->empty()) {
@@ -161,14 +165,16 @@ int KeysList(const ProxyConfig& config, const Args& args) {
   }
   std::printf("%-9s %-16s %-51s %-16s %s\n", "STATE", "HOST", "FINGERPRINT", "LAST ADDRESS",
               "SOURCES");
+  // Store values (host ids, addresses) are escaped: no control byte reaches a terminal raw.
+  const auto e = [](const std::string& v) { return bnfc::text::EscapeForLine(v, 256); };
   for (const auto& r : *records) {
     std::string sources;
     for (const auto& s : r.sources) {
-      sources += (sources.empty() ? "" : ",") + s;
+      sources += (sources.empty() ? "" : ",") + e(s);
     }
     std::printf("%-9s %-16s %-51s %-16s %s\n", bnfc::enrol::KeyStateName(r.state),
-                r.host_id.empty() ? "-" : r.host_id.c_str(), r.fingerprint.c_str(),
-                r.last_address.empty() ? "-" : r.last_address.c_str(), sources.c_str());
+                r.host_id.empty() ? "-" : e(r.host_id).c_str(), e(r.fingerprint).c_str(),
+                r.last_address.empty() ? "-" : e(r.last_address).c_str(), sources.c_str());
   }
   return 0;
 }
@@ -194,6 +200,24 @@ int Keygen(const ProxyConfig& config) {
   return 0;
 }
 
+// Every control connection costs a descriptor until the guard or the handshake timeout closes
+// it: take the whole hard limit the service manager grants (LimitNOFILE in the unit).
+void RaiseOpenFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max) {
+    return;
+  }
+  const auto soft = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    bnfc::log::Warn("cannot raise the open-file limit from " + std::to_string(soft) + ": " +
+                    std::strerror(errno));
+    return;
+  }
+  bnfc::log::Info("open-file limit raised from " + std::to_string(soft) + " to " +
+                  std::to_string(rl.rlim_max));
+}
+
 int Run(const ProxyConfig& loaded, const Args& args) {
   ProxyConfig config = loaded;
   config.retain_on_stop = loaded.retain_on_stop || args.Has("retain");
@@ -211,6 +235,7 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   if (auto lock = bnfc::proxyd::HoldRunLock(config.state_dir); !lock) {
     return Fail(lock.error().message);
   }
+  RaiseOpenFileLimit();
   if (auto nd = bnfc::proxyd::CheckNetworkd(); nd.at_risk()) {
     bnfc::log::Warn(
         "NETWORKD_FOREIGN_ROUTES: systemd-networkd runs with ManageForeignRoutes/"
@@ -256,6 +281,17 @@ int Run(const ProxyConfig& loaded, const Args& args) {
                             {"replay", c.dropped_replay},
                             {"implausible_stamp", c.dropped_implausible_stamp},
                             {"malformed", c.dropped_malformed}};
+    }
+    if (const auto* server = daemon.server(); server && server->guard()) {
+      const auto& g = server->guard()->stats();
+      m.connections_refused = {{"per_source_cap", g.refused_per_source.load()},
+                               {"total_cap", g.refused_total.load()},
+                               {"accept_failed", g.accept_failed.load()}};
+      m.handshakes_failed = {{"mechanism", g.handshake_mechanism.load()},
+                             {"auth", g.handshake_auth.load()},
+                             {"protocol", g.handshake_protocol.load()},
+                             {"incomplete", g.handshake_incomplete.load()}};
+      m.connections_open = static_cast<uint64_t>(std::max<int64_t>(0, g.open.load()));
     }
     if (const auto* zap = daemon.zap()) {
       m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();

@@ -55,8 +55,9 @@ double MeasureSecureIngest(int hosts, int per_host, size_t* message_size) {
   auto zap = std::make_shared<channel::ZapHandler>(context, allow);
   if (!zap->Start().ok())
     std::abort();
-  auto server =
-      std::move(*channel::SecureServer::Create(context, zap, {"tcp://127.0.0.1:*", server_keys}));
+  channel::ServerOptions options{"tcp://127.0.0.1:*", server_keys};
+  options.guard.max_per_source = 0;  // every host connects from 127.0.0.1 here
+  auto server = std::move(*channel::SecureServer::Create(context, zap, options));
   std::vector<std::unique_ptr<channel::SecureClient>> clients;
   std::vector<std::unique_ptr<channel::EnvelopeStamper>> stampers;
   const FakeClock clock;

@@ -143,6 +143,8 @@ class ProxyOutageTest : public ::testing::Test {
     config.listen = port_.endpoint();
     config.interval = milliseconds(100);
     config.state_dir = state_.path();
+    // Every host connects from 127.0.0.1 here; on a real network each has its own address.
+    config.max_connections_per_source = 0;
     daemon_ =
         std::make_unique<proxyd::Daemon>(config, server_keys_, network_, SystemClock::Instance());
     port_.Release();

@@ -47,6 +47,8 @@ class Proxy {
     config.listen = listen;
     config.interval = milliseconds(500);
     config.state_dir = state_dir;
+    // Every host connects from 127.0.0.1 here; on a real network each has its own address.
+    config.max_connections_per_source = 0;
     daemon_ =
         std::make_unique<proxyd::Daemon>(config, server_keys, network, SystemClock::Instance());
   }

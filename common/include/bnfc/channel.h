@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "bnfc.pb.h"
+#include "bnfc/conn_guard.h"
 #include "bnfc/expected.h"
 #include "bnfc/keys.h"
 #include "bnfc/protocol.h"
@@ -28,6 +29,9 @@ struct ServerOptions {
   std::string bind_endpoint;  // e.g. tcp://10.98.0.100:9902
   keys::KeyPair server_keys;
   size_t max_frame_bytes = protocol::kMaxFrameBytes;
+  // A connection that has not finished the CURVE handshake (ZAP included) by then is closed.
+  std::chrono::milliseconds handshake_timeout{5000};
+  GuardLimits guard{};  // caps on concurrent connections (see conn_guard.h)
 };
 
 struct ServerCounters {
@@ -65,6 +69,8 @@ class SecureServer {
   std::string endpoint() const;  // the bound endpoint, with the real port when bound to :*
   ReplayGuard& replay_guard() { return replay_; }
   zmq::socket_t& socket() { return socket_; }
+  // Connection and handshake counters; null only when the monitor could not start.
+  const ConnectionGuard* guard() const { return guard_.get(); }
 
  private:
   SecureServer(zmq::context_t& context, std::shared_ptr<ZapHandler> zap, ServerOptions options);
@@ -76,6 +82,7 @@ class SecureServer {
   zmq::socket_t socket_;
   ReplayGuard replay_;
   ServerCounters counters_;
+  std::unique_ptr<ConnectionGuard> guard_;  // declared after socket_: stops before it closes
 };
 
 struct ClientOptions {

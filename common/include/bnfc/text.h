@@ -17,4 +17,12 @@ std::string EscapeNonPrintable(std::string_view bytes);
 // `max_bytes` with "...".
 std::string QuoteUntrusted(std::string_view text, size_t max_bytes);
 
+// One line of text for a log, a terminal or a text file: valid UTF-8 and tab kept; newline and
+// carriage return as \n and \r; other control characters (C0, DEL, C1 such as CSI), and bytes
+// that are not valid UTF-8, as \xNN. Input past `max_bytes` is cut and the line says how much.
+std::string EscapeForLine(std::string_view text, size_t max_bytes);
+
+// The length of the valid UTF-8 sequence at the start of `s` (1..4), or 0 when it is not one.
+size_t Utf8SequenceLength(std::string_view s);
+
 }  // namespace bnfc::text

@@ -107,6 +107,10 @@ class ZapHandler {
   std::mutex cb_mu_;
   UnknownKeyCallback on_unknown_;
   ZapStats stats_;
+  // Refusals are logged at most once per interval (the handler's thread only): a stranger
+  // reconnecting with fresh keys must not be able to grow the log at its own rate.
+  int64_t last_refusal_log_ms_ = 0;
+  uint64_t refusals_not_logged_ = 0;
 };
 
 }  // namespace bnfc::channel

@@ -79,5 +79,16 @@ TEST(PinsTextTest, LongReasonsKeepOneLinePerHost) {
   EXPECT_NE(text.find("\nesx04 "), std::string::npos);
 }
 
+TEST(PinsTextTest, HostValuesNeverPrintControlBytesRaw) {
+  std::vector<PinRow> rows = {
+      {"esx\x1b[2J", "10.98.0.13\x07", "eth1", "", false, "why\x1b]0;x\x07\nsecond line"}};
+  std::string text = PinsText(rows, "err\x1b[31m");
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+  EXPECT_NE(text.find("esx\\x1b[2J"), std::string::npos) << text;
+  EXPECT_NE(text.find("why\\x1b]0;x\\x07\\nsecond line\n"), std::string::npos) << text;
+  EXPECT_NE(PinsJson(rows, "\xff").find("\xef\xbf\xbd"), std::string::npos);  // U+FFFD
+}
+
 }  // namespace
 }  // namespace bnfc::proxyd

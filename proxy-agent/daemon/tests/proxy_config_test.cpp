@@ -1,6 +1,10 @@
 #include "proxy_config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <string>
 
@@ -82,6 +86,57 @@ TEST(ProxyConfigTest, MappingPartsZeroDurationsAndHttpListenAreCheckedAtLoad) {
       "proxyd.conf");
   ASSERT_TRUE(fine.ok()) << fine.error().ToString();
   EXPECT_EQ(fine->interval, std::chrono::milliseconds(1));
+}
+
+TEST(ProxyConfigTest, KernelRoutingTablesAreRefused) {
+  for (const char* table : {"0", "253", "254", "255"}) {
+    auto c =
+        ProxyConfigFromText(std::string("proxy_id = p\nroute_table = ") + table + "\n", "p.conf");
+    ASSERT_FALSE(c.ok()) << table;
+    EXPECT_NE(c.error().message.find("route_table"), std::string::npos) << c.error().message;
+  }
+  EXPECT_TRUE(ProxyConfigFromText("proxy_id = p\nroute_table = 252\n", "p.conf").ok());
+  EXPECT_TRUE(ProxyConfigFromText("proxy_id = p\nroute_table = 256\n", "p.conf").ok());
+}
+
+TEST(ProxyConfigTest, ProxyIdFollowsItsGrammarAndIsBounded) {
+  for (const char* good : {"proxy01", "px-1.dc2", "P_9"}) {
+    EXPECT_TRUE(ValidateProxyId(good).ok()) << good;
+  }
+  for (const std::string& bad :
+       {std::string(65, 'p'), std::string("-p"), std::string("p x"), std::string("p\x1b[2J"),
+        std::string("../x"), std::string("p\xc3\xa9")}) {
+    EXPECT_FALSE(ValidateProxyId(bad).ok()) << bad;
+  }
+  auto huge = ProxyConfigFromText("proxy_id = " + std::string(900 * 1024, 'p') + "\n", "p.conf");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_LT(huge.error().message.size(), 300u);
+  EXPECT_TRUE(ProxyConfigFromText("proxy_id = " + std::string(64, 'p') + "\n", "p.conf").ok());
+}
+
+TEST(ProxyConfigTest, AFifoAsConfigFileIsRefusedWithoutBlocking) {
+  char dir[] = "/tmp/bnfc-config-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/proxyd.conf";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto c = LoadProxyConfig(fifo);  // blocked forever before: open(2) waits for a writer
+  unlink(fifo.c_str());
+  rmdir(dir);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("not a regular file"), std::string::npos) << c.error().message;
+}
+
+TEST(ProxyConfigTest, ConnectionLimits) {
+  auto c = ProxyConfigFromText("proxy_id = p\n", "p.conf");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_connections_per_source, 32);
+  EXPECT_EQ(c->handshake_timeout, std::chrono::seconds(5));
+  auto tuned = ProxyConfigFromText(
+      "proxy_id = p\nmax_connections_per_source = 0\nhandshake_timeout = 2s\n", "p.conf");
+  ASSERT_TRUE(tuned.ok());
+  EXPECT_EQ(tuned->max_connections_per_source, 0);
+  EXPECT_EQ(tuned->handshake_timeout, std::chrono::seconds(2));
+  EXPECT_FALSE(ProxyConfigFromText("proxy_id = p\nhandshake_timeout = 0s\n", "p.conf").ok());
 }
 
 }  // namespace

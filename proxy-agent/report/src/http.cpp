@@ -14,6 +14,7 @@
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
 
 #include "bnfc/report/metrics.h"
 
@@ -27,7 +28,7 @@ using Poco::Net::HTTPServerResponse;
 
 void Send(HTTPServerResponse& res, bool head, HTTPResponse::HTTPStatus status,
           const std::string& type, const std::string& body) {
-  res.setStatus(status);
+  res.setStatusAndReason(status);  // setStatus alone leaves the reason "OK" (404 OK)
   res.setContentType(type);
   res.setContentLength(static_cast<std::streamsize>(body.size()));
   res.set("Cache-Control", "no-store");
@@ -107,6 +108,9 @@ struct HttpEndpoint::Impl {
   HttpContent content;
   std::string address;
   uint16_t port = 0;
+  // Our own pool (declared before the server, so it outlives it): Poco's default pool holds 16
+  // threads for the whole process, fewer than the workers plus the dispatcher.
+  std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> server;
   bool stopped = false;
 };
@@ -158,11 +162,17 @@ Expected<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const HttpListen& li
     params->setMaxThreads(threads < 1 ? 1 : threads);
     params->setMaxQueued(64);
     params->setKeepAlive(true);
-    params->setTimeout(Poco::Timespan(10, 0));
+    // Each worker serves one connection at a time: a client that sends nothing for this long
+    // (request line, headers, or the next keep-alive request) loses its worker.
+    params->setTimeout(Poco::Timespan(kIdleTimeoutSeconds, 0));
+    params->setKeepAliveTimeout(Poco::Timespan(kIdleTimeoutSeconds, 0));
+    params->setMaxKeepAliveRequests(100);
     impl->address = listen.address;
     impl->port = socket.address().port();
-    impl->server =
-        std::make_unique<Poco::Net::HTTPServer>(new Factory(impl->content), socket, params);
+    const int workers = threads < 1 ? 1 : threads;
+    impl->pool = std::make_unique<Poco::ThreadPool>(2, workers + 2, 60);
+    impl->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl->content), *impl->pool,
+                                                           socket, params);
     impl->server->start();
   } catch (const Poco::Exception& e) {
     return Unexpected(ErrorCode::kUnavailable, "cannot serve HTTP on " + listen.address + ":" +

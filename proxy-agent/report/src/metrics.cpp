@@ -162,6 +162,20 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   for (const auto& [reason, n] : s.reports_rejected) {
     w.Count("bnfc_reports_rejected_total", {{"reason", reason}}, n);
   }
+  w.Family("bnfc_connections_refused_total", "counter",
+           "Control-port connections closed right after accept (per-source or total cap), and "
+           "accepts that failed, by reason.");
+  for (const auto& [reason, n] : s.connections_refused) {
+    w.Count("bnfc_connections_refused_total", {{"reason", reason}}, n);
+  }
+  w.Family("bnfc_handshakes_failed_total", "counter",
+           "Control-port connections that never authenticated, by reason.");
+  for (const auto& [reason, n] : s.handshakes_failed) {
+    w.Count("bnfc_handshakes_failed_total", {{"reason", reason}}, n);
+  }
+  w.Family("bnfc_connections_open", "gauge", "Control-port connections open now.");
+  w.Sample("bnfc_connections_open", {}, static_cast<double>(s.connections_open));
+
   w.Family("bnfc_replay_drops_total", "counter",
            "Envelopes dropped because (boot id, sequence) did not increase.");
   w.Count("bnfc_replay_drops_total", {}, s.replay_drops);

@@ -27,11 +27,18 @@ struct HttpContent {
   std::function<Status()> health;            // error: 503 with the message
 };
 
+// Seconds a connection may stay silent before its worker drops it.
+inline constexpr int kIdleTimeoutSeconds = 3;
+// Workers: a scraper, a browser and an operator's curl at once, with room for slow or stalled
+// clients (each holds a worker until kIdleTimeoutSeconds of silence).
+inline constexpr int kHttpWorkers = 16;
+
 class HttpEndpoint {
  public:
   // Binds and starts serving; fails with the reason (address in use, bad address, ...).
   static Expected<std::unique_ptr<HttpEndpoint>> Start(const HttpListen& listen,
-                                                       HttpContent content, int threads = 2);
+                                                       HttpContent content,
+                                                       int threads = kHttpWorkers);
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;

@@ -37,6 +37,11 @@ struct MetricsSnapshot {
   uint64_t reports_received = 0;
   std::map<std::string, uint64_t> reports_rejected;  // reason -> count
   uint64_t replay_drops = 0;
+  // Control-port connections: refused at accept (reason -> count), handshakes that failed
+  // (reason -> count), and how many are open now.
+  std::map<std::string, uint64_t> connections_refused;
+  std::map<std::string, uint64_t> handshakes_failed;
+  uint64_t connections_open = 0;
   uint64_t keystore_revision = 0;             // enrolment store revision in force
   uint64_t keystore_reload_failures = 0;      // store reads that could not be applied
   bool keystore_stale = false;                // the store on disk is not the one in force
