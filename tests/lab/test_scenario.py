@@ -77,7 +77,7 @@ class Validation(unittest.TestCase):
         errs = errors_of(d)
         self.assertEqual(len(errs), 1)
         self.assertTrue(errs[0].startswith("segments[0].speed: unknown key (allowed: comment, mtu, "
-                                           "name, rate, up)"), errs)
+                                           "name, rate, role, up, vlan)"), errs)
         d = basic_doc()
         d["hostz"] = []
         self.assertTrue(errors_of(d)[0].startswith("scenario.hostz: unknown key"))
@@ -146,10 +146,73 @@ class Validation(unittest.TestCase):
         d = basic_doc()
         d["hosts"][1]["vmknics"][1]["name"] = "vmk0"
         self.assertError(d, "hosts[1].vmknics[1].name: duplicate interface 'vmk0' in esx02")
-        d = basic_doc()
+
+    def test_real_faults_are_stageable(self):
+        # Each of these is a misconfiguration met in the field; the lab must be able to build it.
+        d = basic_doc()  # the same address twice on one segment
         d["hosts"][1]["vmknics"][1]["ipv4"] = "10.99.0.11/24"
-        self.assertError(d, "hosts[1].vmknics[1].ipv4: 10.99.0.11 is already used on segment "
-                            "'backup' by hosts[0].vmknics[1].ipv4")
+        self.assertEqual(errors_of(d), [])
+        d = basic_doc()  # vmk2 in vmk0's subnet, on vmk0's segment
+        d["hosts"][0]["vmknics"][1].update({"ipv4": "10.98.0.21/24", "segment": "mgmt"})
+        self.assertEqual(errors_of(d), [])
+        d = basic_doc()  # a proxy with one card carrying both subnets
+        d["proxies"][0]["interfaces"] = [{"name": "eth0", "segment": "mgmt", "ipv4": "10.98.0.100/24",
+                                          "ipv4_secondary": ["10.99.0.100/24"]}]
+        sc = scenario.parse(d)
+        self.assertEqual([str(a) for a in sc.node("proxy01").iface("eth0").ipv4_secondary],
+                         ["10.99.0.100/24"])
+        d = basic_doc()  # several vmknics of one host in one subnet on one segment
+        d["hosts"][0]["vmknics"].append({"name": "vmk1", "segment": "backup", "ipv4": "10.99.0.31/24",
+                                         "tags": ["VMotion"]})
+        self.assertEqual(errors_of(d), [])
+
+    def test_segment_roles_default_from_what_sits_on_them(self):
+        d = basic_doc()
+        d["segments"].append({"name": "site-b"})
+        sc = scenario.parse(d)
+        self.assertEqual([(s.name, s.role) for s in sc.segments],
+                         [("mgmt", "management"), ("backup", "backup"), ("site-b", "other")])
+        # vmk0 on the backup segment makes it a management one: nothing there is isolated.
+        d = basic_doc()
+        d["hosts"][1]["vmknics"][0]["segment"] = "backup"
+        self.assertEqual(scenario.parse(d).segment("backup").role, "management")
+        d = basic_doc()
+        d["segments"][1]["role"] = "other"
+        self.assertEqual(scenario.parse(d).segment("backup").role, "other")
+        d["segments"][1]["role"] = "storage"
+        self.assertError(d, "segments[1].role: 'storage' is not one of management, backup, other")
+
+    def test_vlan_and_switch_keys(self):
+        d = basic_doc()
+        d["segments"][1]["vlan"] = 20
+        vm = d["hosts"][0]["vmknics"]
+        vm[0].update({"vds": "dvs-a", "vlan": 10})
+        vm[1].update({"vds": "dvs-a"})
+        d["hosts"][1]["vmknics"][1]["vlan"] = 4095
+        sc = scenario.parse(d)
+        a, b = sc.node("esx01").ifaces
+        self.assertEqual((a.vds, a.portset, a.vlan), ("dvs-a", "", 10))
+        self.assertEqual((b.vds, b.portset, b.vlan), ("dvs-a", "", 20))
+        self.assertEqual(sc.node("esx02").iface("vmk2").vlan, 4095)
+        st = esxstate.build_state(sc.node("esx01"))
+        self.assertEqual([(x["vswitch"], x["vds"], x["vlan"]) for x in st["vmknics"]],
+                         [("", "dvs-a", 10), ("", "dvs-a", 20)])
+        # A portgroup has one VLAN: a second vmknic in it follows the first ...
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1]["portgroup"] = "Management Network"
+        self.assertEqual(scenario.parse(d).node("esx01").iface("vmk2").vlan, 100)
+        # ... and contradicting it is refused.
+        d["hosts"][0]["vmknics"][0]["vlan"] = 5
+        d["hosts"][0]["vmknics"][1]["vlan"] = 6
+        self.assertError(d, "hosts[0].vmknics[1].vlan: 6 differs from vmk0's 5: portgroup "
+                            "'Management Network' has one VLAN")
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1].update({"vlan": 4096})
+        self.assertError(d, "hosts[0].vmknics[1].vlan: 4096 is outside 0..4095 (4095 = trunk)")
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1].update({"vds": "dvs-a", "vswitch": "vSwitch1"})
+        self.assertError(d, "hosts[0].vmknics[1].vds: a vmknic is on a VDS or on a standard "
+                            "vSwitch, not both")
 
     def test_same_address_on_two_segments_is_allowed(self):
         # Two segments with the same subnet are two L2 domains: how a VLAN mistake looks.
@@ -229,7 +292,11 @@ class EsxsimState(unittest.TestCase):
         self.assertIs(st["live"], True)
         vmk2 = st["vmknics"][1]
         self.assertEqual(sorted(vmk2), sorted(["name", "portgroup", "portset", "netstack", "mac", "mtu",
-                                               "enabled", "ipv4", "ipv6", "tags"]))
+                                               "enabled", "ipv4", "ipv6", "tags", "vswitch", "vds",
+                                               "vlan"]))
+        # Layer 2 by default: vSwitch0, the VLAN of the vmknic's segment (100 + its index).
+        self.assertEqual((vmk2["vswitch"], vmk2["vds"], vmk2["vlan"]), ("vSwitch0", "", 101))
+        self.assertEqual(st["vmknics"][0]["vlan"], 100)
         self.assertEqual(vmk2["ipv4"], {"address": "10.99.0.11", "netmask": "255.255.255.0",
                                         "gateway": "0.0.0.0", "type": "STATIC"})
         self.assertEqual(vmk2["mac"], "00:50:56:10:00:01")

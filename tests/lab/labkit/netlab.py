@@ -223,8 +223,8 @@ class Lab:
             self.port_owner[port] = f"{node.id}/{it.name}"
             mac = it.mac or mac_for(node.kind, node.index, it.index)
             r.run(["ip", "-n", ns, "link", "set", it.name, "address", mac, "mtu", str(it.mtu)])
-            if it.ipv4 is not None:
-                r.run(["ip", "-n", ns, "addr", "add", str(it.ipv4), "dev", it.name])
+            for a4 in ([it.ipv4] if it.ipv4 is not None else []) + it.ipv4_secondary:
+                r.run(["ip", "-n", ns, "addr", "add", str(a4), "dev", it.name])
             for a in it.ipv6:
                 r.run(["ip", "-n", ns, "addr", "add", str(a), "dev", it.name, "nodad"])
             if it.enabled:
