@@ -389,8 +389,13 @@ class Housekeeping(unittest.TestCase):
             self.assertTrue(any(x.startswith(want) for x in errs), (want, errs))
 
     def test_isolated_is_only_safe_on_one_backup_segment(self):
-        ok = {"ok": True, "segments_over_threshold": ["backup"]}
+        ok = {"ok": True, "segments_over_threshold": ["backup"], "proxy": "proxy01",
+              "host": "esx01", "served_by": "esx01"}
         self.assertIsNone(agents.safety_problem("ISOLATED", ok, ["backup"]))
+        # The right address on the backup segment, but another host answered: not isolated.
+        for served in ("esx02", None):
+            self.assertIn("served by", agents.safety_problem("ISOLATED", dict(ok, served_by=served),
+                                                            ["backup"]))
         self.assertIsNone(agents.safety_problem("NOT_ISOLATED",
                                                 dict(ok, segments_over_threshold=["mgmt"]),
                                                 ["backup"]))
@@ -399,6 +404,61 @@ class Housekeeping(unittest.TestCase):
                    dict(ok, ok=False, segments_over_threshold=[]),
                    dict(ok, ok=False)):
             self.assertIn("SAFETY", agents.safety_problem("ISOLATED", gt, ["backup"]), gt)
+
+    def test_each_copy_is_judged_by_the_pair_that_made_it(self):
+        # Two proxies see esx01. proxy-a has no backup card and wrongly says ISOLATED; proxy-b
+        # says NOT_ISOLATED. proxy-a's copy crossed management: the rule must catch it even
+        # though the host's most severe verdict across proxies is NOT_ISOLATED.
+        def report(proxy, verdict, codes=()):
+            return {"proxy": proxy, "pairs": [{"proxy": proxy, "host": "esx01", "verdict": verdict,
+                                               "findings": [{"code": c} for c in codes]}]}
+        reports = {"proxy-a": report("proxy-a", "ISOLATED"),
+                   "proxy-b": report("proxy-b", "NOT_ISOLATED", ["PATH_SHARED_WITH_MANAGEMENT"])}
+        backup = ["backup"]
+        over_mgmt = {"proxy": "proxy-a", "host": "esx01", "ok": True, "served_by": "esx01",
+                     "segments_over_threshold": ["mgmt"]}
+        agents.record_copy_verdicts(over_mgmt, reports, reports)
+        self.assertEqual(over_mgmt["verdict_at_copy"], "ISOLATED")
+        problems = agents.copy_safety_problems(over_mgmt, backup)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("SAFETY: proxy-a/esx01 was ISOLATED", problems[0])
+        # proxy-b's copy over management agrees with proxy-b's own verdict: no problem.
+        by_b = dict(over_mgmt, proxy="proxy-b")
+        agents.record_copy_verdicts(by_b, reports, reports)
+        self.assertEqual((by_b["verdict_at_copy"], by_b["findings_at_copy"]),
+                         ("NOT_ISOLATED", ["PATH_SHARED_WITH_MANAGEMENT"]))
+        self.assertEqual(agents.copy_safety_problems(by_b, backup), [])
+        # An ISOLATED claim that appears only by the end of the copy counts too.
+        late = dict(over_mgmt)
+        agents.record_copy_verdicts(late, {"proxy-a": report("proxy-a", "UNKNOWN")}, reports)
+        self.assertEqual(len(agents.copy_safety_problems(late, backup)), 1)
+        # A proxy that does not report the host gives UNKNOWN, never another proxy's verdict.
+        self.assertEqual(agents.pair_verdict({"proxy-b": reports["proxy-b"]}, "proxy-a", "esx01"),
+                         "UNKNOWN")
+
+    def test_combined_report_keeps_each_pair_with_its_proxy(self):
+        a = {"schema_version": 2, "generated_unix_ms": 5, "generated_at": "t5",
+             "pairs": [{"host": "esx01", "verdict": "ISOLATED"}]}
+        b = {"schema_version": 2, "generated_unix_ms": 9, "generated_at": "t9",
+             "pairs": [{"proxy": "proxy-b", "host": "esx01", "verdict": "NOT_ISOLATED"}]}
+        doc = agents.combine_reports({"proxy-a": a, "proxy-b": b}, ["proxy-a", "proxy-b", "proxy-c"])
+        self.assertEqual([(r["proxy"], r["verdict"]) for r in doc["pairs"]],
+                         [("proxy-a", "ISOLATED"), ("proxy-b", "NOT_ISOLATED")])
+        self.assertEqual(doc["summary"], {"pairs": 2, "counts": {"ISOLATED": 1, "NOT_ISOLATED": 1},
+                                          "all_isolated": False})
+        self.assertEqual((doc["generated_at"], doc["missing"]), ("t9", ["proxy-c"]))
+
+    def test_served_by_is_the_host_whose_ports_sent_the_bytes(self):
+        owner = {"h0i0": "esx01/vmk0", "h0i1": "esx01/vmk2", "h1i1": "esx02/vmk2",
+                 "p0i1": "proxy01/eth1"}
+        before = {p: (0, 0) for p in owner}
+        # esx02 answered for the address: its port received (= it sent) the copy.
+        after = dict(before, h1i1=(4_300_000, 10_000), p0i1=(10_000, 4_300_000), h0i0=(2000, 0))
+        sent = counters.bytes_sent_by_node(before, after, owner)
+        self.assertEqual(sent["esx02"], {"vmk2": 4_300_000})
+        self.assertEqual(counters.serving_host(sent, ["esx01", "esx02"], 4 << 20),
+                         ("esx02", "vmk2"))
+        self.assertEqual(counters.serving_host(sent, ["esx01"], 4 << 20), (None, None))
 
     def test_stale_namespaces(self):
         names = ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-def456-esx01",
