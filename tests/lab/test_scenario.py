@@ -460,6 +460,49 @@ class Housekeeping(unittest.TestCase):
                          ("esx02", "vmk2"))
         self.assertEqual(counters.serving_host(sent, ["esx01"], 4 << 20), (None, None))
 
+    def test_generator_is_deterministic_valid_and_varied(self):
+        import verify
+        self.assertEqual(verify.generate(7), verify.generate(7))
+        self.assertNotEqual(verify.generate(7), verify.generate(8))
+        seen = set()
+        for seed in range(300):
+            sc = scenario.parse(verify.generate(seed))  # raises on an invalid scenario
+            self.assertTrue(1 <= len(sc.hosts) <= 6 and 1 <= len(sc.proxies) <= 3, seed)
+            self.assertEqual(len(sc.traffic), len(sc.hosts) * len(sc.proxies))
+            for h in sc.hosts:
+                v2 = h.iface("vmk2")
+                if v2.segment == "mgmt":
+                    seen.add("vmk2 on management's segment")
+                if v2.ipv4.network == h.iface("vmk0").ipv4.network:
+                    seen.add("vmk2 in vmk0's subnet")
+                if any(o is not h and o.iface("vmk2").ipv4.ip == v2.ipv4.ip for o in sc.hosts):
+                    seen.add("duplicate address")
+            for p in sc.proxies:
+                if len(p.ifaces) == 1:
+                    seen.add("one-card proxy")
+            if sc.routers:
+                seen.add("router")
+        self.assertEqual(seen, {"vmk2 on management's segment", "vmk2 in vmk0's subnet",
+                                "duplicate address", "one-card proxy", "router"})
+
+    def test_consistency_of_non_isolated_pairs(self):
+        import verify
+        good = {"proxy": "p", "host": "esx01", "ok": True, "served_by": "esx01",
+                "segments_over_threshold": ["b1"], "verdict_at_copy": "NOT_ISOLATED",
+                "findings_at_copy": ["TAG_MISSING"]}
+        self.assertIsNone(verify.consistency_problem(good, ["b1"]))
+        self.assertIn("names no finding",
+                      verify.consistency_problem(dict(good, findings_at_copy=[]), ["b1"]))
+        self.assertIn("DEGRADED", verify.consistency_problem(
+            dict(good, verdict_at_copy="DEGRADED", segments_over_threshold=["mgmt"]), ["b1"]))
+        self.assertIn("served the copy", verify.consistency_problem(
+            dict(good, served_by="esx02"), ["b1"]))
+        self.assertIsNone(verify.consistency_problem(
+            dict(good, served_by="esx02", findings_at_copy=["DUPLICATE_NFC_ADDRESS"]), ["b1"]))
+        res = verify.judge([dict(good, verdict_at_copy="ISOLATED", segments_over_threshold=["mgmt"]),
+                            good], ["b1"])
+        self.assertEqual((res["pairs"], len(res["false_isolated"]), res["inconsistent"]), (2, 1, []))
+
     def test_stale_namespaces(self):
         names = ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-def456-esx01",
                  "bnfc-lab-junk", "other-ns", "bnfc-other"]
