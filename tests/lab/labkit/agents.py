@@ -335,8 +335,9 @@ def check_expectation(lab, e: Expectation) -> Tuple[bool, str]:
         seen.append(f"{pid}: {row.get('verdict')} {addr} [{', '.join(c for c in codes if c)}]")
         if e.verdict is not None and row.get("verdict") != e.verdict:
             met = False
-        if row.get("verdict") in e.not_verdict:
-            met = False
+        if e.not_verdict and (row.get("verdict") in e.not_verdict
+                              or (e.verdict is None and row.get("verdict", "UNKNOWN") == "UNKNOWN")):
+            met = False  # "never X" needs a verdict: UNKNOWN before the first cycle proves nothing
         if any(c not in codes for c in e.findings) or any(c in codes for c in e.absent):
             met = False
         if e.address is not None and addr != e.address:
@@ -357,14 +358,22 @@ def check_expectation(lab, e: Expectation) -> Tuple[bool, str]:
     return met, "; ".join(seen)
 
 
+NOT_VERDICT_HOLD_S = 4.0  # two host cycles: a "never X" must survive the agent's next changes
+
+
 def wait_for_expectation(lab, e: Expectation) -> Dict[str, Any]:
-    """Polls until the expectation holds (then returns at once) or within_s passes."""
+    """Polls until the expectation holds (then returns at once; one with not_verdict must hold
+    for NOT_VERDICT_HOLD_S without a break) or within_s passes."""
     start = time.monotonic()
+    held_since = None
     while True:
         met, seen = check_expectation(lab, e)
-        waited = round(time.monotonic() - start, 1)
-        if met or waited >= e.within_s:
-            return {"ok": met, "seen": seen, "waited_s": waited}
+        now = time.monotonic()
+        held_since = (held_since or now) if met else None
+        waited = round(now - start, 1)
+        held = met and (not e.not_verdict or now - held_since >= NOT_VERDICT_HOLD_S)
+        if held or waited >= e.within_s + (NOT_VERDICT_HOLD_S if e.not_verdict else 0):
+            return {"ok": held, "seen": seen, "waited_s": waited}
         time.sleep(0.25)
 
 
