@@ -377,33 +377,6 @@ def wait_for_expectation(lab, e: Expectation) -> Dict[str, Any]:
         time.sleep(0.25)
 
 
-def wait_for_verdicts(lab, timeout_s: float = 60.0, settle_s: float = 0.0) -> dict:
-    """Polls every proxy's report.json until each host has a verdict other than UNKNOWN (or the
-    timeout passes); returns {proxy id: report}."""
-    deadline = time.time() + timeout_s
-    reports = {}
-    while True:
-        reports = {}
-        done = True
-        for p in lab.sc.proxies:
-            try:
-                with open(report_path(lab, p.id)) as f:
-                    doc = json.load(f)
-            except (OSError, ValueError):
-                done = False
-                continue
-            reports[p.id] = doc
-            verdicts = {r["host"]: r["verdict"] for r in doc.get("pairs", [])}
-            if any(verdicts.get(h.id, "UNKNOWN") == "UNKNOWN" for h in lab.sc.hosts):
-                done = False
-        if done or time.time() > deadline:
-            break
-        time.sleep(0.5)
-    if settle_s:
-        time.sleep(settle_s)
-    return reports
-
-
 def pair_verdicts(reports: Dict[str, Dict[str, Any]], proxies: List[str],
                   hosts: List[str]) -> Dict[Tuple[str, str], str]:
     """(proxy, host) -> verdict for every pair (UNKNOWN when not reported) (pure)."""
