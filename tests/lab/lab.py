@@ -184,7 +184,7 @@ def main(argv=None) -> int:
                       flush=True)
             elif st.kind == "expect":
                 e = st.expect
-                want = " ".join(x for x in (e.verdict, "".join(f"not {v} " for v in e.not_verdict),
+                want = " ".join(x for x in (e.verdict, " ".join(f"not {v}" for v in e.not_verdict),
                                             "+".join(e.findings),
                                             "pinned" if e.pinned else
                                             ("not pinned" if e.pinned is False else "")) if x)
