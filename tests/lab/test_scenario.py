@@ -499,6 +499,10 @@ class Housekeeping(unittest.TestCase):
             dict(good, served_by="esx02"), ["b1"]))
         self.assertIsNone(verify.consistency_problem(
             dict(good, served_by="esx02", findings_at_copy=["DUPLICATE_NFC_ADDRESS"]), ["b1"]))
+        # Over management, any finding says "not isolated", whoever answered.
+        self.assertIsNone(verify.consistency_problem(
+            dict(good, served_by="esx02", segments_over_threshold=["mgmt"],
+                 findings_at_copy=["NO_MAPPING"]), ["b1"]))
         res = verify.judge([dict(good, verdict_at_copy="ISOLATED", segments_over_threshold=["mgmt"]),
                             good], ["b1"])
         self.assertEqual((res["pairs"], len(res["false_isolated"]), res["inconsistent"]), (2, 1, []))

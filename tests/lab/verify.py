@@ -154,7 +154,9 @@ def consistency_problem(gt: Dict[str, Any], backup_segments: List[str]) -> Optio
     """Every pair that is not ISOLATED names a finding consistent with the ground truth: any
     such verdict names at least one finding; DEGRADED (every isolation check passed) needs the
     copy on one backup segment served by the host, or an MTU_MISMATCH when the copy failed; a
-    copy served by another host needs DUPLICATE_NFC_ADDRESS or MAC_MISMATCH. None when fine."""
+    copy that looked like a backup copy (one backup segment) but was served by another host needs
+    DUPLICATE_NFC_ADDRESS or MAC_MISMATCH (when it crossed management, any finding explains that
+    it is not isolated). None when fine."""
     v = gt.get("verdict_at_copy", "UNKNOWN")
     codes = gt.get("findings_at_copy") or []
     who = f"{gt.get('proxy')}/{gt.get('host')}"
@@ -172,7 +174,8 @@ def consistency_problem(gt: Dict[str, Any], backup_segments: List[str]) -> Optio
         if not gt.get("ok") and "MTU_MISMATCH" not in codes:
             return f"{who}: DEGRADED without MTU_MISMATCH while the copy failed"
     served = gt.get("served_by")
-    if gt.get("ok") and served and served != gt.get("host") \
+    if gt.get("ok") and served and served != gt.get("host") and len(over) == 1 \
+            and over[0] in backup_segments \
             and not {"DUPLICATE_NFC_ADDRESS", "MAC_MISMATCH"} & set(codes):
         return (f"{who}: {v} ({', '.join(codes)}) names no duplicate-address finding while "
                 f"{served} served the copy")
