@@ -438,6 +438,7 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
       failover_.active = true;
     }
   }
+  bool moved_back = false;
   if (failover_on && valid) {
     FailoverStep step = StepFailover(failover_, health, s_.failover_cycles);
     if (step.next.active && !failover_.active) {
@@ -451,6 +452,7 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
     // One-shot read-only cycles (check/status) never advance the state machine.
     if (!failover_blocked && options.allow_changes) {
       failover_ = step.next;
+      moved_back = step.moved_back;
     }
   }
   std::string desired = failover_.active ? mgmt : sel.vmknic;
@@ -458,10 +460,35 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
   if (failover_on && valid) {
     release.push_back(failover_.active ? sel.vmknic : mgmt);
   }
+  // The plan is what ensure would do, also under observe, so that every mode shows it.
   if (valid && st.Find(desired) && st.Find(desired)->tags) {
-    res.planned = PlanTagActions(st, desired, s_.policy, s_.exclusive, release);
+    res.planned = PlanTagActions(st, desired, TagPolicy::kEnsure, s_.exclusive, release);
   }
-  if (options.allow_changes && !res.planned.empty()) {
+  // Failover moves keep their own rules (K bad/good cycles); every other change needs consent
+  // and this cycle's proof that the backup path works.
+  const bool failover_move = failover_on && valid && (failover_.active || moved_back);
+  if (s_.policy == TagPolicy::kObserve) {
+    res.blockers.push_back("tag_policy = observe");
+  } else if (!options.allow_changes) {
+    res.blockers.push_back("a read-only cycle changes nothing");
+  }
+  if (!failover_move && !options.force) {
+    int proven = 0;
+    for (const proto::L2Check& c : rep.checks()) {
+      proven += c.vmknic() == sel.vmknic && c.ran() && c.ping_received() > 0 && c.df_at_mtu_ok();
+    }
+    // A read-only cycle shows the proof ensure would need, not the daemon's consent.
+    std::vector<std::string> b = EnsureBlockers(
+        options.allow_changes && s_.policy == TagPolicy::kEnsure ? options.consent_missing : "",
+        sel, proven);
+    res.blockers.insert(res.blockers.end(), b.begin(), b.end());
+  }
+  if (!res.blockers.empty()) {
+    for (const TagAction& a : res.planned) {
+      findings.push_back(PlannedFinding(a, res.blockers));
+    }
+  }
+  if (res.blockers.empty() && !res.planned.empty()) {
     std::vector<std::string> touched;
     for (const TagAction& a : res.planned) {
       std::string evidence;
@@ -584,6 +611,8 @@ std::string CycleResultJson(const CycleResult& r) {
     j["planned"].push_back(
         json{{"vmknic", a.vmknic}, {"action", a.add ? "add" : "remove"}, {"reason", a.reason}});
   }
+  // Why `planned` was not applied (empty when it was, or when nothing is planned).
+  j["not_applied_because"] = r.planned.empty() ? json::array() : json(r.blockers);
   j["changes"] = json::array();
   for (const proto::TagChange& c : rep.changes()) {
     j["changes"].push_back(json{{"vmknic", c.vmknic()},

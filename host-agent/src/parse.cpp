@@ -3,6 +3,7 @@
 #include "hostagent/parse.h"
 
 #include <expat.h>
+#include <sodium.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -377,6 +378,16 @@ void XMLCALL OnDoctype(void* ud, const XML_Char* /*name*/, const XML_Char* /*sys
   XML_StopParser(b->parser, XML_FALSE);
 }
 
+// Expat salts its hash tables per parser from arc4random, i.e. getrandom, which ESXi 6.5 lacks
+// (glibc then polls /dev/random). One salt per process from libsodium's source (/dev/urandom in
+// bnfc-hostd) keeps the hash-flooding protection without that call. Never 0: 0 asks expat to
+// make its own.
+unsigned long XmlHashSalt() {
+  static const unsigned long salt =
+      ((static_cast<unsigned long>(randombytes_random()) << 32) | randombytes_random()) | 1u;
+  return salt;
+}
+
 Expected<std::unique_ptr<XmlNode>> ParseXmlTree(std::string_view bytes, const std::string& cmd) {
   std::string err = EsxcliErrorText(bytes);
   if (!err.empty()) {
@@ -392,6 +403,7 @@ Expected<std::unique_ptr<XmlNode>> ParseXmlTree(std::string_view bytes, const st
     return Unexpected(ErrorCode::kInternal, cmd + ": cannot create an XML parser");
   }
   b.parser = parser.get();
+  XML_SetHashSalt(b.parser, XmlHashSalt());
   XML_SetUserData(b.parser, &b);
   XML_SetElementHandler(b.parser, OnStart, OnEnd);
   XML_SetCharacterDataHandler(b.parser, OnText);

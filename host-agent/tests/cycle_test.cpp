@@ -152,10 +152,16 @@ class CycleTest : public ::testing::Test {
     }
     return out;
   }
+  size_t AddCalls() const {
+    return fake_.CountCalls("esxcli network ip interface tag add") +
+           fake_.CountCalls("localcli network ip interface tag add");
+  }
+  // As the daemon runs a cycle once a proxy has acknowledged a report (consent given).
   CycleResult Run(CycleEngine& e, bool allow_changes = true) {
     CycleOptions o;
     o.allow_changes = allow_changes;
     o.now_unix_ms = 1700000000000;
+    o.consent_missing = "";
     return e.RunCycle(o);
   }
 
@@ -237,6 +243,82 @@ TEST_F(CycleTest, ObserveReportsButNeverChanges) {
   EXPECT_FALSE(r.ready);
   EXPECT_EQ(r.report.tag_policy(), "observe");
   EXPECT_EQ(r.report.nfc_address(), "10.98.0.11");  // vmk0's while no vmknic carries the tag
+  // What ensure would do is reported, as advice.
+  EXPECT_THAT(Codes(r), Contains(codes::kPlannedTagAdd));
+  ASSERT_EQ(r.planned.size(), 1u);
+  EXPECT_THAT(r.blockers, Contains("tag_policy = observe"));
+}
+
+TEST_F(CycleTest, EnsureWithoutConsentOnlyPlans) {
+  ScriptReads();
+  ScriptPingOk();
+  CycleEngine e(fake_, settings_);
+  CycleOptions o;  // the default: no proxy has acknowledged a report
+  CycleResult r = e.RunCycle(o);
+  EXPECT_EQ(fake_.CountCalls("esxcli"), 0u);
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_EQ(r.report.changes_size(), 0);
+  ASSERT_EQ(r.planned.size(), 1u);
+  EXPECT_EQ(r.blockers, std::vector<std::string>{"no proxy has acknowledged a report yet"});
+  bool advisory = false;
+  for (const Finding& f : r.findings) {
+    if (f.code == codes::kPlannedTagAdd) {
+      advisory = !f.blocking;
+      EXPECT_THAT(f.detail, HasSubstr("add vSphereBackupNFC to vmk2"));
+      EXPECT_THAT(f.detail, HasSubstr("no proxy has acknowledged a report yet"));
+    }
+  }
+  EXPECT_TRUE(advisory) << CycleResultText(r);
+  int problems = 0;
+  for (const proto::Problem& p : r.report.problems()) {
+    problems += p.code() == codes::kPlannedTagAdd;
+  }
+  EXPECT_EQ(problems, 1);
+  auto j = nlohmann::json::parse(CycleResultJson(r));
+  EXPECT_EQ(j["planned"][0]["vmknic"], "vmk2");
+  EXPECT_EQ(j["not_applied_because"][0], "no proxy has acknowledged a report yet");
+}
+
+TEST_F(CycleTest, EnsureWithAFailingProbeChangesNothing) {
+  ScriptReads();
+  ScriptPingDead();
+  CycleEngine e(fake_, settings_);
+  CycleResult r = Run(e);  // consent given
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_EQ(r.report.changes_size(), 0);
+  EXPECT_THAT(Codes(r), Contains(codes::kPlannedTagAdd));
+  ASSERT_EQ(r.blockers.size(), 1u);
+  EXPECT_THAT(r.blockers[0], HasSubstr("DF ping at the MTU from vmk2"));
+  // Without any proxy backup address there is no proof either.
+  settings_.probes.clear();
+  CycleEngine none(fake_, settings_);
+  CycleResult n = Run(none);
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_THAT(Codes(n), Contains(codes::kPlannedTagAdd));
+  // A path that answers only below the MTU is no proof.
+  fake_.Clear("vmkping -I vmk2 -c 3 -W 1 10.99.0.100");
+  fake_.Script("vmkping -I vmk2 -c 3 -W 1 10.99.0.100", PingText("10.99.0.100", 56, 3, 3));
+  settings_.probes = {ProbeAddress{"10.99.0.100", 9000, "config"}};
+  CycleEngine small(fake_, settings_);
+  CycleResult m = Run(small);
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_THAT(Codes(m), Contains(codes::kMtuMismatch));
+  EXPECT_THAT(Codes(m), Contains(codes::kPlannedTagAdd));
+}
+
+TEST_F(CycleTest, ForceSkipsTheProof) {
+  ScriptReads();
+  ScriptPingDead();
+  ScriptTagsAfterChange("localcli", "vmk2", {kNfcTag});
+  fake_.Script("esxcli network ip interface tag add -i vmk2 -t vSphereBackupNFC", "");
+  CycleEngine e(fake_, settings_);
+  CycleOptions o;
+  o.consent_missing = "";
+  o.force = true;
+  CycleResult r = e.RunCycle(o);
+  EXPECT_EQ(fake_.CountCalls("esxcli network ip interface tag add -i vmk2"), 1u);
+  EXPECT_TRUE(r.blockers.empty());
+  EXPECT_THAT(Codes(r), Not(Contains(codes::kPlannedTagAdd)));
 }
 
 TEST_F(CycleTest, ReadOnlyCyclePlansButDoesNotApply) {

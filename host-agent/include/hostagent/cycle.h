@@ -57,12 +57,17 @@ struct CycleOptions {
   bool allow_changes = true;               // false for check/status: decide, never change
   std::vector<ProbeAddress> extra_probes;  // from the proxies' ProbeRequests
   int64_t now_unix_ms = 0;
+  // Consent for `ensure` to change a tag: empty when given (`run`: a proxy has acknowledged a
+  // report; `tag`: the operator asked), else why not. Safe by default: no consent.
+  std::string consent_missing = "no proxy has acknowledged a report yet";
+  bool force = false;  // `tag --force`: change the tag without consent or proof
 };
 
 struct CycleResult {
   proto::HostReport report;
   std::vector<Finding> findings;
-  std::vector<TagAction> planned;  // what the policy asks for (applied when allowed)
+  std::vector<TagAction> planned;     // what ensure asks for (applied when allowed)
+  std::vector<std::string> blockers;  // why `planned` was not applied (empty: it was, or none)
   HostState state;
   bool ready = false;
 };
