@@ -81,6 +81,8 @@ CycleEngine::Read CycleEngine::RunRead(const std::vector<std::string>& words,
     std::vector<std::string> argv = {clis[i]};
     if (s_.format == Format::kXml) {
       argv.push_back("--formatter=xml");
+    } else if (s_.format == Format::kCsv) {
+      argv.push_back("--formatter=csv");
     }
     argv.insert(argv.end(), words.begin(), words.end());
     auto r = runner_.Run(argv, s_.command_timeout);
@@ -115,6 +117,33 @@ std::optional<T> CycleEngine::ReadParsed(const std::vector<std::string>& words, 
     return std::nullopt;
   }
   return std::move(*v);
+}
+
+void CycleEngine::ReadPortgroups(HostState* st, std::vector<Finding>* findings) {
+  std::string layout;
+  bool any_standard = false;
+  for (const VmknicInfo& v : st->vmknics) {
+    layout += v.name + '\0' + v.portgroup.value_or("") + '\0' + v.portset.value_or("") + '\0' +
+              v.vds_name.value_or("-") + '\n';
+    any_standard = any_standard || !v.OnVds();
+  }
+  const bool due = cycles_ == 1 || layout != last_l2_layout_ ||
+                   (s_.tag_rescan_cycles > 0 && cycles_ % s_.tag_rescan_cycles == 0);
+  last_l2_layout_ = layout;
+  if (due && !any_standard) {
+    portgroups_.emplace();  // nothing on a standard switch: no launch needed
+  } else if (due) {
+    const size_t before = findings->size();
+    portgroups_ = ReadParsed<std::vector<PortgroupRow>>(
+        {"network", "vswitch", "standard", "portgroup", "list"}, ParsePortgroupList, findings);
+    // Not blocking: the agent's own work does not need VLANs; they stay unknown in the report and
+    // the proxy cannot pass its own-layer-2 check.
+    for (size_t i = before; i < findings->size(); ++i) {
+      (*findings)[i].blocking = false;
+      (*findings)[i].detail += " (the VLAN of every vmknic stays unknown)";
+    }
+  }
+  ApplyPortgroups(portgroups_ ? &*portgroups_ : nullptr, &st->vmknics);
 }
 
 bool CycleEngine::ApplyAction(const TagAction& a, std::vector<Finding>* findings,
@@ -299,6 +328,7 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
   bool state_ok = ifaces.has_value() && ipv4.has_value();
   if (ifaces) {
     st.vmknics = MergeVmknics(*ifaces, ipv4 ? *ipv4 : std::vector<Ipv4Row>{}, {});
+    ReadPortgroups(&st, &findings);
   }
 
   // Which vmknics' tags to read.
@@ -541,6 +571,10 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
     pv->set_mac(v.mac.value_or(""));
     pv->set_mtu(static_cast<uint32_t>(v.mtu.value_or(0)));
     pv->set_enabled(v.enabled.value_or(false));
+    pv->set_switch_name(v.SwitchName());
+    pv->set_on_vds(v.OnVds());
+    pv->set_vlan_known(v.vlan_id.has_value());
+    pv->set_vlan_id(static_cast<uint32_t>(v.vlan_id.value_or(0)));
     if (v.ipv4) {
       pv->mutable_ipv4()->set_address(v.ipv4->address);
       pv->mutable_ipv4()->set_prefix_length(static_cast<uint32_t>(v.ipv4->prefix.value_or(0)));

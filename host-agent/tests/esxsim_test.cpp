@@ -115,6 +115,39 @@ TEST_F(EsxsimTest, TagAddedWhenMissingThenNothingWhenPresent) {
   EXPECT_TRUE(second.ready) << CycleResultText(second);
 }
 
+// The state keys the lab writes (vswitch, vds, vlan) arrive in the HostReport through both
+// formatters, within the steady-cycle budget.
+TEST_F(EsxsimTest, SwitchAndVlanOfEveryVmknicReachTheReport) {
+  state_["vmknics"][0]["vlan"] = 10;
+  state_["vmknics"][1]["vds"] = "dvs-vmotion";
+  state_["vmknics"][2]["vswitch"] = "vSwitch1";
+  state_["vmknics"][2]["vlan"] = 4095;
+  state_["vmknics"][2]["tags"] = {kNfcTag};
+  Save();
+  for (Format f : {Format::kXml, Format::kText}) {
+    settings_.format = f;
+    CycleEngine e(runner_, settings_);
+    Run(e);
+    CycleResult r = Run(e);
+    EXPECT_TRUE(r.ready) << CycleResultText(r);
+    EXPECT_LE(r.report.command_launches(), 6u) << CycleResultText(r);
+    ASSERT_EQ(r.report.vmknics_size(), 3);
+    const proto::Vmknic& vmk0 = r.report.vmknics(0);
+    EXPECT_EQ(vmk0.switch_name(), "vSwitch0");
+    EXPECT_FALSE(vmk0.on_vds());
+    EXPECT_TRUE(vmk0.vlan_known());
+    EXPECT_EQ(vmk0.vlan_id(), 10u);
+    const proto::Vmknic& vmk1 = r.report.vmknics(1);
+    EXPECT_EQ(vmk1.switch_name(), "dvs-vmotion");
+    EXPECT_TRUE(vmk1.on_vds());
+    EXPECT_FALSE(vmk1.vlan_known());
+    const proto::Vmknic& vmk2 = r.report.vmknics(2);
+    EXPECT_EQ(vmk2.switch_name(), "vSwitch1");
+    EXPECT_TRUE(vmk2.vlan_known());
+    EXPECT_EQ(vmk2.vlan_id(), 4095u);
+  }
+}
+
 TEST_F(EsxsimTest, ObserveChangesNothing) {
   settings_.policy = TagPolicy::kObserve;
   Save();

@@ -420,10 +420,10 @@ TEST_F(RestartTest, KilledAtTwentyPointsTheTagIsAddedOnceAndNeverRemoved) {
     bool command_runs;    // whether that launch still reaches esxsim after the kill
     const char* pattern;  // or, when set: the first launch whose arguments contain it
   };
-  // A fresh agent's first cycle: version, netstack list, interface list, ipv4 get, tag get vmk0,
-  // tag get vmk2, vmkping, neighbor list; the tag is added (then read back) in the first cycle
-  // after the proxy acknowledged a report, which is the second or a later one: the kills at the
-  // add therefore wait for the add itself.
+  // A fresh agent's first cycle: version, netstack list, interface list, portgroup list, ipv4 get,
+  // tag get vmk0, tag get vmk2, vmkping, neighbor list; the tag is added (then read back) in the
+  // first cycle after the proxy acknowledged a report, which is the second or a later one: the
+  // kills at the add therefore wait for the add itself.
   const std::vector<Kill> schedule = {
       {1, false, nullptr},      {3, true, nullptr},      {5, false, nullptr},  {7, true, nullptr},
       {1, false, kAddOnBackup}, {1, true, kAddOnBackup}, {2, false, nullptr},  {4, true, nullptr},
