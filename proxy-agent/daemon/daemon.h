@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,15 @@ class NetworkSide {
 struct DaemonStats {
   uint64_t reports_accepted = 0;
   uint64_t replies_failed = 0;
-  uint64_t keystore_reloads = 0;
+  uint64_t keystore_reloads = 0;  // store changes applied
+};
+
+// What /healthz and the metrics say about the enrolment store.
+struct KeyStoreHealth {
+  uint64_t revision = 0;         // revision of the store in force
+  uint64_t reload_failures = 0;  // reads of the store that could not be applied
+  bool stale = false;   // the store on disk cannot be applied: the last good allow-list is in force
+  std::string problem;  // why, while stale
 };
 
 class Daemon {
@@ -47,12 +56,15 @@ class Daemon {
   Status Run(const std::atomic<bool>& stop);
   const HostTable& hosts() const { return hosts_; }
   const DaemonStats& stats() const { return stats_; }
+  KeyStoreHealth keystore_health() const;  // thread-safe
   const channel::SecureServer* server() const { return server_.get(); }
   const channel::ZapHandler* zap() const { return zap_.get(); }
   std::string endpoint() const { return server_ ? server_->endpoint() : ""; }
 
  private:
   void ReloadKeysIfChanged();
+  Status ApplyStore(enrol::StoreSnapshot snapshot, int64_t read_unix_ns);
+  void StoreFailed(const Error& error, const enrol::FileStamp& stamp);
   void Handle(const channel::Incoming& in);
 
   ProxyConfig config_;
@@ -67,7 +79,11 @@ class Daemon {
   channel::EnvelopeStamper stamper_;
   HostTable hosts_;
   DaemonStats stats_;
-  int64_t keystore_mtime_ns_ = -1;
+  enrol::StoreSnapshot applied_;      // the store in force
+  int64_t applied_read_unix_ns_ = 0;  // when it (or the same bytes) was last read
+  std::string failure_logged_;        // the failure last logged, so each one is logged once
+  mutable std::mutex health_mu_;
+  KeyStoreHealth health_;
 };
 
 }  // namespace bnfc::proxyd

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -29,8 +30,125 @@ ProxyNetworkSide::ProxyNetworkSide(const ProxyConfig& config, pin::Kernel& kerne
   }
 }
 
+namespace {
+
+std::string InterfaceName(int ifindex, const std::vector<pin::LocalAddress>& local) {
+  for (const auto& a : local) {
+    if (a.ifindex == ifindex)
+      return a.interface;
+  }
+  return ifindex > 0 ? "ifindex " + std::to_string(ifindex) : "";
+}
+
+}  // namespace
+
+report::PathFacts LearnManagementPaths(pin::Kernel& kernel,
+                                       const std::vector<pin::LocalAddress>& local,
+                                       const std::string& management_address,
+                                       const std::string& control_peer) {
+  report::PathFacts p;
+  p.ran = true;
+  p.management_address = management_address;
+  p.control_peer = control_peer;
+  std::string why;
+  auto note = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+  // Port 0: the general path, not the TCP/902 policy rule that carries the pins.
+  if (auto mgmt = net::IpAddress::Parse(management_address)) {
+    auto r = kernel.RouteGet(std::nullopt, *mgmt, 0);
+    if (r) {
+      p.management_interface = InterfaceName(r->oif, local);
+      const net::IpAddress hop = r->gateway ? *r->gateway : *mgmt;
+      p.management_next_hop = hop.ToString() + (r->gateway ? " (gateway)" : " (on-link)");
+      auto mac = kernel.NeighborMac(r->oif, hop);
+      if (mac && !mac->empty())
+        p.management_next_hop_mac = *mac;
+      else
+        note("no neighbor entry for " + hop.ToString());
+    } else {
+      note("route lookup to " + management_address + ": " + r.error().message);
+    }
+  } else {
+    note("the host reported no usable management address");
+  }
+  if (auto peer = net::IpAddress::Parse(control_peer)) {
+    auto r = kernel.RouteGet(std::nullopt, *peer, 0);
+    if (r)
+      p.control_interface = InterfaceName(r->oif, local);
+    else
+      note("route lookup to " + control_peer + ": " + r.error().message);
+  } else {
+    note("the control connection's source address is unknown");
+  }
+  p.evidence = why;
+  return p;
+}
+
+std::vector<std::string> ManagementInterfaces(const report::PathFacts& path) {
+  std::vector<std::string> out;
+  for (const std::string* n : {&path.management_interface, &path.control_interface}) {
+    if (!n->empty() && std::find(out.begin(), out.end(), *n) == out.end())
+      out.push_back(*n);
+  }
+  return out;
+}
+
+// ARP probes, one batch per backup interface, for the management next hops of the hosts mapped
+// onto it. Hosts that say their backup and management portgroups differ while both sit on one
+// segment are caught here: the management next hop answers on the backup interface.
+void ProxyNetworkSide::ProbeBackupSegments(const std::map<std::string, pin::MapResult>& maps,
+                                           std::map<std::string, report::PathFacts>& paths) {
+  constexpr int kArpTimeoutMs = 300;
+  std::map<int, std::vector<net::IpAddress>> targets;  // ifindex -> next hops
+  std::map<std::string, net::IpAddress> hop_of;        // host id -> its management next hop
+  for (auto& [id, p] : paths) {
+    auto m = maps.find(id);
+    if (m == maps.end() || !m->second.ok || !m->second.l2_adjacent)
+      continue;
+    auto hop =
+        net::IpAddress::Parse(p.management_next_hop.substr(0, p.management_next_hop.find(' ')));
+    if (!hop) {
+      p.backup_probe_evidence = "no management next hop to probe for";
+      continue;
+    }
+    if (hop->family != net::Family::kIPv4) {
+      p.backup_probe_applicable = false;
+      continue;
+    }
+    hop_of[id] = *hop;
+    auto& list = targets[m->second.ifindex];
+    if (std::find(list.begin(), list.end(), *hop) == list.end())
+      list.push_back(*hop);
+  }
+  std::map<int, Expected<std::vector<pin::ArpAnswer>>> answers;
+  for (const auto& [ifindex, list] : targets) {
+    std::string mac;
+    for (const auto& a : local_) {
+      if (a.ifindex == ifindex)
+        mac = a.mac;
+    }
+    answers.emplace(ifindex, kernel_.ArpProbe(ifindex, mac, list, kArpTimeoutMs));
+  }
+  for (const auto& [id, hop] : hop_of) {
+    const pin::MapResult& m = maps.at(id);
+    report::PathFacts& p = paths[id];
+    const auto& got = answers.at(m.ifindex);
+    if (!got) {
+      p.backup_probe_evidence = got.error().message;
+      continue;
+    }
+    p.backup_probe_ran = true;
+    for (const auto& a : *got) {
+      if (a.target == hop)
+        p.backup_probe_macs.push_back(a.mac);
+    }
+    p.backup_probe_evidence = "ARP probe for " + hop.ToString() + " on " + m.interface + ", " +
+                              std::to_string(kArpTimeoutMs) + " ms";
+  }
+}
+
 pin::MapResult ProxyNetworkSide::MapAddress(const std::string& nfc,
-                                            const std::vector<pin::LocalAddress>& local) {
+                                            const std::vector<pin::LocalAddress>& local,
+                                            const std::vector<std::string>& management_interfaces) {
   auto address = net::IpAddress::Parse(nfc);
   if (!address) {
     pin::MapResult m;
@@ -38,7 +156,7 @@ pin::MapResult ProxyNetworkSide::MapAddress(const std::string& nfc,
     m.detail = "the host reported no usable NFC address ('" + nfc + "')";
     return m;
   }
-  return pin::Map(*address, local, manual_, config_.backup_interfaces);
+  return pin::Map(*address, local, manual_, config_.backup_interfaces, management_interfaces);
 }
 
 std::vector<proto::ProbeTarget> ProxyNetworkSide::ProbeTargetsFor(const std::string& nfc) {
@@ -46,7 +164,9 @@ std::vector<proto::ProbeTarget> ProxyNetworkSide::ProbeTargetsFor(const std::str
   std::vector<proto::ProbeTarget> out;
   if (!local)
     return out;
-  auto m = MapAddress(nfc, *local);
+  auto known = management_by_address_.find(nfc);
+  auto m = MapAddress(nfc, *local,
+                      known != management_by_address_.end() ? known->second : management_any_);
   if (m.ok) {
     proto::ProbeTarget t;
     t.set_address(m.source.ToString());
@@ -100,14 +220,30 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
   pin::PinTable table;
   std::vector<PinRow> pins;
   std::map<std::string, pin::MapResult> maps;
+  std::map<std::string, report::PathFacts> paths;
+  management_by_address_.clear();
+  management_any_.clear();
   for (const auto& [id, e] : hosts.hosts()) {
-    auto m = MapAddress(e.report.nfc_address(), local_);
+    // The management side first: automatic mapping must never choose its interface.
+    paths[id] =
+        LearnManagementPaths(kernel_, local_, e.report.management_address(), e.peer_address);
+    const auto excluded = ManagementInterfaces(paths[id]);
+    for (const auto& address : {e.report.nfc_address(), BackupAddressOf(e.report)}) {
+      auto& list = management_by_address_[address];
+      list.insert(list.end(), excluded.begin(), excluded.end());
+    }
+    for (const auto& n : excluded) {
+      if (std::find(management_any_.begin(), management_any_.end(), n) == management_any_.end())
+        management_any_.push_back(n);
+    }
+    auto m = MapAddress(e.report.nfc_address(), local_, excluded);
     maps[id] = m;
     if (m.ok) {
       table.Update({id, *net::IpAddress::Parse(e.report.nfc_address()), m.interface, m.ifindex,
                     m.via, m.source, e.received_ms});
     }
   }
+  ProbeBackupSegments(maps, paths);
   table.Expire(now_ms, config_.pin_ttl.count());
   for (const auto& [id, e] : hosts.hosts()) {
     if (now_ms - e.received_ms > config_.pin_ttl.count())
@@ -134,12 +270,26 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
   if (pin_error != last_pin_error_ && !pin_error.empty())
     log::Warn(pin_error);  // once per change, not every interval
   last_pin_error_ = pin_error;
+  // Read back from the kernel after the reconcile: the pin check reports what is there now.
   std::set<std::string> installed;
+  std::map<std::string, std::string> pin_evidence;
   auto have = kernel_.DumpOwned(own_);
   if (have) {
+    std::map<int, std::string> ifnames;
+    for (const auto& a : local_)
+      ifnames[a.ifindex] = a.interface;
     for (const auto& r : have->routes) {
-      if (r.table == 0 && r.length < 0)
-        installed.insert(r.destination.ToString());
+      if (r.table == 0 && r.length < 0) {
+        const std::string dst = r.destination.ToString();
+        installed.insert(dst);
+        auto n = ifnames.find(r.ifindex);
+        pin_evidence[dst] = dst + " dev " +
+                            (n != ifnames.end() ? n->second : std::to_string(r.ifindex)) +
+                            (r.gateway ? " via " + r.gateway->ToString() : "") +
+                            (r.source ? " src " + r.source->ToString() : "") + " table " +
+                            std::to_string(own_.table) + " proto " + std::to_string(own_.protocol) +
+                            " (read back from the kernel)";
+      }
     }
   }
   for (auto& row : pins)
@@ -160,15 +310,21 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     f.host_id = id;
     f.has_report = true;
     f.report_age_ms = now_ms - e.received_ms;
+    f.observed_unix_ms = now_ms;
+    f.path = paths[id];
     f.freshness_limit_ms = config_.freshness.count();
     f.host = report::HostSideFromReport(e.report);
     f.allow_public_plaintext = config_.allow_public_plaintext;
     f.duplicate_hosts = hosts.SameAddressAs(id);
     auto it = maps.find(id);
-    pin::MapResult m = it != maps.end() ? it->second : MapAddress(e.report.nfc_address(), local_);
-    f.mapping.ran = true;
+    pin::MapResult m = it != maps.end() ? it->second : pin::MapResult{};
+    f.mapping.ran = it != maps.end();
     f.mapping.finding = m.finding;
+    f.mapping.management_excluded = m.management_excluded;
     f.mapping.detail = m.detail;
+    if (m.ok && m.detail.empty())
+      f.mapping.detail = m.manual ? "mapping line names " + m.interface
+                                  : "automatic: the subnet of " + m.interface + " holds it";
     f.mapping.interface = m.interface;
     f.mapping.l2_adjacent = m.l2_adjacent;
     f.mapping.interface_mtu = static_cast<uint32_t>(m.mtu);
@@ -182,7 +338,14 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
       }
       f.pin.ran = have.ok();
       f.pin.installed = installed.count(e.report.nfc_address()) > 0;
-      f.pin.evidence = pin_error;
+      if (auto ev = pin_evidence.find(e.report.nfc_address()); ev != pin_evidence.end())
+        f.pin.evidence = ev->second;
+      else
+        f.pin.evidence = have.ok() ? "no route for " + e.report.nfc_address() + " in table " +
+                                         std::to_string(own_.table) + " (read back)"
+                                   : have.error().message;
+      if (!pin_error.empty())
+        f.pin.evidence += "\n" + pin_error;
       if (auto c = connects.find(id); c != connects.end()) {
         f.connect.enabled = true;
         f.connect.ran = true;
@@ -192,7 +355,10 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
       auto mac = kernel_.NeighborMac(m.ifindex, *net::IpAddress::Parse(e.report.nfc_address()));
       f.neighbor.ran = mac.ok();
       f.neighbor.mac = mac.ok() ? *mac : "";
-      f.neighbor.evidence = mac.ok() ? "neighbor table of " + m.interface : mac.error().message;
+      f.neighbor.evidence = mac.ok() ? "neighbor table of " + m.interface + ": " +
+                                           e.report.nfc_address() + " lladdr " +
+                                           (mac->empty() ? "(none)" : *mac)
+                                     : mac.error().message;
     }
     if (flows) {
       f.flows.ran = true;

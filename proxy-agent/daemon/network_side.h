@@ -16,6 +16,16 @@
 
 namespace bnfc::proxyd {
 
+// The proxy's own paths towards a host's management side: the route (and next hop's neighbor
+// entry) to its management address, and the route back to the source of its control connection.
+// Reads the kernel only (route lookups and the neighbor table).
+report::PathFacts LearnManagementPaths(pin::Kernel& kernel,
+                                       const std::vector<pin::LocalAddress>& local,
+                                       const std::string& management_address,
+                                       const std::string& control_peer);
+// The interfaces those paths leave through (what automatic mapping must never choose).
+std::vector<std::string> ManagementInterfaces(const report::PathFacts& path);
+
 class ProxyNetworkSide : public NetworkSide {
  public:
   ProxyNetworkSide(const ProxyConfig& config, pin::Kernel& kernel);
@@ -27,7 +37,10 @@ class ProxyNetworkSide : public NetworkSide {
   report::MetricsSnapshot Metrics() const;
 
  private:
-  pin::MapResult MapAddress(const std::string& nfc, const std::vector<pin::LocalAddress>& local);
+  pin::MapResult MapAddress(const std::string& nfc, const std::vector<pin::LocalAddress>& local,
+                            const std::vector<std::string>& management_interfaces);
+  void ProbeBackupSegments(const std::map<std::string, pin::MapResult>& maps,
+                           std::map<std::string, report::PathFacts>& paths);
   struct ConnectResult {
     bool ok = false;
     std::string evidence;
@@ -43,6 +56,10 @@ class ProxyNetworkSide : public NetworkSide {
   std::vector<pin::ManualMapping> manual_;
   std::vector<pin::LocalAddress> local_;
   std::string last_pin_error_;
+  // From the last cycle: the management interfaces of the host(s) behind each address (NFC or
+  // backup vmknic address), and of all hosts, for ProbeTargetsFor between cycles.
+  std::map<std::string, std::vector<std::string>> management_by_address_;
+  std::vector<std::string> management_any_;
   mutable std::mutex mu_;
   report::Report report_;
   report::MetricsSnapshot metrics_;

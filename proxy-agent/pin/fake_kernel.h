@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -140,9 +141,18 @@ class FakeKernel : public Kernel {
           return RouteLookup{e.route.ifindex, e.route.table, e.route.gateway, e.route.source};
       }
     }
+    const std::pair<net::Prefix, RouteLookup>* best = nullptr;
+    for (const auto& m : main_routes) {
+      if (m.first.Contains(destination) && (best == nullptr || m.first.length > best->first.length))
+        best = &m;
+    }
+    if (best != nullptr)
+      return best->second;
     return RouteLookup{main_oif, 254, std::nullopt, std::nullopt};
   }
   int main_oif = 1;
+  // The main table, for lookups no pin answers: longest prefix wins, else main_oif.
+  std::vector<std::pair<net::Prefix, RouteLookup>> main_routes;
 
   Expected<std::vector<Flow>> Flows(int dport) override {
     std::vector<Flow> out;
@@ -170,6 +180,24 @@ class FakeKernel : public Kernel {
    private:
     FakeKernel& k_;
   };
+  // Who answers ARP on which interface: (ifindex, address, MAC).
+  std::vector<std::tuple<int, net::IpAddress, std::string>> arp_answers;
+  bool fail_arp = false;
+  size_t arp_probes = 0;  // ArpProbe calls
+  Expected<std::vector<ArpAnswer>> ArpProbe(int ifindex, const std::string&,
+                                            const std::vector<net::IpAddress>& targets,
+                                            int) override {
+    arp_probes++;
+    if (fail_arp)
+      return Unexpected(ErrorCode::kUnavailable, "ARP probe socket: fake failure");
+    std::vector<ArpAnswer> out;
+    for (const auto& [i, a, mac] : arp_answers) {
+      if (i == ifindex && std::find(targets.begin(), targets.end(), a) != targets.end())
+        out.push_back({a, mac});
+    }
+    return out;
+  }
+
   Expected<std::unique_ptr<ChangeWatch>> WatchLinks() override {
     return std::unique_ptr<ChangeWatch>(new Watch(*this));
   }

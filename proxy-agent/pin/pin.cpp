@@ -152,8 +152,14 @@ Expected<ReconcileResult> Reconcile(Kernel& kernel, const Ownership& own,
 
 MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
               const std::vector<ManualMapping>& manual,
-              const std::vector<std::string>& allowed_interfaces) {
+              const std::vector<std::string>& allowed_interfaces,
+              const std::vector<std::string>& management_interfaces) {
   MapResult m;
+  auto management = [&](const std::string& name) {
+    return std::find(management_interfaces.begin(), management_interfaces.end(), name) !=
+           management_interfaces.end();
+  };
+  std::set<std::string> excluded;
   auto allowed = [&](const std::string& name) {
     return allowed_interfaces.empty() ||
            std::find(allowed_interfaces.begin(), allowed_interfaces.end(), name) !=
@@ -165,8 +171,11 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
     if (IsLinkLocalPrefix(a) || !allowed(a.interface))
       continue;
     if (a.prefix.Contains(nfc) && a.prefix.address != nfc) {
-      if (holder_names.insert(a.interface).second)
+      if (management(a.interface)) {
+        excluded.insert(a.interface);
+      } else if (holder_names.insert(a.interface).second) {
         holders.push_back(&a);
+      }
     }
   }
   if (holders.size() == 1) {
@@ -196,10 +205,21 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
                "); add a mapping line to choose one";
     return m;
   }
+  if (best == nullptr && !excluded.empty()) {
+    std::string names;
+    for (const auto& n : excluded)
+      names += (names.empty() ? "" : ", ") + n;
+    m.finding = "NO_MAPPING";
+    m.management_excluded = true;
+    m.detail = nfc.ToString() + " is on the subnet of " + names +
+               ", which carries the management path to the host; add a separate backup "
+               "interface on that subnet";
+    return m;
+  }
   if (best == nullptr) {
     m.finding = "NO_MAPPING";
-    m.detail = "no local interface holds " + nfc.ToString() +
-               " and no mapping line covers it; add `mapping = PREFIX INTERFACE`";
+    m.detail = "no backup interface holds " + nfc.ToString() +
+               "; add a proxy interface on the host's backup subnet";
     return m;
   }
   // The source: an address of that family on the named interface, preferring one whose subnet

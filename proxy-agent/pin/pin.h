@@ -125,6 +125,12 @@ struct Flow {
   int table = 0;  // table the lookup found the route in
 };
 
+// One answer to an ARP probe: `target` is at `mac` (several devices may answer for one target).
+struct ArpAnswer {
+  net::IpAddress target;
+  std::string mac;
+};
+
 // Link and address change notifications (RTNLGRP_LINK, RTNLGRP_IPV4/6_IFADDR).
 class ChangeWatch {
  public:
@@ -157,6 +163,12 @@ class Kernel {
   virtual Expected<std::vector<Flow>> Flows(int dport) = 0;
   // Subscribes to link/address changes.
   virtual Expected<std::unique_ptr<ChangeWatch>> WatchLinks() = 0;
+  // RFC 5227 ARP probes (sender address 0.0.0.0, so no neighbor cache is touched) for every IPv4
+  // `targets` entry, broadcast out of `ifindex` from `own_mac`, all at once; the answers heard on
+  // that interface within `timeout_ms`. Who answers shares the interface's broadcast domain.
+  virtual Expected<std::vector<ArpAnswer>> ArpProbe(int ifindex, const std::string& own_mac,
+                                                    const std::vector<net::IpAddress>& targets,
+                                                    int timeout_ms) = 0;
 };
 
 // libmnl implementation in the calling process's network namespace.
@@ -217,16 +229,22 @@ struct MapResult {
   std::optional<net::IpAddress> via;  // set: routed, not L2 adjacent
   bool l2_adjacent = false;
   bool manual = false;  // chosen by a mapping line
+  // NO_MAPPING only because the interfaces on the address's subnet carry the management path.
+  bool management_excluded = false;
   std::string finding;  // NO_MAPPING | AMBIGUOUS_MAPPING | NOT_L2_ADJACENT | INTERFACE_DOWN | ""
   std::string detail;
 };
 
 // Automatic when exactly one allowed local interface's subnet holds the address; else the most
 // specific manual mapping (which also settles an ambiguity); never a guess. Link-local addresses
-// (169.254/16, fe80::/10) are never used as a subnet or a source.
+// (169.254/16, fe80::/10) are never used as a subnet or a source. `management_interfaces` (the
+// proxy's own path to the host's management side) are never chosen automatically, whether or not
+// backup interfaces are configured; a mapping line may still name one (the disjoint-path check
+// then reports it).
 MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
               const std::vector<ManualMapping>& manual,
-              const std::vector<std::string>& allowed_interfaces);
+              const std::vector<std::string>& allowed_interfaces,
+              const std::vector<std::string>& management_interfaces = {});
 
 // Pins per host, with the rules for silence and moves. Pure bookkeeping.
 struct PinEntry {

@@ -1,5 +1,6 @@
 // bnfc-proxyd: command-line entry point. Each subcommand is a small function; the daemon loop
 // lives in daemon/.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "networkd.h"
 #include "pin.h"
 #include "proxy_config.h"
+#include "run_lock.h"
 
 #include <csignal>
 
@@ -43,13 +45,24 @@ Commands:
   keygen                                   create the server key pair if missing
   run [--foreground] [--retain]            the agent: control channel, pins, checks, report
   report [--format json|html|text]         the latest validation report (text on a terminal,
-                                           JSON otherwise)
-  pins [--json]                            what is pinned, and why
+                                           JSON otherwise); exit status below
+  pins [--json]                            what is pinned, and why (3 when stale)
   check-networkd                           is systemd-networkd set to delete foreign routes?
   setup-networkd                           install the networkd drop-in that keeps our pins
   --version                                print the version
 
 Every command takes --config FILE (default /etc/bnfc/proxyd.conf).
+
+A report older than `freshness`, or one read while `bnfc-proxyd run` is not running, is stale:
+every pair is then shown UNKNOWN with a STALE finding, never ISOLATED.
+
+Exit status of `report` (the most severe verdict decides):
+  0  every pair ISOLATED
+  1  some pair DEGRADED, none worse
+  2  some pair NOT_ISOLATED or UNREACHABLE
+  3  some pair UNKNOWN, the report is stale, or there are no pairs
+  4  usage error (bad option or format)
+  5  no report to read (missing or unreadable report.json)
 )";
 
 struct Args {
@@ -194,6 +207,10 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   if (!keys) {
     return Fail(keys.error().message + " (run `bnfc-proxyd keygen`)");
   }
+  // Held until the process ends: `report` and `pins` read it to know the daemon runs.
+  if (auto lock = bnfc::proxyd::HoldRunLock(config.state_dir); !lock) {
+    return Fail(lock.error().message);
+  }
   if (auto nd = bnfc::proxyd::CheckNetworkd(); nd.at_risk()) {
     bnfc::log::Warn(
         "NETWORKD_FOREIGN_ROUTES: systemd-networkd runs with ManageForeignRoutes/"
@@ -211,9 +228,22 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   if (!listen) {
     return Fail(config.source + ": key 'http_listen': " + listen.error().message);
   }
+  // A cycle that stopped publishing must not leave an old ISOLATED on /report* or /metrics.
+  auto current = [&] {
+    auto r = network.LatestReport();
+    auto why = bnfc::report::StaleReason(r, bnfc::SystemClock::Instance().NowUnixMs(),
+                                         config.freshness.count(), true);
+    if (!why.empty()) {
+      bnfc::report::MarkStale(r, why);
+    }
+    return r;
+  };
   bnfc::report::HttpContent content;
   content.metrics = [&] {
     auto m = network.Metrics();
+    if (auto r = current(); r.stale) {
+      bnfc::report::FillFromReport(r, m);
+    }
     // Channel counters are read without a lock: plain integers, a torn read is only a stale value.
     if (const auto* server = daemon.server()) {
       const auto& c = server->counters();
@@ -224,19 +254,28 @@ int Run(const ProxyConfig& loaded, const Args& args) {
                             {"identity_mismatch", c.dropped_identity_mismatch},
                             {"revoked", c.dropped_revoked},
                             {"replay", c.dropped_replay},
+                            {"implausible_stamp", c.dropped_implausible_stamp},
                             {"malformed", c.dropped_malformed}};
     }
     if (const auto* zap = daemon.zap()) {
       m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
       m.reports_rejected["wrong_source"] = zap->stats().wrong_source.load();
     }
+    auto store = daemon.keystore_health();
+    m.keystore_revision = store.revision;
+    m.keystore_reload_failures = store.reload_failures;
+    m.keystore_stale = store.stale;
     return bnfc::report::RenderPrometheus(m);
   };
-  content.report_json = [&] { return bnfc::report::RenderJson(network.LatestReport()); };
-  content.report_html = [&] { return bnfc::report::RenderHtml(network.LatestReport()); };
+  content.report_json = [&] { return bnfc::report::RenderJson(current()); };
+  content.report_html = [&] { return bnfc::report::RenderHtml(current()); };
   content.health = [&]() -> bnfc::Status {
     if (daemon.zap() == nullptr || !daemon.zap()->running()) {
       return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, "the ZAP handler is not running");
+    }
+    // A store that cannot be applied means a revocation may not be in force: not healthy.
+    if (auto store = daemon.keystore_health(); store.stale) {
+      return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, store.problem);
     }
     return bnfc::OkStatus();
   };
@@ -254,25 +293,75 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   return 0;
 }
 
-int ShowFile(const std::string& path, const std::string& what) {
+// The report as stored, re-judged now: stale when the daemon is not running or the report is
+// older than `freshness` (then every pair is UNKNOWN). The exit status follows the verdicts.
+int Report(const ProxyConfig& config, const Args& args) {
+  namespace report = bnfc::report;
+  std::string format = args.Get("format", isatty(1) ? "text" : "json");
+  if (format != "json" && format != "html" && format != "text") {
+    return Fail("--format must be json, html or text, not '" + format + "'", report::kExitUsage);
+  }
+  const std::string path = config.state_dir + "/report.json";
   auto text = bnfc::fs::ReadFile(path);
   if (!text) {
-    return Fail("no " + what + " yet (" + text.error().message +
-                "); is `bnfc-proxyd run` running with this config?");
+    return Fail("no report yet (" + text.error().message +
+                    "); is `bnfc-proxyd run` running with this config?",
+                report::kExitNoReport);
   }
-  std::cout << *text;
-  return 0;
+  auto r = report::ParseReportJson(*text);
+  if (!r) {
+    return Fail(path + ": " + r.error().message, report::kExitNoReport);
+  }
+  auto why =
+      report::StaleReason(*r, bnfc::SystemClock::Instance().NowUnixMs(), config.freshness.count(),
+                          bnfc::proxyd::DaemonRunning(config.state_dir));
+  if (!why.empty() && !r->stale) {
+    report::MarkStale(*r, why);
+  }
+  std::cout << (format == "json"   ? report::RenderJson(*r)
+                : format == "html" ? report::RenderHtml(*r)
+                                   : report::RenderText(*r));
+  return report::ExitCodeFor(*r);
 }
 
-int Report(const ProxyConfig& config, const Args& args) {
-  std::string format = args.Get("format", isatty(1) ? "text" : "json");
-  const std::map<std::string, std::string> files = {
-      {"json", "report.json"}, {"html", "report.html"}, {"text", "report.txt"}};
-  auto it = files.find(format);
-  if (it == files.end()) {
-    return Fail("--format must be json, html or text, not '" + format + "'", 2);
+// pins.txt / pins.json as written by the daemon, marked stale like the report.
+int Pins(const ProxyConfig& config, const Args& args) {
+  const bool json = args.Has("json");
+  const std::string path = config.state_dir + (json ? "/pins.json" : "/pins.txt");
+  auto text = bnfc::fs::ReadFile(path);
+  if (!text) {
+    return Fail("no pins yet (" + text.error().message +
+                    "); is `bnfc-proxyd run` running with this config?",
+                bnfc::report::kExitNoReport);
   }
-  return ShowFile(config.state_dir + "/" + it->second, "report");
+  std::string why;
+  struct stat st {};
+  if (!bnfc::proxyd::DaemonRunning(config.state_dir)) {
+    why = "bnfc-proxyd is not running";
+  } else if (::stat(path.c_str(), &st) == 0) {
+    const int64_t age_ms =
+        bnfc::SystemClock::Instance().NowUnixMs() - static_cast<int64_t>(st.st_mtim.tv_sec) * 1000;
+    if (age_ms > config.freshness.count()) {
+      why = "the pin list is " + std::to_string(age_ms / 1000) + " s old";
+    }
+  }
+  if (why.empty()) {
+    std::cout << *text;
+    return 0;
+  }
+  if (json) {
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return Fail(path + ": not a JSON object", bnfc::report::kExitNoReport);
+    }
+    doc["stale"] = true;
+    doc["stale_reason"] = why;
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    std::cout << "STALE: " << why << "; what follows was pinned when it last ran, not now.\n"
+              << *text;
+  }
+  return bnfc::report::kExitUnknown;
 }
 
 int Keys(const ProxyConfig& config, const Args& args) {
@@ -327,9 +416,12 @@ int Keys(const ProxyConfig& config, const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `report` and `pins` give 0-3 a meaning (verdicts): their usage and I/O errors are 4 and up.
+  const bool verdict_exit =
+      argc > 1 && (std::strcmp(argv[1], "report") == 0 || std::strcmp(argv[1], "pins") == 0);
   auto args = ParseArgs(argc, argv);
   if (!args) {
-    return Fail(args.error().message, 2);
+    return Fail(args.error().message, verdict_exit ? bnfc::report::kExitUsage : 2);
   }
   if (args->Has("version")) {
     std::cout << "bnfc-proxyd " << BNFC_VERSION << "\n";
@@ -342,7 +434,7 @@ int main(int argc, char** argv) {
   const std::string& command = args->positional[0];
   auto config = Config(*args);
   if (!config) {
-    return Fail(config.error().message);
+    return Fail(config.error().message, verdict_exit ? bnfc::report::kExitUsage : 1);
   }
   if (command == "keys") {
     return Keys(*config, *args);
@@ -371,7 +463,7 @@ int main(int argc, char** argv) {
     return nd.at_risk() ? 1 : 0;
   }
   if (command == "pins") {
-    return ShowFile(config->state_dir + (args->Has("json") ? "/pins.json" : "/pins.txt"), "pins");
+    return Pins(*config, *args);
   }
   return Fail("unknown command '" + command + "'\n" + kUsage, 2);
 }

@@ -89,6 +89,34 @@ TEST(MapTest, AllowedInterfacesExcludeManagement) {
   EXPECT_NE(line.detail.find("not a backup_interface"), std::string::npos);
 }
 
+TEST(MapTest, TheManagementPathsInterfaceIsNeverChosenAutomatically) {
+  // One card with a management and a backup address: no backup_interface configured, still the
+  // management path's interface is not a backup path.
+  std::vector<LocalAddress> local = {Local("eth0", 2, "10.98.0.100/24"),
+                                     Local("eth0", 2, "10.99.0.100/24")};
+  auto m = Map(Ip("10.99.0.11"), local, {}, {}, {"eth0"});
+  EXPECT_FALSE(m.ok);
+  EXPECT_EQ(m.finding, "NO_MAPPING");
+  EXPECT_TRUE(m.management_excluded);
+  EXPECT_NE(m.detail.find("eth0"), std::string::npos);
+  // Without the exclusion the same kernel state would map (what the exclusion prevents).
+  EXPECT_TRUE(Map(Ip("10.99.0.11"), local, {}, {}).ok);
+  // An explicit mapping line is followed (the disjoint-path check judges it).
+  std::vector<ManualMapping> manual = {{*net::Prefix::Parse("10.99.0.0/24"), "eth0", {}}};
+  auto line = Map(Ip("10.99.0.11"), local, manual, {}, {"eth0"});
+  EXPECT_TRUE(line.ok);
+  EXPECT_EQ(line.interface, "eth0");
+  // Another card on the subnet is used; the management one does not make it ambiguous.
+  local.push_back(Local("eth1", 3, "10.99.0.101/24"));
+  auto other = Map(Ip("10.99.0.11"), local, {}, {}, {"eth0"});
+  EXPECT_TRUE(other.ok);
+  EXPECT_EQ(other.interface, "eth1");
+  // Nothing on the subnet at all: plain NO_MAPPING.
+  auto none = Map(Ip("10.77.0.11"), local, {}, {}, {"eth0"});
+  EXPECT_EQ(none.finding, "NO_MAPPING");
+  EXPECT_FALSE(none.management_excluded);
+}
+
 TEST(MapTest, ManualTableMostSpecificWinsAndGatewayIsFlagged) {
   std::vector<LocalAddress> local = {Local("eth1", 3, "10.99.0.100/24"),
                                      Local("eth2", 4, "fe80::2/64"),

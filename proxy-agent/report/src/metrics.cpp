@@ -99,6 +99,7 @@ void FillFromReport(const Report& r, MetricsSnapshot& s) {
     s.pairs_by_verdict[static_cast<size_t>(i)] = r.counts[static_cast<size_t>(i)];
   }
   s.all_isolated = r.all_isolated;
+  s.stale = r.stale;
   if (s.proxy_id.empty()) {
     s.proxy_id = r.proxy_id;
   }
@@ -110,6 +111,10 @@ void FillFromReport(const Report& r, MetricsSnapshot& s) {
     h.verdict = p.verdict;
     h.has_report = p.has_report;
     h.last_report_age_seconds = static_cast<double>(p.report_age_ms) / 1000.0;
+    h.checks.clear();
+    for (const Check& c : p.checks) {
+      h.checks[c.id] = c.status;
+    }
   }
 }
 
@@ -135,6 +140,19 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
     }
   }
 
+  w.Family("bnfc_report_stale", "gauge",
+           "1 when the verdicts are not current (report older than freshness), else 0.");
+  w.Sample("bnfc_report_stale", {}, s.stale ? 1 : 0);
+
+  w.Family("bnfc_host_check_passed", "gauge",
+           "1 when the check passed for the host, 0 when it failed or did not run.");
+  for (const auto& [host, h] : s.hosts) {
+    for (const auto& [check, status] : h.checks) {
+      w.Sample("bnfc_host_check_passed", {{"check", check}, {"host", host}},
+               status == CheckStatus::kPassed ? 1 : 0);
+    }
+  }
+
   w.Family("bnfc_pins", "gauge", "Pinned /32 or /128 routes installed in the agent's table.");
   w.Count("bnfc_pins", {}, s.pins_installed);
 
@@ -147,6 +165,16 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   w.Family("bnfc_replay_drops_total", "counter",
            "Envelopes dropped because (boot id, sequence) did not increase.");
   w.Count("bnfc_replay_drops_total", {}, s.replay_drops);
+
+  w.Family("bnfc_keystore_revision", "gauge", "Revision of the enrolment store in force.");
+  w.Count("bnfc_keystore_revision", {}, s.keystore_revision);
+  w.Family("bnfc_keystore_reload_failures_total", "counter",
+           "Reads of the enrolment store that could not be applied.");
+  w.Count("bnfc_keystore_reload_failures_total", {}, s.keystore_reload_failures);
+  w.Family(
+      "bnfc_keystore_stale", "gauge",
+      "1 while the enrolment store on disk cannot be applied and the previous one is in force.");
+  w.Sample("bnfc_keystore_stale", {}, s.keystore_stale ? 1 : 0);
 
   w.Family("bnfc_host_last_report_age_seconds", "gauge",
            "Seconds since the host's last accepted report (hosts that have reported).");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -100,6 +101,43 @@ std::string AllIsolatedSentence(const Report& r) {
          "): vCenter may hand any host that shares a datastore to this proxy.";
 }
 
+std::string FirstLine(const std::string& s) {
+  auto lines = SplitLines(s);
+  return lines.empty() ? std::string() : lines[0];
+}
+
+size_t PassedChecks(const PairVerdict& p) {
+  size_t n = 0;
+  for (const Check& c : p.checks) {
+    n += c.status == CheckStatus::kPassed ? 1 : 0;
+  }
+  return n;
+}
+
+std::optional<Verdict> VerdictFromName(const std::string& name) {
+  for (Verdict v : VerdictsBySeverity()) {
+    if (name == VerdictName(v)) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<CheckStatus> StatusFromName(const std::string& name) {
+  for (CheckStatus st : {CheckStatus::kPassed, CheckStatus::kFailed, CheckStatus::kNotRun}) {
+    if (name == CheckStatusName(st)) {
+      return st;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string StaleSentence(const Report& r) {
+  return "STALE: " + r.stale_reason +
+         ". No verdict below is current; every pair counts as UNKNOWN until bnfc-proxyd "
+         "publishes a fresh report.";
+}
+
 const char* VerdictColour(Verdict v) {
   switch (v) {
     case Verdict::kIsolated:
@@ -139,7 +177,7 @@ void Summarise(Report& r) {
   for (const PairVerdict& p : r.pairs) {
     ++r.counts[static_cast<size_t>(p.verdict)];
   }
-  r.all_isolated = !r.pairs.empty() && r.Count(Verdict::kIsolated) == r.pairs.size();
+  r.all_isolated = !r.stale && !r.pairs.empty() && r.Count(Verdict::kIsolated) == r.pairs.size();
 }
 
 Report BuildReport(const std::string& proxy_id, const std::string& proxy_version,
@@ -183,6 +221,8 @@ std::string RenderJson(const Report& r) {
   }
   j["summary"] =
       json{{"pairs", r.pairs.size()}, {"counts", counts}, {"all_isolated", r.all_isolated}};
+  j["stale"] = r.stale;
+  j["stale_reason"] = StrOrNull(r.stale_reason);
   j["pairs"] = json::array();
   for (const PairVerdict& p : r.pairs) {
     json pj;
@@ -198,6 +238,15 @@ std::string RenderJson(const Report& r) {
         p.has_report ? json(static_cast<double>(p.report_age_ms) / 1000.0) : json(nullptr);
     pj["esxi_version"] = StrOrNull(p.esxi_version);
     pj["agent_version"] = StrOrNull(p.agent_version);
+    pj["checks"] = json::array();
+    for (const Check& c : p.checks) {
+      pj["checks"].push_back(json{{"id", c.id},
+                                  {"name", c.name},
+                                  {"status", CheckStatusName(c.status)},
+                                  {"evidence", c.evidence},
+                                  {"at", FormatTimestamp(c.at_unix_ms)},
+                                  {"at_unix_ms", c.at_unix_ms}});
+    }
     pj["findings"] = json::array();
     for (const Finding& f : p.findings) {
       pj["findings"].push_back(json{{"code", f.code},
@@ -258,6 +307,9 @@ std::string RenderText(const Report& r) {
   };
   line("backupnfc validation report - proxy " + r.proxy_id + " - " +
        FormatTimestamp(r.generated_unix_ms) + " - bnfc-proxyd " + r.proxy_version);
+  if (r.stale) {
+    para("", StaleSentence(r));
+  }
   para("", CountsLine(r));
   para("", AllIsolatedSentence(r));
   o << "\n";
@@ -279,18 +331,19 @@ std::string RenderText(const Report& r) {
                    Fit(codes_list.empty() ? "-" : codes_list, 39))
       << "\n";
   }
-  bool any = false;
+  if (!r.pairs.empty()) {
+    o << "\nChecks and findings\n";
+  }
   for (const PairVerdict& p : r.pairs) {
-    if (p.findings.empty()) {
-      continue;
-    }
-    if (!any) {
-      o << "\nFindings\n";
-      any = true;
-    }
     o << "\n";
     line(p.host_id + " (" + (p.nfc_address.empty() ? "no NFC address" : p.nfc_address) + ") " +
-         VerdictName(p.verdict));
+         VerdictName(p.verdict) + " - " + std::to_string(PassedChecks(p)) + " of " +
+         std::to_string(p.checks.size()) + " checks passed");
+    // 2 + 7 + 1 + 13 + 1 + 20 + 1 = 45 columns before the evidence's first line.
+    for (const Check& c : p.checks) {
+      line("  " + Cell(CheckStatusName(c.status), 7) + " " + Cell(c.id, 13) + " " +
+           FormatTimestamp(c.at_unix_ms) + " " + FirstLine(c.evidence));
+    }
     for (const Finding& f : p.findings) {
       line("  " + f.code + (f.impact == Verdict::kIsolated ? " (advice)" : ""));
       para("    ", f.detail);
@@ -335,7 +388,14 @@ std::string RenderHtml(const Report& r) {
     << "pre{background:#f6f8fa;padding:.5rem;white-space:pre-wrap;word-break:break-all;"
        "margin:.3rem 0 .5rem}\n"
     << ".advice{color:#57606a}\n"
-    << "dl{font-size:.9rem}dt{font-weight:700;margin-top:.4rem}\n";
+    << "dl{font-size:.9rem}dt{font-weight:700;margin-top:.4rem}\n"
+    << "ul.checklist{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem}\n"
+    << "ul.checklist li{font-size:.8rem;padding:.05rem .35rem;border-radius:4px;"
+       "border:1px solid #d0d7de;background:#fff}\n"
+    << "li.c-passed{color:#116329}li.c-failed{color:#a40e26;font-weight:700}"
+       "li.c-not_run{color:#57606a;font-style:italic}\n"
+    << "table.checks{font-size:.85rem;margin:.3rem 0}table.checks td{padding:.2rem .4rem}\n"
+    << "table.checks pre{margin:0}\n";
   for (Verdict v : VerdictsBySeverity()) {
     o << "tr.v-" << VerdictName(v) << ",.count.v-" << VerdictName(v)
       << "{background:" << VerdictColour(v) << "}\n";
@@ -351,10 +411,14 @@ std::string RenderHtml(const Report& r) {
       << "\"><b>" << r.Count(v) << "</b>" << VerdictName(v) << "</div>\n";
   }
   o << "</div>\n";
+  if (r.stale) {
+    o << "<div class=\"banner bad\" id=\"stale\">" << E(StaleSentence(r)) << "</div>\n";
+  }
   o << "<div class=\"banner " << (r.all_isolated ? "ok" : "bad") << "\" id=\"all-isolated\">"
     << E(AllIsolatedSentence(r)) << "</div>\n";
   o << "<table>\n<thead><tr><th>Host</th><th>NFC address</th><th>vmknic</th>"
-       "<th>Proxy interface</th><th>Verdict</th><th>Findings</th></tr></thead>\n<tbody>\n";
+       "<th>Proxy interface</th><th>Verdict</th><th>Checks</th><th>Findings</th></tr></thead>\n"
+       "<tbody>\n";
   for (const PairVerdict& p : r.pairs) {
     o << "<tr class=\"pair v-" << VerdictName(p.verdict) << "\" data-host=\"" << E(p.host_id)
       << "\" data-verdict=\"" << VerdictName(p.verdict) << "\">";
@@ -369,8 +433,25 @@ std::string RenderHtml(const Report& r) {
       o << "<br><small><code>" << E(p.source_address) << "</code></small>";
     }
     o << "</td><td class=\"verdict\">" << VerdictName(p.verdict) << "</td><td>";
+    // Every check with its status; the evidence and time of each one a click away.
+    o << "<ul class=\"checklist\">";
+    for (const Check& c : p.checks) {
+      o << "<li class=\"c-" << CheckStatusName(c.status) << "\" data-check=\"" << E(c.id)
+        << "\" data-status=\"" << CheckStatusName(c.status) << "\" title=\"" << E(c.name) << "\">"
+        << E(c.id) << ": " << CheckStatusName(c.status) << "</li>";
+    }
+    o << "</ul><details class=\"checks\"><summary>" << PassedChecks(p) << " of " << p.checks.size()
+      << " checks passed: evidence</summary><table class=\"checks\">";
+    for (const Check& c : p.checks) {
+      o << "<tr class=\"check c-" << CheckStatusName(c.status) << "\"><td><code>" << E(c.id)
+        << "</code></td><td>" << CheckStatusName(c.status) << "</td><td><time datetime=\""
+        << E(FormatTimestamp(c.at_unix_ms)) << "\">" << E(FormatTimestamp(c.at_unix_ms))
+        << "</time></td><td><pre>" << E(c.evidence.empty() ? "-" : c.evidence)
+        << "</pre></td></tr>";
+    }
+    o << "</table></details></td><td>";
     if (p.findings.empty()) {
-      o << "none";
+      o << "no findings";
     }
     for (const Finding& f : p.findings) {
       o << "<details class=\"finding" << (f.impact == Verdict::kIsolated ? " advice" : "")
@@ -388,6 +469,132 @@ std::string RenderHtml(const Report& r) {
   }
   o << "</dl>\n</body>\n</html>\n";
   return o.str();
+}
+
+std::string StaleReason(const Report& r, int64_t now_ms, int64_t freshness_ms,
+                        bool daemon_running) {
+  if (!daemon_running) {
+    return "bnfc-proxyd is not running (the report is from " +
+           FormatTimestamp(r.generated_unix_ms) + ")";
+  }
+  if (r.generated_unix_ms <= 0) {
+    return "no report has been generated yet";
+  }
+  const int64_t age = now_ms - r.generated_unix_ms;
+  if (age > freshness_ms || age < -freshness_ms) {
+    return "the report is " + std::to_string(age / 1000) + " s old (generated " +
+           FormatTimestamp(r.generated_unix_ms) + ", limit " + std::to_string(freshness_ms / 1000) +
+           " s)";
+  }
+  return "";
+}
+
+void MarkStale(Report& r, const std::string& reason) {
+  r.stale = true;
+  r.stale_reason = reason;
+  const std::string when = FormatTimestamp(r.generated_unix_ms);
+  for (PairVerdict& p : r.pairs) {
+    const std::string last = VerdictName(p.verdict);
+    p.findings.insert(p.findings.begin(),
+                      Finding{codes::kStale, Verdict::kUnknown,
+                              "This verdict is not current: " + reason +
+                                  "; start bnfc-proxyd (systemctl start bnfc-proxyd) or find why "
+                                  "it stopped publishing.",
+                              "last verdict " + last + " at " + when});
+    p.verdict = Verdict::kUnknown;
+    for (Check& c : p.checks) {
+      if (c.status == CheckStatus::kPassed) {
+        c.status = CheckStatus::kNotRun;
+        c.evidence =
+            "stale: passed at " + FormatTimestamp(c.at_unix_ms) + ", not since\n" + c.evidence;
+      }
+    }
+  }
+  Summarise(r);
+}
+
+int ExitCodeFor(const Report& r) {
+  if (r.Count(Verdict::kNotIsolated) > 0 || r.Count(Verdict::kUnreachable) > 0) {
+    return kExitNotIsolated;
+  }
+  if (r.stale || r.pairs.empty() || r.Count(Verdict::kUnknown) > 0) {
+    return kExitUnknown;
+  }
+  if (r.Count(Verdict::kDegraded) > 0) {
+    return kExitDegraded;
+  }
+  return kExitIsolated;
+}
+
+Expected<Report> ParseReportJson(const std::string& text) {
+  auto bad = [](const std::string& what) {
+    return Unexpected(ErrorCode::kParse, "report.json: " + what);
+  };
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return bad("not a JSON object");
+  }
+  auto str = [](const json& o, const char* k) -> std::string {
+    auto it = o.find(k);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Report r;
+  if (!j.contains("generated_unix_ms") || !j["generated_unix_ms"].is_number_integer()) {
+    return bad("no generated_unix_ms");
+  }
+  if (!j.contains("pairs") || !j["pairs"].is_array()) {
+    return bad("no pairs");
+  }
+  r.generated_unix_ms = j["generated_unix_ms"].get<int64_t>();
+  r.proxy_id = str(j, "proxy");
+  if (j.contains("versions") && j["versions"].is_object()) {
+    r.proxy_version = str(j["versions"], "bnfc-proxyd");
+  }
+  r.stale = j.value("stale", false);
+  r.stale_reason = str(j, "stale_reason");
+  for (const json& pj : j["pairs"]) {
+    if (!pj.is_object()) {
+      return bad("a pair is not an object");
+    }
+    PairVerdict p;
+    p.proxy_id = str(pj, "proxy");
+    p.host_id = str(pj, "host");
+    p.nfc_address = str(pj, "nfc_address");
+    p.nfc_vmknic = str(pj, "nfc_vmknic");
+    p.interface = str(pj, "interface");
+    p.source_address = str(pj, "source_address");
+    p.esxi_version = str(pj, "esxi_version");
+    p.agent_version = str(pj, "agent_version");
+    p.nbdssl_recommended = pj.value("nbdssl_recommended", false);
+    if (auto age = pj.find("report_age_s"); age != pj.end() && age->is_number()) {
+      p.has_report = true;
+      p.report_age_ms = static_cast<int64_t>(age->get<double>() * 1000.0);
+    }
+    auto v = VerdictFromName(str(pj, "verdict"));
+    if (!v) {
+      return bad("pair " + p.host_id + " has no valid verdict");
+    }
+    p.verdict = *v;
+    for (const json& cj : pj.value("checks", json::array())) {
+      auto st = cj.is_object() ? StatusFromName(str(cj, "status")) : std::nullopt;
+      if (!st) {
+        return bad("pair " + p.host_id + " has a check without a valid status");
+      }
+      p.checks.push_back(Check{str(cj, "id"), str(cj, "name"), *st, str(cj, "evidence"),
+                               cj.value("at_unix_ms", int64_t{0})});
+    }
+    for (const json& fj : pj.value("findings", json::array())) {
+      auto impact = fj.is_object() ? VerdictFromName(str(fj, "impact")) : std::nullopt;
+      if (!impact) {
+        return bad("pair " + p.host_id + " has a finding without a valid impact");
+      }
+      p.findings.push_back(
+          Finding{str(fj, "code"), *impact, str(fj, "detail"), str(fj, "evidence")});
+    }
+    r.pairs.push_back(std::move(p));
+  }
+  Summarise(r);
+  return r;
 }
 
 }  // namespace bnfc::report

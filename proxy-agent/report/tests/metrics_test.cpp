@@ -116,7 +116,26 @@ TEST(Metrics, Values) {
            "bnfc_check_duration_seconds_count{check=\"neighbor\"} 10\n",
            "bnfc_host_verdict{host=\"esx02\",verdict=\"NOT_ISOLATED\"} 1\n",
            "bnfc_host_verdict{host=\"esx02\",verdict=\"ISOLATED\"} 0\n",
+           "bnfc_host_check_passed{check=\"tag\",host=\"esx01\"} 1\n",
+           "bnfc_host_check_passed{check=\"tag\",host=\"esx02\"} 0\n",
+           "bnfc_host_check_passed{check=\"pin\",host=\"esx05\"} 0\n",
+           "bnfc_report_stale 0\n",
        }) {
+    EXPECT_NE(text.find(want), std::string::npos) << "missing: " << want;
+  }
+}
+
+TEST(Metrics, AStaleReportShowsNoIsolatedHost) {
+  Report r = testing::SampleReport();
+  MarkStale(r, "the report is 300 s old");
+  MetricsSnapshot s;
+  FillFromReport(r, s);
+  const std::string text = RenderPrometheus(s);
+  for (const char* want :
+       {"bnfc_pairs{verdict=\"ISOLATED\"} 0\n", "bnfc_all_hosts_isolated 0\n",
+        "bnfc_report_stale 1\n", "bnfc_host_verdict{host=\"esx01\",verdict=\"ISOLATED\"} 0\n",
+        "bnfc_host_verdict{host=\"esx01\",verdict=\"UNKNOWN\"} 1\n",
+        "bnfc_host_check_passed{check=\"tag\",host=\"esx01\"} 0\n"}) {
     EXPECT_NE(text.find(want), std::string::npos) << "missing: " << want;
   }
 }
@@ -144,6 +163,19 @@ TEST(Metrics, PromtoolCheckMetricsAcceptsOurExposition) {
   auto bad =
       Promtool(promtool, dir, "# HELP bnfc_bad a counter\n# TYPE bnfc_bad counter\nbnfc_bad 1\n");
   EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
+}
+
+TEST(Metrics, EnrolmentStoreHealth) {
+  MetricsSnapshot s;
+  s.keystore_revision = 42;
+  s.keystore_reload_failures = 3;
+  s.keystore_stale = true;
+  const std::string text = RenderPrometheus(s);
+  for (const char* want : {"bnfc_keystore_revision 42\n", "bnfc_keystore_reload_failures_total 3\n",
+                           "bnfc_keystore_stale 1\n"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want;
+  }
+  EXPECT_NE(RenderPrometheus(MetricsSnapshot{}).find("bnfc_keystore_stale 0\n"), std::string::npos);
 }
 
 }  // namespace

@@ -334,5 +334,142 @@ TEST(ReportHtml, RowsSummaryFindingsAndVersions) {
   EXPECT_NE(html.find("data-verdict=\"ISOLATED\"><b>1</b>"), std::string::npos);
 }
 
+TEST(ReportJson, EveryPairCarriesItsChecks) {
+  json doc = json::parse(RenderJson(SampleReport()));
+  EXPECT_EQ(doc["schema_version"], 2);
+  EXPECT_FALSE(doc["stale"].get<bool>());
+  const json& p0 = doc["pairs"][0];
+  ASSERT_EQ(p0["verdict"], "ISOLATED");
+  ASSERT_EQ(p0["checks"].size(), CheckIds().size());
+  for (size_t i = 0; i < CheckIds().size(); ++i) {
+    const json& c = p0["checks"][i];
+    EXPECT_EQ(c["id"], CheckIds()[i]);
+    EXPECT_EQ(c["status"], "passed") << c.dump();
+    EXPECT_FALSE(c["evidence"].get<std::string>().empty()) << c.dump();
+    EXPECT_EQ(c["at"].get<std::string>().size(), 20u) << c.dump();
+  }
+  // esx02 has no tag: the tag check failed, its dependants did not run.
+  const json& p1 = doc["pairs"][1];
+  EXPECT_EQ(p1["checks"][1]["id"], "tag");
+  EXPECT_EQ(p1["checks"][1]["status"], "failed");
+  EXPECT_EQ(p1["checks"][2]["status"], "not_run");
+}
+
+TEST(ReportJson, ParseReadsBackWhatRenderWrote) {
+  Report r = SampleReport();
+  auto back = ParseReportJson(RenderJson(r));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(RenderJson(*back), RenderJson(r));
+  EXPECT_EQ(RenderText(*back), RenderText(r));
+  EXPECT_EQ(RenderHtml(*back), RenderHtml(r));
+  for (const char* broken : {"", "[]", "{\"pairs\": []}", "{\"generated_unix_ms\": 1}",
+                             "{\"generated_unix_ms\": 1, \"pairs\": [{\"verdict\": \"GOOD\"}]}"}) {
+    EXPECT_FALSE(ParseReportJson(broken).ok()) << broken;
+  }
+}
+
+// A report read after the daemon stopped, or older than freshness, never says ISOLATED.
+TEST(ReportStale, NeverRendersIsolatedAndExitsThree) {
+  const Report fresh = [] {
+    std::vector<PairFacts> facts = {GoodFacts("esx01"), GoodFacts("esx02", "10.99.0.12")};
+    return BuildReport("proxy01", "0.1.0", 1718100000000, facts);
+  }();
+  ASSERT_TRUE(fresh.all_isolated);
+  EXPECT_EQ(ExitCodeFor(fresh), kExitIsolated);
+  const int64_t t = fresh.generated_unix_ms;
+  EXPECT_EQ(StaleReason(fresh, t + 5'000, 90'000, true), "");
+  EXPECT_NE(StaleReason(fresh, t + 91'000, 90'000, true).find("91 s old"), std::string::npos);
+  EXPECT_NE(StaleReason(fresh, t + 5'000, 90'000, false).find("not running"), std::string::npos);
+  EXPECT_EQ(StaleReason(Report{}, t, 90'000, true), "no report has been generated yet");
+  Report r = fresh;
+  MarkStale(r, StaleReason(fresh, t, 90'000, false));
+  EXPECT_TRUE(r.stale);
+  EXPECT_FALSE(r.all_isolated);
+  EXPECT_EQ(r.Count(Verdict::kIsolated), 0u);
+  EXPECT_EQ(r.Count(Verdict::kUnknown), 2u);
+  EXPECT_EQ(ExitCodeFor(r), kExitUnknown);
+  for (const PairVerdict& p : r.pairs) {
+    ASSERT_FALSE(p.findings.empty());
+    EXPECT_EQ(p.findings[0].code, codes::kStale);
+    EXPECT_NE(p.findings[0].evidence.find("last verdict ISOLATED"), std::string::npos);
+    for (const Check& c : p.checks) {
+      EXPECT_NE(c.status, CheckStatus::kPassed) << c.id;
+    }
+  }
+  json doc = json::parse(RenderJson(r));
+  EXPECT_TRUE(ValidateReport(doc).empty()) << Join(ValidateReport(doc));
+  EXPECT_TRUE(doc["stale"].get<bool>());
+  for (const json& p : doc["pairs"]) {
+    EXPECT_EQ(p["verdict"], "UNKNOWN");
+  }
+  EXPECT_EQ(doc["summary"]["counts"]["ISOLATED"], 0);
+  const std::string text = RenderText(r);
+  EXPECT_EQ(text.rfind("backupnfc validation report", 0), 0u);
+  EXPECT_NE(text.find("STALE: bnfc-proxyd is not running"), std::string::npos) << text;
+  std::istringstream lines(text);
+  int pair_lines = 0;
+  for (std::string l; std::getline(lines, l);) {
+    if (l.rfind("esx0", 0) == 0) {  // the table row and the header of each pair's checks
+      ++pair_lines;
+      EXPECT_NE(l.find("UNKNOWN"), std::string::npos) << l;
+      EXPECT_EQ(std::regex_search(l, std::regex("(^|[^_])ISOLATED")), false) << l;
+    }
+  }
+  EXPECT_EQ(pair_lines, 4);
+  EXPECT_EQ(text.find("All 2 enrolled hosts are ISOLATED"), std::string::npos) << text;
+  const std::string html = RenderHtml(r);
+  EXPECT_NE(html.find("id=\"stale\""), std::string::npos);
+  EXPECT_EQ(html.find("data-verdict=\"ISOLATED\" data-"), std::string::npos);
+  EXPECT_EQ(html.find("<tr class=\"pair v-ISOLATED"), std::string::npos);
+  // Stale stays stale when read back (the CLI re-renders from the file).
+  auto back = ParseReportJson(RenderJson(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(ExitCodeFor(*back), kExitUnknown);
+}
+
+TEST(ReportExitCode, TheMostSevereVerdictDecides) {
+  auto with = [](std::vector<Verdict> verdicts) {
+    Report r;
+    for (size_t i = 0; i < verdicts.size(); ++i) {
+      PairVerdict p;
+      p.host_id = "esx" + std::to_string(i);
+      p.verdict = verdicts[i];
+      r.pairs.push_back(p);
+    }
+    Summarise(r);
+    return ExitCodeFor(r);
+  };
+  using V = Verdict;
+  EXPECT_EQ(with({V::kIsolated, V::kIsolated}), 0);
+  EXPECT_EQ(with({V::kIsolated, V::kDegraded}), 1);
+  EXPECT_EQ(with({V::kDegraded, V::kUnknown}), 3);
+  EXPECT_EQ(with({V::kUnknown, V::kUnreachable}), 2);
+  EXPECT_EQ(with({V::kIsolated, V::kNotIsolated}), 2);
+  EXPECT_EQ(with({V::kDegraded, V::kUnknown, V::kNotIsolated}), 2);
+  EXPECT_EQ(with({}), 3) << "no pairs: nothing is proven";
+  EXPECT_EQ(ExitCodeFor(SampleReport()), 2);
+}
+
+TEST(ReportText, IsolatedPairShowsItsPassedChecks) {
+  const std::string text = RenderText(SampleReport());
+  EXPECT_NE(text.find("esx01 (10.99.0.11) ISOLATED - 10 of 10 checks passed"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  passed  own_l2        2024-06-11T09:59:56Z"), std::string::npos) << text;
+  EXPECT_NE(text.find("  failed  tag"), std::string::npos) << text;
+}
+
+TEST(ReportHtml, IsolatedRowShowsItsChecksNotNone) {
+  const std::string html = RenderHtml(SampleReport());
+  const size_t row = html.find("<tr class=\"pair v-ISOLATED\"");
+  ASSERT_NE(row, std::string::npos);
+  const std::string cells = html.substr(row, html.find("</tr>\n", row) - row);
+  EXPECT_EQ(cells.find(">none<"), std::string::npos) << cells;
+  for (const std::string& id : CheckIds()) {
+    EXPECT_NE(cells.find("data-check=\"" + id + "\" data-status=\"passed\""), std::string::npos)
+        << id;
+  }
+  EXPECT_NE(cells.find("10 of 10 checks passed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bnfc::report

@@ -48,6 +48,30 @@ TEST(Verdict, OptionalConnectCheckWhenEnabledAndOkStillIsolated) {
   EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated);
 }
 
+// The host's vmknic `name` in the facts; a scratch one when absent, so random combinations of
+// mutations never index out of range.
+HostVmknic& Vmk(PairFacts& f, const std::string& name) {
+  for (HostVmknic& v : f.host.vmknics) {
+    if (v.name == name) {
+      return v;
+    }
+  }
+  static HostVmknic scratch;
+  scratch = HostVmknic{};
+  return scratch;
+}
+
+const Check& CheckOf(const PairVerdict& v, const std::string& id) {
+  for (const Check& c : v.checks) {
+    if (c.id == id) {
+      return c;
+    }
+  }
+  static const Check missing{};
+  ADD_FAILURE() << "no check " << id;
+  return missing;
+}
+
 struct Case {
   const char* name;
   std::function<void(PairFacts&)> mutate;
@@ -183,6 +207,84 @@ std::vector<Case> SingleFaultCases() {
          f.host.problems.push_back({"HOSTD_DOWN", "x", ""});
        },
        codes::kHostdDown, Verdict::kUnreachable},
+      {"tag on several vmknics",
+       [](PairFacts& f) {
+         HostVmknic v3 = Vmk(f, "vmk2");
+         v3.name = "vmk3";
+         v3.ipv4 = "10.97.0.11";
+         f.host.vmknics.push_back(v3);
+       },
+       codes::kTagOnSeveralVmknics, Verdict::kUnknown},
+      {"tag also on the management vmknic",
+       [](PairFacts& f) { Vmk(f, "vmk0").tags.push_back("vSphereBackupNFC"); },
+       codes::kTagOnManagement, Verdict::kNotIsolated},
+      {"tagged vmknic named but untagged in the list",
+       [](PairFacts& f) { Vmk(f, "vmk2").tags.clear(); }, codes::kCheckNotRun, Verdict::kUnknown},
+      {"no vmknic list", [](PairFacts& f) { f.host.vmknics.clear(); }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"tagged vmknic in the management subnet",
+       [](PairFacts& f) { Vmk(f, "vmk0").ipv4 = "10.99.0.12"; }, "SUBNET_SHARED_WITH_VMK0",
+       Verdict::kNotIsolated},
+      {"tagged vmknic's subnet inside a wider one",
+       [](PairFacts& f) {
+         HostVmknic v1 = Vmk(f, "vmk0");
+         v1.name = "vmk1";
+         v1.tags = {"VMotion"};
+         v1.ipv4 = "10.0.0.5";
+         v1.ipv4_prefix = 8;
+         v1.vlan_id = 30;
+         f.host.vmknics.push_back(v1);
+       },
+       "SUBNET_SHARED_WITH_VMK1", Verdict::kNotIsolated},
+      {"overlapping vmknic on an unknown netstack",
+       [](PairFacts& f) {
+         HostVmknic& v = Vmk(f, "vmk0");
+         v.ipv4 = "10.99.0.12";
+         v.netstack.clear();
+       },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"tagged vmknic without IPv4 prefix", [](PairFacts& f) { Vmk(f, "vmk2").ipv4_prefix = 0; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"same VLAN on the same vSwitch as management",
+       [](PairFacts& f) { Vmk(f, "vmk2").vlan_id = 10; }, codes::kSameL2AsManagement,
+       Verdict::kNotIsolated},
+      {"management portgroup carries all VLANs",
+       [](PairFacts& f) { Vmk(f, "vmk0").vlan_id = 4095; }, codes::kSameL2AsManagement,
+       Verdict::kNotIsolated},
+      {"switch unknown (old host agent)", [](PairFacts& f) { Vmk(f, "vmk2").switch_name.clear(); },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"VLAN unknown on the same switch", [](PairFacts& f) { Vmk(f, "vmk0").vlan_known = false; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"management path not looked up", [](PairFacts& f) { f.path.ran = false; },
+       codes::kCheckNotRun, Verdict::kUnknown},
+      {"pin on the management path's interface",
+       [](PairFacts& f) { f.path.management_interface = "eth1"; }, codes::kPathSharedWithManagement,
+       Verdict::kNotIsolated},
+      {"pin on the control connection's interface",
+       [](PairFacts& f) { f.path.control_interface = "eth1"; }, codes::kPathSharedWithManagement,
+       Verdict::kNotIsolated},
+      {"backup next hop is the management next hop",
+       [](PairFacts& f) { f.path.management_next_hop_mac = "00:50:56:6a:bb:01"; },
+       codes::kPathSharedWithManagement, Verdict::kNotIsolated},
+      {"management next hop answers ARP on the backup interface",
+       [](PairFacts& f) {
+         f.path.backup_probe_macs = {"00:50:56:6a:bb:01", "00:50:56:6a:aa:01"};
+       },
+       codes::kPathSharedWithManagement, Verdict::kNotIsolated},
+      {"ARP probe on the backup interface not run",
+       [](PairFacts& f) { f.path.backup_probe_ran = false; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"management next hop MAC unknown",
+       [](PairFacts& f) { f.path.management_next_hop_mac.clear(); }, codes::kCheckNotRun,
+       Verdict::kUnknown},
+      {"only the management interface holds the NFC subnet",
+       [](PairFacts& f) {
+         f.mapping.finding = codes::kNoMapping;
+         f.mapping.management_excluded = true;
+       },
+       codes::kPathSharedWithManagement, Verdict::kNotIsolated},
+      {"vmknic MTU unknown", [](PairFacts& f) { f.host.nfc_vmknic_mtu = 0; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
       {"host reports TAG_MISSING itself",
        [](PairFacts& f) {
          f.host.problems.push_back({"TAG_MISSING", "no tag", ""});
@@ -208,6 +310,243 @@ TEST(Verdict, EverySingleFaultHasItsFindingAndIsNotIsolated) {
   }
 }
 
+TEST(Verdict, IsolatedListsEveryCheckPassedWithEvidenceAndTime) {
+  PairFacts f = GoodFacts();
+  PairVerdict v = Evaluate(f);
+  ASSERT_EQ(v.verdict, Verdict::kIsolated) << Codes(v);
+  ASSERT_EQ(v.checks.size(), CheckIds().size());
+  for (size_t i = 0; i < v.checks.size(); ++i) {
+    const Check& c = v.checks[i];
+    EXPECT_EQ(c.id, CheckIds()[i]);
+    EXPECT_FALSE(c.name.empty()) << c.id;
+    EXPECT_EQ(c.status, CheckStatus::kPassed) << c.id << ": " << c.evidence;
+    EXPECT_FALSE(c.evidence.empty()) << c.id;
+    EXPECT_GT(c.at_unix_ms, 0) << c.id;
+  }
+  // Host facts date from when the report arrived, proxy facts from when they were read.
+  EXPECT_EQ(CheckOf(v, checks::kTag).at_unix_ms, f.observed_unix_ms - f.report_age_ms);
+  EXPECT_EQ(CheckOf(v, checks::kPin).at_unix_ms, f.observed_unix_ms);
+  EXPECT_NE(CheckOf(v, checks::kOwnSubnet).evidence.find("10.99.0.11/24"), std::string::npos);
+  EXPECT_NE(CheckOf(v, checks::kOwnL2).evidence.find("VLAN 20"), std::string::npos);
+  EXPECT_NE(CheckOf(v, checks::kDisjointPath).evidence.find("eth0"), std::string::npos);
+}
+
+// Every check can pass, fail and not run; the status follows the facts.
+TEST(Verdict, EachCheckPassesFailsAndDoesNotRun) {
+  struct Three {
+    const char* id;
+    std::function<void(PairFacts&)> fail;
+    std::function<void(PairFacts&)> not_run;
+  };
+  const std::vector<Three> all = {
+      {checks::kReportFresh, [](PairFacts& f) { f.report_age_ms = 100'000; }, nullptr},
+      {checks::kTag, [](PairFacts& f) { f.host.nfc_netstack = "vmotion"; },
+       [](PairFacts& f) { f.host.nfc_netstack.clear(); }},
+      {checks::kOwnSubnet, [](PairFacts& f) { Vmk(f, "vmk0").ipv4 = "10.99.0.12"; },
+       [](PairFacts& f) { Vmk(f, "vmk2").ipv4.clear(); }},
+      {checks::kOwnL2, [](PairFacts& f) { Vmk(f, "vmk2").vlan_id = 10; },
+       [](PairFacts& f) {
+         Vmk(f, "vmk0").on_vds = Vmk(f, "vmk2").on_vds = true;
+         Vmk(f, "vmk2").vlan_known = false;
+       }},
+      {checks::kMapping, [](PairFacts& f) { f.mapping.finding = codes::kNoMapping; },
+       [](PairFacts& f) { f.mapping.ran = false; }},
+      {checks::kDisjointPath, [](PairFacts& f) { f.path.control_interface = "eth1"; },
+       [](PairFacts& f) { f.path.management_interface.clear(); }},
+      {checks::kAdjacency, [](PairFacts& f) { f.neighbor.mac = "02:00:00:00:00:77"; },
+       [](PairFacts& f) { f.neighbor.ran = false; }},
+      {checks::kMtu, [](PairFacts& f) { f.host.checks[0].df_at_mtu_ok = false; },
+       [](PairFacts& f) { f.mapping.interface_mtu = 0; }},
+      {checks::kPin, [](PairFacts& f) { f.pin.installed = false; },
+       [](PairFacts& f) { f.pin.ran = false; }},
+      {checks::kFlows, [](PairFacts& f) { f.flows.off_backup = 1; },
+       [](PairFacts& f) { f.flows.ran = false; }},
+  };
+  ASSERT_EQ(all.size(), CheckIds().size());
+  for (const Three& t : all) {
+    SCOPED_TRACE(t.id);
+    EXPECT_EQ(CheckOf(Evaluate(GoodFacts()), t.id).status, CheckStatus::kPassed);
+    PairFacts f = GoodFacts();
+    t.fail(f);
+    PairVerdict v = Evaluate(f);
+    EXPECT_EQ(CheckOf(v, t.id).status, CheckStatus::kFailed) << CheckOf(v, t.id).evidence;
+    EXPECT_NE(v.verdict, Verdict::kIsolated);
+    if (t.not_run) {
+      PairFacts g = GoodFacts();
+      t.not_run(g);
+      PairVerdict w = Evaluate(g);
+      EXPECT_EQ(CheckOf(w, t.id).status, CheckStatus::kNotRun) << CheckOf(w, t.id).evidence;
+      EXPECT_EQ(w.verdict, Verdict::kUnknown) << Codes(w);
+      EXPECT_TRUE(HasCode(w, codes::kCheckNotRun)) << Codes(w);
+    }
+  }
+  PairFacts none = GoodFacts();
+  none.has_report = false;
+  EXPECT_EQ(CheckOf(Evaluate(none), checks::kReportFresh).status, CheckStatus::kFailed);
+}
+
+TEST(Verdict, OldHostAgentWithoutSwitchFieldsIsNeverIsolated) {
+  PairFacts f = GoodFacts();
+  for (HostVmknic& v : f.host.vmknics) {
+    v.switch_name.clear();
+    v.vlan_known = false;
+    v.vlan_id = 0;
+  }
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kUnknown) << Codes(v);
+  EXPECT_EQ(CheckOf(v, checks::kOwnL2).status, CheckStatus::kNotRun);
+}
+
+TEST(Verdict, SameVlanOnAnotherSwitchOrSameSwitchAnotherVlanPasses) {
+  PairFacts f = GoodFacts();
+  Vmk(f, "vmk2").vlan_id = 10;
+  Vmk(f, "vmk2").switch_name = "vSwitch1";
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated) << Codes(Evaluate(f));
+  // A VDS with unknown VLANs is fine when the other vmknic is on another switch.
+  Vmk(f, "vmk2").on_vds = true;
+  Vmk(f, "vmk2").vlan_known = false;
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated) << Codes(Evaluate(f));
+}
+
+TEST(Verdict, OverlapOnAnotherNetstackIsNotShared) {
+  PairFacts f = GoodFacts();
+  HostVmknic v = Vmk(f, "vmk2");
+  v.name = "vmk5";
+  v.tags.clear();
+  v.netstack = "vmotion";
+  v.ipv4 = "10.99.0.50";
+  f.host.vmknics.push_back(v);
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kIsolated) << Codes(Evaluate(f));
+  f.host.vmknics.back().netstack = "defaultTcpipStack";
+  PairVerdict w = Evaluate(f);
+  EXPECT_TRUE(HasCode(w, "SUBNET_SHARED_WITH_VMK5")) << Codes(w);
+}
+
+// The real traps of issue 14, built by hand (the daemon tests build them through the kernel).
+TEST(Verdict, TrapBackupVmknicInManagementSubnetWithOneProxyCard) {
+  PairFacts f = GoodFacts("esx01", "10.98.0.12");
+  Vmk(f, "vmk2").vlan_id = 10;  // same segment as vmk0
+  f.host.checks[0].proxy_address = "10.98.0.100";
+  // The proxy's one card holds 10.98.0.0/24 and carries management: never a backup path.
+  f.mapping = MappingFacts{};
+  f.mapping.ran = true;
+  f.mapping.finding = codes::kNoMapping;
+  f.mapping.management_excluded = true;
+  f.mapping.detail = "eth0 holds 10.98.0.12 but carries the management path to esx01";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, "SUBNET_SHARED_WITH_VMK0")) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kPathSharedWithManagement)) << Codes(v);
+  EXPECT_FALSE(HasCode(v, codes::kNoMapping)) << "one cause, one finding: " << Codes(v);
+  EXPECT_EQ(CheckOf(v, checks::kDisjointPath).status, CheckStatus::kFailed);
+}
+
+TEST(Verdict, TrapOtherSubnetSameVlanAndSwitch) {
+  PairFacts f = GoodFacts();
+  Vmk(f, "vmk2").vlan_id = Vmk(f, "vmk0").vlan_id;
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kSameL2AsManagement)) << Codes(v);
+}
+
+TEST(Verdict, TrapOneProxyCardWithAManualMappingOntoManagement) {
+  PairFacts f = GoodFacts();
+  f.mapping.interface = "eth0";
+  f.mapping.detail = "mapping line: eth0";
+  f.path.management_interface = "eth0";
+  f.path.control_interface = "eth0";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kPathSharedWithManagement)) << Codes(v);
+  EXPECT_EQ(
+      std::count_if(v.findings.begin(), v.findings.end(),
+                    [](const Finding& x) { return x.code == codes::kPathSharedWithManagement; }),
+      1);
+}
+
+TEST(Verdict, TrapDuplicateNfcAddressOnOneSegment) {
+  PairFacts f = GoodFacts();
+  f.duplicate_hosts = {"esx02"};
+  f.neighbor.mac = "00:50:56:6a:bb:02";  // the other host answered ARP
+  PairVerdict v = Evaluate(f);
+  EXPECT_NE(v.verdict, Verdict::kIsolated);
+  EXPECT_TRUE(HasCode(v, codes::kDuplicateNfcAddress));
+  EXPECT_TRUE(HasCode(v, codes::kMacMismatch));
+}
+
+// The host's ping failing does not hide another device answering for the NFC address.
+TEST(Verdict, PingFailedAndProxySeesAnotherMacBothCount) {
+  PairFacts f = GoodFacts();
+  f.duplicate_hosts = {"esx02"};
+  f.host.checks[0].ping_received = 0;
+  f.neighbor.mac = "00:50:56:6a:bb:02";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kPingFailed)) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kMacMismatch)) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kDuplicateNfcAddress)) << Codes(v);
+}
+
+// A proxy address outside the vmknic's subnet explains the failed ping: one finding, not three.
+TEST(Verdict, OneRootCauseIsReportedOnce) {
+  PairFacts f = GoodFacts();
+  f.host.checks[0].in_subnet = false;
+  f.host.checks[0].ping_received = 0;
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(HasCode(v, codes::kNotL2Adjacent));
+  EXPECT_FALSE(HasCode(v, codes::kPingFailed)) << Codes(v);
+  EXPECT_EQ(std::count_if(v.findings.begin(), v.findings.end(),
+                          [](const Finding& x) { return x.code == codes::kNotL2Adjacent; }),
+            1);
+  // A routed mapping: the dependent checks do not run and add nothing of their own.
+  PairFacts r = GoodFacts();
+  r.mapping.via = "10.99.1.1";
+  r.mapping.l2_adjacent = false;
+  r.mapping.finding = codes::kNotL2Adjacent;
+  r.host.checks[0].in_subnet = false;
+  r.host.checks[0].ping_received = 0;
+  PairVerdict w = Evaluate(r);
+  ASSERT_EQ(w.findings.size(), 1u) << Codes(w);
+  EXPECT_EQ(w.findings[0].code, codes::kNotL2Adjacent);
+  EXPECT_EQ(CheckOf(w, checks::kAdjacency).status, CheckStatus::kNotRun);
+  // Tag on management: the mapping onto management is a consequence, not a second cause.
+  PairFacts t = GoodFacts("esx01", "10.98.0.11");
+  t.host.nfc_vmknic = "vmk0";
+  t.host.nfc_is_management = true;
+  t.mapping.finding = codes::kNoMapping;
+  t.mapping.management_excluded = true;
+  PairVerdict x = Evaluate(t);
+  EXPECT_TRUE(HasCode(x, codes::kTagOnManagement));
+  EXPECT_FALSE(HasCode(x, codes::kPathSharedWithManagement)) << Codes(x);
+  EXPECT_FALSE(HasCode(x, codes::kNoMapping)) << Codes(x);
+}
+
+TEST(Verdict, HostWordsAboutAFailedTagAreNotASecondFinding) {
+  PairFacts f = GoodFacts("esx03", "10.98.0.11");
+  f.host.nfc_vmknic = "vmk0";
+  f.host.nfc_is_management = true;
+  f.host.problems.push_back({"TAG_MISSING", "vmk2 does not carry vSphereBackupNFC", ""});
+  f.host.problems.push_back({"COMMAND_FAILED", "esxcli failed", ""});
+  PairVerdict v = Evaluate(f);
+  EXPECT_TRUE(HasCode(v, codes::kTagOnManagement)) << Codes(v);
+  EXPECT_FALSE(HasCode(v, codes::kTagMissing)) << Codes(v);
+  EXPECT_TRUE(HasCode(v, "COMMAND_FAILED")) << "other host problems stay";
+}
+
+TEST(Verdict, NoMappingAdviceNeverPointsAtManagement) {
+  PairFacts f = GoodFacts();
+  f.mapping.finding = codes::kNoMapping;
+  PairVerdict v = Evaluate(f);
+  ASSERT_TRUE(HasCode(v, codes::kNoMapping));
+  for (const Finding& x : v.findings) {
+    if (x.code == codes::kNoMapping) {
+      EXPECT_EQ(x.detail.find("mapping entry"), std::string::npos) << x.detail;
+      EXPECT_NE(x.detail.find("backup subnet"), std::string::npos) << x.detail;
+    }
+  }
+}
+
 TEST(Verdict, HostPerProxyProblemsAreDerivedFromTheCheckNotPassedThrough) {
   // The host checks every proxy; its PROXY_UNREACHABLE about another proxy must not hit us.
   PairFacts f = GoodFacts();
@@ -216,6 +555,20 @@ TEST(Verdict, HostPerProxyProblemsAreDerivedFromTheCheckNotPassedThrough) {
   PairVerdict v = Evaluate(f);
   EXPECT_EQ(v.verdict, Verdict::kIsolated) << Codes(v);
   EXPECT_TRUE(v.findings.empty());
+}
+
+TEST(Verdict, PlannedTagChangesAreAdvisoryButUnknownHostCodesAreNot) {
+  // What observe would have done changes nothing where NBD goes; it is shown, not held against
+  // the pair. A host code the engine does not know is never ignored.
+  PairFacts f = GoodFacts();
+  f.host.problems.push_back({"PLANNED_TAG_REMOVE", "would remove the tag from vmk3", ""});
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated) << Codes(v);
+  ASSERT_TRUE(HasCode(v, "PLANNED_TAG_REMOVE")) << Codes(v);
+  EXPECT_TRUE(AllConditionsHold(f));
+  f.host.problems.push_back({"SOMETHING_NEW", "a code from a newer agent", ""});
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kUnknown);
+  EXPECT_FALSE(AllConditionsHold(f));
 }
 
 TEST(Verdict, FailoverWithTagOnManagementIsNotIsolated) {
@@ -409,6 +762,22 @@ TEST(Verdict, HostSideFromReportExtractsTheTaggedVmknic) {
   EXPECT_EQ(h.checks[0].ping_received, 3u);
   ASSERT_EQ(h.problems.size(), 1u);
   EXPECT_EQ(h.problems[0].code, "COMMAND_FAILED");
+  ASSERT_EQ(h.vmknics.size(), 2u);
+  EXPECT_TRUE(h.vmknics[1].switch_name.empty());  // an agent that does not send the L2 fields
+  v2->set_switch_name("dvs-backup");
+  v2->set_on_vds(true);
+  v2->set_vlan_known(true);
+  v2->set_vlan_id(20);
+  v2->mutable_ipv4()->set_address("10.99.0.11");
+  v2->mutable_ipv4()->set_prefix_length(24);
+  HostVmknic got = HostSideFromReport(r).vmknics[1];
+  EXPECT_EQ(got.switch_name, "dvs-backup");
+  EXPECT_TRUE(got.on_vds);
+  EXPECT_TRUE(got.vlan_known);
+  EXPECT_EQ(got.vlan_id, 20u);
+  EXPECT_EQ(got.ipv4, "10.99.0.11");
+  EXPECT_EQ(got.ipv4_prefix, 24u);
+  EXPECT_EQ(got.tags, std::vector<std::string>{"vSphereBackupNFC"});
 
   r.set_nfc_vmknic("vmk0");
   EXPECT_TRUE(HostSideFromReport(r).nfc_is_management);

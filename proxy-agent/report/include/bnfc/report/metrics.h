@@ -24,6 +24,7 @@ struct HostMetrics {
   uint64_t flows_on_backup = 0;
   uint64_t flows_off_backup = 0;
   Verdict verdict = Verdict::kUnknown;
+  std::map<std::string, CheckStatus> checks;  // check id -> status
 };
 
 struct MetricsSnapshot {
@@ -31,10 +32,14 @@ struct MetricsSnapshot {
   std::string version;
   std::array<uint64_t, kVerdictCount> pairs_by_verdict{};  // indexed by static_cast<int>(Verdict)
   bool all_isolated = false;
+  bool stale = false;  // the verdicts are not current (see MarkStale)
   uint64_t pins_installed = 0;
   uint64_t reports_received = 0;
   std::map<std::string, uint64_t> reports_rejected;  // reason -> count
   uint64_t replay_drops = 0;
+  uint64_t keystore_revision = 0;             // enrolment store revision in force
+  uint64_t keystore_reload_failures = 0;      // store reads that could not be applied
+  bool keystore_stale = false;                // the store on disk is not the one in force
   std::map<std::string, HostMetrics> hosts;   // host id -> figures
   std::map<std::string, CheckTiming> checks;  // check name -> durations
 };

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "bnfc/expected.h"
 #include "bnfc/report/verdict.h"
 
 namespace bnfc::report {
 
-inline constexpr int kReportSchemaVersion = 1;
+// 2: pairs carry "checks"; the report carries "stale" and "stale_reason".
+inline constexpr int kReportSchemaVersion = 2;
 
 struct Report {
   int64_t generated_unix_ms = 0;
@@ -23,6 +25,9 @@ struct Report {
   std::array<size_t, kVerdictCount> counts{};  // indexed by static_cast<int>(Verdict)
   // True when there is at least one pair and every pair is ISOLATED.
   bool all_isolated = false;
+  // Set by MarkStale: the verdicts are not current (every pair is then UNKNOWN).
+  bool stale = false;
+  std::string stale_reason;
 
   size_t Count(Verdict v) const { return counts[static_cast<size_t>(v)]; }
 };
@@ -33,6 +38,32 @@ Report BuildReport(const std::string& proxy_id, const std::string& proxy_version
                    int64_t generated_unix_ms, const std::vector<PairFacts>& facts);
 // Recomputes counts and all_isolated from pairs (for callers that assemble pairs themselves).
 void Summarise(Report& report);
+
+// ---- Claims are never stale ----
+
+// Why `report` (generated at report.generated_unix_ms) must not be shown as current at now_ms:
+// the daemon that publishes it is not running, or it is older than `freshness_ms`. "" when it is
+// current. Pure.
+std::string StaleReason(const Report& report, int64_t now_ms, int64_t freshness_ms,
+                        bool daemon_running);
+// Turns every pair UNKNOWN with a STALE finding first (the last verdict in its evidence), and
+// every passed check into not_run (a past pass proves nothing now). all_isolated becomes false.
+void MarkStale(Report& report, const std::string& reason);
+
+// Exit status of `bnfc-proxyd report` (docs/report.md): 2 when any pair is NOT_ISOLATED or
+// UNREACHABLE; else 3 when any is UNKNOWN, the report is stale or it has no pairs; else 1 when any
+// is DEGRADED; else 0 (all ISOLATED). 4 and above are reserved for usage and I/O errors.
+inline constexpr int kExitIsolated = 0;
+inline constexpr int kExitDegraded = 1;
+inline constexpr int kExitNotIsolated = 2;
+inline constexpr int kExitUnknown = 3;
+inline constexpr int kExitUsage = 4;
+inline constexpr int kExitNoReport = 5;
+int ExitCodeFor(const Report& report);
+
+// Reads report.json back (what RenderJson wrote) so the CLI can re-judge staleness and render any
+// format from one file. Unknown keys are ignored; a missing or mistyped required key is an error.
+Expected<Report> ParseReportJson(const std::string& text);
 
 // "2024-06-11T10:00:00Z" (UTC, second precision).
 std::string FormatTimestamp(int64_t unix_ms);

@@ -1,6 +1,7 @@
-// The verdict engine: everything known about one (proxy, host) pair goes in as PairFacts, a
-// verdict and findings come out. Evaluate() is a pure function; it never does I/O and never
-// guesses. A check that did not run can never yield ISOLATED (see docs/report.md).
+// The verdict engine: everything known about one (proxy, host) pair goes in as PairFacts; named
+// checks (passed | failed | not_run, each with its evidence and time), a verdict and findings come
+// out. ISOLATED is the conjunction of every check passing. Evaluate() is a pure function; it never
+// does I/O and never guesses. A check that did not run can never yield ISOLATED (docs/report.md).
 #pragma once
 
 #include <cstdint>
@@ -54,7 +55,41 @@ inline constexpr const char* kDuplicateNfcAddress = "DUPLICATE_NFC_ADDRESS";
 inline constexpr const char* kHostdDown = "HOSTD_DOWN";
 inline constexpr const char* kCheckNotRun = "CHECK_NOT_RUN";
 inline constexpr const char* kPublicAddressPlaintext = "PUBLIC_ADDRESS_PLAINTEXT";
+inline constexpr const char* kTagOnSeveralVmknics = "TAG_ON_SEVERAL_VMKNICS";
+// Followed by the other vmknic's name in capitals: SUBNET_SHARED_WITH_VMK0.
+inline constexpr const char* kSubnetSharedWithPrefix = "SUBNET_SHARED_WITH_";
+inline constexpr const char* kSameL2AsManagement = "SAME_L2_AS_MANAGEMENT";
+inline constexpr const char* kPathSharedWithManagement = "PATH_SHARED_WITH_MANAGEMENT";
+// The report is older than `freshness`, or the daemon that wrote it is not running.
+inline constexpr const char* kStale = "STALE";
 }  // namespace codes
+
+// Check ids, in report order. ISOLATED requires every one of them to have passed.
+namespace checks {
+inline constexpr const char* kReportFresh = "report_fresh";
+inline constexpr const char* kTag = "tag";
+inline constexpr const char* kOwnSubnet = "own_subnet";
+inline constexpr const char* kOwnL2 = "own_l2";
+inline constexpr const char* kMapping = "mapping";
+inline constexpr const char* kDisjointPath = "disjoint_path";
+inline constexpr const char* kAdjacency = "adjacency";
+inline constexpr const char* kMtu = "mtu";
+inline constexpr const char* kPin = "pin";
+inline constexpr const char* kFlows = "flows";
+}  // namespace checks
+const std::vector<std::string>& CheckIds();     // the ids above, in report order
+const char* CheckTitle(const std::string& id);  // "Fresh host report", ... ("" if unknown)
+
+enum class CheckStatus { kPassed, kFailed, kNotRun };
+const char* CheckStatusName(CheckStatus s);  // "passed" | "failed" | "not_run"
+
+struct Check {
+  std::string id;    // one of checks::
+  std::string name;  // CheckTitle(id)
+  CheckStatus status = CheckStatus::kNotRun;
+  std::string evidence;    // what was seen (passed/failed) or why it could not run
+  int64_t at_unix_ms = 0;  // when the facts behind it were taken
+};
 
 // ---- Facts reported by the host agent (extracted from its HostReport) ----
 
@@ -78,6 +113,20 @@ struct HostProblem {
   std::string evidence;
 };
 
+// One vmknic of the host as reported (for the tag, own-subnet and own-layer-2 checks).
+struct HostVmknic {
+  std::string name;
+  std::string portgroup;
+  std::string netstack;  // "" when unknown
+  std::string ipv4;      // "" when none
+  uint32_t ipv4_prefix = 0;
+  std::vector<std::string> tags;
+  std::string switch_name;  // "" when unknown (an agent older than the field)
+  bool on_vds = false;
+  bool vlan_known = false;
+  uint32_t vlan_id = 0;  // 0 untagged, 4095 all VLANs
+};
+
 struct HostSide {
   std::string hostname;
   std::string esxi_version;   // "8.0.3 (Releasebuild-24677879)"
@@ -91,6 +140,7 @@ struct HostSide {
   bool nfc_is_management = false;
   std::string management_vmknic;
   std::string management_address;
+  std::vector<HostVmknic> vmknics;  // every vmknic, as reported
   std::vector<HostL2Check> checks;
   std::vector<HostProblem> problems;
   bool failover_active = false;
@@ -107,6 +157,9 @@ struct MappingFacts {
   bool ran = false;
   // "" when mapped; else NO_MAPPING, AMBIGUOUS_MAPPING, NOT_L2_ADJACENT or INTERFACE_DOWN.
   std::string finding;
+  // NO_MAPPING because the only interface on the NFC address's subnet carries the management
+  // path to the host (automatic mapping never picks it).
+  bool management_excluded = false;
   std::string detail;
   std::string interface;
   std::string source_address;  // the proxy's backup address on that interface
@@ -114,6 +167,26 @@ struct MappingFacts {
   uint32_t interface_mtu = 0;  // 0 when unknown
   bool l2_adjacent = false;
   std::string via;  // gateway when the mapping is routed
+};
+
+// Paths the proxy itself uses towards the host's management side, read from the kernel (route
+// lookup, then the neighbor table for the next hop). The pin must share none of them.
+struct PathFacts {
+  bool ran = false;                     // the route lookups were made
+  std::string evidence;                 // why not, when !ran
+  std::string management_address;       // the host's management address looked up
+  std::string management_interface;     // "" when the lookup failed
+  std::string management_next_hop;      // the gateway, or the address itself when on-link
+  std::string management_next_hop_mac;  // "" when the neighbor entry is missing
+  std::string control_peer;             // source address of the host's control connection
+  std::string control_interface;  // the interface a route lookup back to it takes; "" if unknown
+  // An ARP probe for the management next hop sent out of the pin's interface: an answer from the
+  // management next hop's own MAC proves the backup segment is the management segment, whatever
+  // the host says about its VLANs.
+  bool backup_probe_ran = false;
+  bool backup_probe_applicable = true;         // false for an IPv6 next hop (only ARP is probed)
+  std::vector<std::string> backup_probe_macs;  // MACs that answered on the pin's interface
+  std::string backup_probe_evidence;
 };
 
 struct PinFacts {
@@ -148,8 +221,11 @@ struct PairFacts {
   bool has_report = false;
   int64_t report_age_ms = 0;
   int64_t freshness_limit_ms = 0;
+  // When the proxy-side facts were read; the host's facts date from observed - report_age.
+  int64_t observed_unix_ms = 0;
   HostSide host;
   MappingFacts mapping;
+  PathFacts path;
   PinFacts pin;
   NeighborFacts neighbor;
   ConnectFacts connect;
@@ -175,6 +251,7 @@ struct PairVerdict {
   std::string interface;
   std::string source_address;
   Verdict verdict = Verdict::kUnknown;
+  std::vector<Check> checks;      // one per CheckIds() entry, in that order
   std::vector<Finding> findings;  // most severe first; see SortFindings
   bool nbdssl_recommended = false;
   bool has_report = false;

@@ -1,0 +1,132 @@
+#!/bin/sh
+# `bnfc-proxyd report` and `pins` as a script or a monitoring check sees them: a report read while
+# no daemon holds the state directory's lock, or older than `freshness`, is STALE and never
+# ISOLATED; the exit status follows the most severe verdict (docs/report.md). The "daemon" here is
+# flock(1) holding the lock the way `bnfc-proxyd run` does.
+set -u
+proxyd=$1
+work=$(mktemp -d)
+holder=""
+cleanup() {
+  [ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+mkdir -p "$work/state"
+cat > "$work/proxyd.conf" <<CONF
+proxy_id = proxy01
+state_dir = $work/state
+freshness = 90s
+CONF
+
+# report.json with one pair per verdict given, generated AGE seconds ago.
+write_report() {
+  age=$1
+  shift
+  python3 - "$work/state/report.json" "$age" "$@" <<'PY'
+import json, sys, time
+path, age, verdicts = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+now = int(time.time() * 1000) - age * 1000
+ids = ["report_fresh", "tag", "own_subnet", "own_l2", "mapping", "disjoint_path", "adjacency",
+       "mtu", "pin", "flows"]
+pairs = []
+for i, v in enumerate(verdicts):
+    checks = [{"id": c, "name": c, "status": "passed" if v == "ISOLATED" else "not_run",
+               "evidence": "seen", "at": "2024-06-11T10:00:00Z", "at_unix_ms": now} for c in ids]
+    findings = [] if v == "ISOLATED" else [
+        {"code": "X_" + v, "impact": v, "advisory": False, "detail": "a finding", "evidence": ""}]
+    pairs.append({"proxy": "proxy01", "host": "esx%02d" % i, "nfc_address": "10.99.0.%d" % (i + 1),
+                  "nfc_vmknic": "vmk2", "interface": "eth1", "source_address": "10.99.0.100",
+                  "verdict": v, "nbdssl_recommended": False, "report_age_s": 4.0,
+                  "esxi_version": None, "agent_version": "0.1.0", "checks": checks,
+                  "findings": findings})
+json.dump({"schema_version": 2, "generated_at": "2024-06-11T10:00:00Z", "generated_unix_ms": now,
+           "proxy": "proxy01", "versions": {"bnfc-proxyd": "0.1.0"},
+           "summary": {"pairs": len(pairs), "counts": {}, "all_isolated": False},
+           "stale": False, "stale_reason": None, "pairs": pairs}, open(path, "w"))
+PY
+}
+
+# expect_exit CODE ARGS...: runs the CLI, keeps stdout in $work/out.
+expect_exit() {
+  want=$1
+  shift
+  "$proxyd" "$@" --config "$work/proxyd.conf" > "$work/out" 2> "$work/err"
+  got=$?
+  [ "$got" = "$want" ] || { fail "'$*' exited $got, want $want"; cat "$work/err" >&2; }
+}
+
+# No daemon: every format is stale, no pair ISOLATED, exit 3.
+write_report 0 ISOLATED ISOLATED
+expect_exit 3 report --format json
+grep -q '"stale": true' "$work/out" || fail "json not marked stale"
+grep -q '"verdict": "ISOLATED"' "$work/out" && fail "json shows ISOLATED with no daemon"
+grep -q '"code": "STALE"' "$work/out" || fail "json lacks the STALE finding"
+expect_exit 3 report --format text
+grep -q "STALE: bnfc-proxyd is not running" "$work/out" || fail "text lacks the STALE line"
+grep -E '^esx[0-9]+ .*[^_]ISOLATED' "$work/out" && fail "text shows an ISOLATED pair"
+expect_exit 3 report --format html
+grep -q 'id="stale"' "$work/out" || fail "html lacks the stale banner"
+grep -q 'class="pair v-ISOLATED"' "$work/out" && fail "html shows an ISOLATED row"
+
+# The daemon runs (holds the lock).
+# One process that holds the lock itself (flock FILE CMD would leave it with CMD's child too).
+(
+  exec 9> "$work/state/proxyd.lock"
+  flock -x 9
+  exec sleep 120
+) &
+holder=$!
+i=0
+while flock -n -s "$work/state/proxyd.lock" true 2>/dev/null; do
+  i=$((i + 1))
+  [ $i -gt 100 ] && { fail "lock holder did not start"; break; }
+  sleep 0.05
+done
+
+write_report 0 ISOLATED ISOLATED
+expect_exit 0 report --format json
+grep -q '"stale": false' "$work/out" || fail "fresh report marked stale"
+write_report 0 ISOLATED DEGRADED
+expect_exit 1 report --format json
+write_report 0 DEGRADED UNKNOWN
+expect_exit 3 report --format json
+write_report 0 UNKNOWN UNREACHABLE DEGRADED
+expect_exit 2 report --format json
+write_report 0 ISOLATED NOT_ISOLATED
+expect_exit 2 report --format text
+# Older than freshness while the daemon runs: stale all the same.
+write_report 200 ISOLATED ISOLATED
+expect_exit 3 report --format json
+grep -q '"stale_reason": "the report is 200 s old' "$work/out" || fail "age not given as reason"
+
+# Usage and I/O errors are 4 and up, never a verdict's code.
+write_report 0 ISOLATED
+expect_exit 4 report --format yaml
+expect_exit 4 report --format
+rm "$work/state/report.json"
+expect_exit 5 report --format json
+
+# pins: as written while the daemon ran; STALE (exit 3) once it is gone.
+printf 'HOST NFC ADDRESS INTERFACE SOURCE WHY\n' > "$work/state/pins.txt"
+printf '{"pins": [], "error": ""}\n' > "$work/state/pins.json"
+expect_exit 0 pins
+kill "$holder" && wait "$holder" 2>/dev/null
+holder=""
+expect_exit 3 pins
+grep -q "^STALE: bnfc-proxyd is not running" "$work/out" || fail "pins text not marked stale"
+expect_exit 3 pins --json
+grep -q '"stale": true' "$work/out" || fail "pins json not marked stale"
+
+# --help states the exit statuses.
+"$proxyd" --help > "$work/help"
+for line in "0  every pair ISOLATED" "1  some pair DEGRADED" "2  some pair NOT_ISOLATED or UNREACHABLE" \
+    "3  some pair UNKNOWN" "4  usage error"; do
+  grep -q "$line" "$work/help" || fail "--help lacks '$line'"
+done
+
+[ $fails -eq 0 ] && echo "report CLI: stale handling and exit statuses as documented"
+exit $((fails > 0))
