@@ -507,6 +507,16 @@ class Housekeeping(unittest.TestCase):
                             good], ["b1"])
         self.assertEqual((res["pairs"], len(res["false_isolated"]), res["inconsistent"]), (2, 1, []))
 
+    def test_a_signal_during_teardown_stops_a_loop_of_labs_afterwards(self):
+        import signal
+        from labkit.signals import Interrupted, signals_deferred
+        done = []
+        with self.assertRaises(Interrupted) as cm:
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                done.append("teardown finished")
+        self.assertEqual((done, cm.exception.signum), (["teardown finished"], signal.SIGTERM))
+
     def test_stale_namespaces(self):
         names = ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-def456-esx01",
                  "bnfc-lab-junk", "other-ns", "bnfc-other"]

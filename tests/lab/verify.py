@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labkit import agents, scenario  # noqa: E402
 from labkit.netlab import Lab, preflight  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
-from labkit.signals import Interrupted, signals_ignored, signals_raise  # noqa: E402
+from labkit.signals import Interrupted, signals_deferred, signals_raise  # noqa: E402
 
 COPY_BYTES = "4M"
 COPY_TIMEOUT_S = 10
@@ -218,7 +218,7 @@ def run_one(seed: int, out: str, bin_dir: str, keep: bool) -> Dict[str, Any]:
         lab.write_ground_truth()
         res = judge(lab.ground_truth, lab.backup_segments())
     finally:
-        with signals_ignored():
+        with signals_deferred():  # a signal during teardown stops the run after it
             left = lab.teardown()
     res.update({"seed": seed, "hosts": len(sc.hosts), "proxies": len(sc.proxies),
                 "seconds": round(time.monotonic() - t0, 1), "scenario": path, "left": left})
