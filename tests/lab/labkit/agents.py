@@ -420,19 +420,24 @@ def pair_verdicts(reports: Dict[str, Dict[str, Any]], proxies: List[str],
 def wait_for_settled(lab, timeout_s: float = 60.0, quiet_s: float = 4.0) -> Dict[Tuple[str, str], str]:
     """Polls until every (proxy, host) pair has a verdict other than UNKNOWN and none changed for
     quiet_s (at least one host cycle, so a tag the agent just added shows in the verdict), or
-    until timeout_s; returns the last verdicts."""
+    every pair has a row and none changed for 3 * quiet_s (UNKNOWN can be the answer, e.g. a
+    check that cannot run), or until timeout_s; returns the last verdicts."""
     proxies = [p.id for p in lab.sc.proxies]
     hosts = [h.id for h in lab.sc.hosts]
     start = time.monotonic()
     last: Dict[Tuple[str, str], str] = {}
     since = start
     while True:
-        now_v = pair_verdicts(read_reports(lab), proxies, hosts)
+        reports = read_reports(lab)
+        now_v = pair_verdicts(reports, proxies, hosts)
         now = time.monotonic()
         if now_v != last:
             last, since = now_v, now
         known = all(v != "UNKNOWN" for v in last.values())
-        if (known and now - since >= quiet_s) or now - start >= timeout_s:
+        rows = all(pair_row(reports, p, h) is not None for p in proxies for h in hosts)
+        quiet = now - since
+        if (known and quiet >= quiet_s) or (rows and quiet >= 3 * quiet_s) \
+                or now - start >= timeout_s:
             return last
         time.sleep(0.5)
 
