@@ -175,7 +175,7 @@ def convergence(lab: Lab, bin_dir: str, reps: int, interval_s: int, log) -> dict
             now = time.monotonic() - t0
             if t_pin is None and agents.kernel_pins(lab, "proxy01").get(BACKUP_ADDR) == "eth1":
                 t_pin = now
-            if t_iso is None and agents.current_verdict(lab, "esx01") == "ISOLATED":
+            if t_iso is None and agents.current_pair_verdict(lab, "proxy01", "esx01") == "ISOLATED":
                 t_iso = now
             time.sleep(0.02)
         rows.append({"rep": i + 1, "pin_s": t_pin, "isolated_s": t_iso, "local_cycle_s": cycle_s,

@@ -77,7 +77,7 @@ def print_demo_lines(gt):
 
 def publish_reports(lab) -> None:
     """Copies the proxies' report.json/report.html into the output folder (one proxy: as is;
-    several: report-<proxy>.json)."""
+    several: report-<proxy>.json, plus one combined report.json whose pairs carry their proxy)."""
     for p in lab.sc.proxies:
         suffix = "" if len(lab.sc.proxies) == 1 else f"-{p.id}"
         for name in ("report.json", "report.html", "report.txt"):
@@ -85,6 +85,9 @@ def publish_reports(lab) -> None:
             if os.path.exists(src):
                 base, ext = os.path.splitext(name)
                 shutil.copyfile(src, os.path.join(lab.out, f"{base}{suffix}{ext}"))
+    if len(lab.sc.proxies) > 1:
+        lab._write_json("report.json", agents.combine_reports(agents.read_reports(lab),
+                                                              [p.id for p in lab.sc.proxies]))
 
 
 def print_text_reports(lab) -> None:
@@ -97,23 +100,23 @@ def print_text_reports(lab) -> None:
           f"{os.path.join(lab.out, 'report.json')}")
 
 
-def print_agreement(lab, reports) -> int:
-    """For each copy: does the verdict agree with the segment that carried the bytes? ISOLATED or
-    DEGRADED must mean a backup segment carried them; any other verdict must mean none did."""
-    mgmt = {agents.management_iface(h).segment for h in lab.sc.hosts}
+def print_agreement(lab) -> int:
+    """For each copy: does the verdict of the (proxy, host) pair that made it, read at the time
+    of the copy, agree with the ground truth? ISOLATED or DEGRADED must mean exactly one backup
+    segment carried the bytes and the host itself served them; any other verdict must mean not."""
+    backup = lab.backup_segments()
     disagreements = 0
     for g in lab.ground_truth:
-        verdict = "UNKNOWN"
-        for doc in reports.values():
-            for row in doc.get("pairs", []):
-                if row["host"] == g["host"]:
-                    verdict = row["verdict"]
-        on_backup = bool(g["ok"]) and g["segment"] is not None and g["segment"] not in mgmt
+        verdict = g.get("verdict_at_copy", "UNKNOWN")
+        over = g.get("segments_over_threshold") or []
+        on_backup = (bool(g["ok"]) and len(over) == 1 and over[0] in backup
+                     and g.get("served_by") == g["host"])
         expected_backup = verdict in ("ISOLATED", "DEGRADED")
         agree = verdict != "UNKNOWN" and on_backup == expected_backup
         disagreements += 0 if agree else 1
-        print(f"check: {g['host']}: verdict {verdict}, bytes crossed "
-              f"'{g['segment']}' -> {'AGREES' if agree else 'DISAGREES'} with ground truth")
+        who = g["host"] if len(lab.sc.proxies) == 1 else f"{g['proxy']}/{g['host']}"
+        print(f"check: {who}: verdict {verdict}, bytes crossed '{g['segment']}' served by "
+              f"{g.get('served_by')} -> {'AGREES' if agree else 'DISAGREES'} with ground truth")
     return disagreements
 
 
@@ -155,7 +158,6 @@ def main(argv=None) -> int:
         print(f"lab: run {lab.run_id}: building {len(sc.segments)} segments, {len(sc.hosts)} hosts, "
               f"{len(sc.proxies)} proxies (namespaces {lab.prefix}*)", flush=True)
         lab.setup()
-        reports = {}
         has_expectations = any(st.kind == "expect" for st in sc.steps)
         if not a.no_agents:
             agents.start_agents(lab, bin_dir)
@@ -163,8 +165,8 @@ def main(argv=None) -> int:
                 print("lab: agents started; the scenario's expect steps wait for verdicts",
                       flush=True)
             else:
-                print("lab: agents started; waiting for every host's verdict", flush=True)
-                reports = agents.wait_for_verdicts(lab, timeout_s=60)
+                print("lab: agents started; waiting for every pair's verdict to settle", flush=True)
+                agents.wait_for_settled(lab, timeout_s=60)
         for t in sc.traffic:
             r = lab.run_traffic(t)
             problems = lab.check_traffic(t, r)
@@ -186,7 +188,8 @@ def main(argv=None) -> int:
                       flush=True)
             elif st.kind == "expect":
                 e = st.expect
-                want = " ".join(x for x in (e.verdict, "+".join(e.findings),
+                want = " ".join(x for x in (e.verdict, " ".join(f"not {v}" for v in e.not_verdict),
+                                            "+".join(e.findings),
                                             "pinned" if e.pinned else
                                             ("not pinned" if e.pinned is False else "")) if x)
                 print(f"lab: {st.where}: {e.host} {want}: "
@@ -207,7 +210,6 @@ def main(argv=None) -> int:
                   "result", file=sys.stderr)
         lab.write_ground_truth()
         if not a.no_agents:
-            reports = agents.wait_for_verdicts(lab, timeout_s=5)
             publish_reports(lab)
         print_summary(lab.ground_truth, lab.out)
         if a.demo:
@@ -215,7 +217,7 @@ def main(argv=None) -> int:
                 print_text_reports(lab)
             print_demo_lines(lab.ground_truth)
             if not a.no_agents:
-                disagreements = print_agreement(lab, reports)
+                disagreements = print_agreement(lab)
                 if disagreements:
                     rc = 1
     except LabError as e:

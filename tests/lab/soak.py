@@ -99,15 +99,14 @@ def proc_sample(pid: Optional[int]) -> Optional[Dict[str, int]]:
 
 
 def read_verdicts(lab: Lab, hosts: List[str]) -> Optional[Dict[str, str]]:
-    """host -> verdict from the proxy's report.json (UNKNOWN when the host has no row); None when
-    the file cannot be read right now."""
+    """host -> verdict of the (PROXY, host) pair from that proxy's report.json (UNKNOWN when the
+    host has no row); None when the file cannot be read right now."""
     try:
         with open(agents.report_path(lab, PROXY), encoding="utf-8") as f:
             doc = json.load(f)
     except (OSError, ValueError):
         return None
-    rows = {r.get("host"): r.get("verdict", "UNKNOWN") for r in doc.get("pairs", [])}
-    return {h: rows.get(h, "UNKNOWN") for h in hosts}
+    return {h: agents.pair_verdict({PROXY: doc}, PROXY, h) for h in hosts}
 
 
 class VerdictMonitor(threading.Thread):

@@ -77,7 +77,7 @@ class Validation(unittest.TestCase):
         errs = errors_of(d)
         self.assertEqual(len(errs), 1)
         self.assertTrue(errs[0].startswith("segments[0].speed: unknown key (allowed: comment, mtu, "
-                                           "name, rate, up)"), errs)
+                                           "name, rate, role, up, vlan)"), errs)
         d = basic_doc()
         d["hostz"] = []
         self.assertTrue(errors_of(d)[0].startswith("scenario.hostz: unknown key"))
@@ -146,10 +146,73 @@ class Validation(unittest.TestCase):
         d = basic_doc()
         d["hosts"][1]["vmknics"][1]["name"] = "vmk0"
         self.assertError(d, "hosts[1].vmknics[1].name: duplicate interface 'vmk0' in esx02")
-        d = basic_doc()
+
+    def test_real_faults_are_stageable(self):
+        # Each of these is a misconfiguration met in the field; the lab must be able to build it.
+        d = basic_doc()  # the same address twice on one segment
         d["hosts"][1]["vmknics"][1]["ipv4"] = "10.99.0.11/24"
-        self.assertError(d, "hosts[1].vmknics[1].ipv4: 10.99.0.11 is already used on segment "
-                            "'backup' by hosts[0].vmknics[1].ipv4")
+        self.assertEqual(errors_of(d), [])
+        d = basic_doc()  # vmk2 in vmk0's subnet, on vmk0's segment
+        d["hosts"][0]["vmknics"][1].update({"ipv4": "10.98.0.21/24", "segment": "mgmt"})
+        self.assertEqual(errors_of(d), [])
+        d = basic_doc()  # a proxy with one card carrying both subnets
+        d["proxies"][0]["interfaces"] = [{"name": "eth0", "segment": "mgmt", "ipv4": "10.98.0.100/24",
+                                          "ipv4_secondary": ["10.99.0.100/24"]}]
+        sc = scenario.parse(d)
+        self.assertEqual([str(a) for a in sc.node("proxy01").iface("eth0").ipv4_secondary],
+                         ["10.99.0.100/24"])
+        d = basic_doc()  # several vmknics of one host in one subnet on one segment
+        d["hosts"][0]["vmknics"].append({"name": "vmk1", "segment": "backup", "ipv4": "10.99.0.31/24",
+                                         "tags": ["VMotion"]})
+        self.assertEqual(errors_of(d), [])
+
+    def test_segment_roles_default_from_what_sits_on_them(self):
+        d = basic_doc()
+        d["segments"].append({"name": "site-b"})
+        sc = scenario.parse(d)
+        self.assertEqual([(s.name, s.role) for s in sc.segments],
+                         [("mgmt", "management"), ("backup", "backup"), ("site-b", "other")])
+        # vmk0 on the backup segment makes it a management one: nothing there is isolated.
+        d = basic_doc()
+        d["hosts"][1]["vmknics"][0]["segment"] = "backup"
+        self.assertEqual(scenario.parse(d).segment("backup").role, "management")
+        d = basic_doc()
+        d["segments"][1]["role"] = "other"
+        self.assertEqual(scenario.parse(d).segment("backup").role, "other")
+        d["segments"][1]["role"] = "storage"
+        self.assertError(d, "segments[1].role: 'storage' is not one of management, backup, other")
+
+    def test_vlan_and_switch_keys(self):
+        d = basic_doc()
+        d["segments"][1]["vlan"] = 20
+        vm = d["hosts"][0]["vmknics"]
+        vm[0].update({"vds": "dvs-a", "vlan": 10})
+        vm[1].update({"vds": "dvs-a"})
+        d["hosts"][1]["vmknics"][1]["vlan"] = 4095
+        sc = scenario.parse(d)
+        a, b = sc.node("esx01").ifaces
+        self.assertEqual((a.vds, a.portset, a.vlan), ("dvs-a", "", 10))
+        self.assertEqual((b.vds, b.portset, b.vlan), ("dvs-a", "", 20))
+        self.assertEqual(sc.node("esx02").iface("vmk2").vlan, 4095)
+        st = esxstate.build_state(sc.node("esx01"))
+        self.assertEqual([(x["vswitch"], x["vds"], x["vlan"]) for x in st["vmknics"]],
+                         [("", "dvs-a", 10), ("", "dvs-a", 20)])
+        # A portgroup has one VLAN: a second vmknic in it follows the first ...
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1]["portgroup"] = "Management Network"
+        self.assertEqual(scenario.parse(d).node("esx01").iface("vmk2").vlan, 100)
+        # ... and contradicting it is refused.
+        d["hosts"][0]["vmknics"][0]["vlan"] = 5
+        d["hosts"][0]["vmknics"][1]["vlan"] = 6
+        self.assertError(d, "hosts[0].vmknics[1].vlan: 6 differs from vmk0's 5: portgroup "
+                            "'Management Network' has one VLAN")
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1].update({"vlan": 4096})
+        self.assertError(d, "hosts[0].vmknics[1].vlan: 4096 is outside 0..4095 (4095 = trunk)")
+        d = basic_doc()
+        d["hosts"][0]["vmknics"][1].update({"vds": "dvs-a", "vswitch": "vSwitch1"})
+        self.assertError(d, "hosts[0].vmknics[1].vds: a vmknic is on a VDS or on a standard "
+                            "vSwitch, not both")
 
     def test_same_address_on_two_segments_is_allowed(self):
         # Two segments with the same subnet are two L2 domains: how a VLAN mistake looks.
@@ -229,7 +292,11 @@ class EsxsimState(unittest.TestCase):
         self.assertIs(st["live"], True)
         vmk2 = st["vmknics"][1]
         self.assertEqual(sorted(vmk2), sorted(["name", "portgroup", "portset", "netstack", "mac", "mtu",
-                                               "enabled", "ipv4", "ipv6", "tags"]))
+                                               "enabled", "ipv4", "ipv6", "tags", "vswitch", "vds",
+                                               "vlan"]))
+        # Layer 2 by default: vSwitch0, the VLAN of the vmknic's segment (100 + its index).
+        self.assertEqual((vmk2["vswitch"], vmk2["vds"], vmk2["vlan"]), ("vSwitch0", "", 101))
+        self.assertEqual(st["vmknics"][0]["vlan"], 100)
         self.assertEqual(vmk2["ipv4"], {"address": "10.99.0.11", "netmask": "255.255.255.0",
                                         "gateway": "0.0.0.0", "type": "STATIC"})
         self.assertEqual(vmk2["mac"], "00:50:56:10:00:01")
@@ -322,8 +389,13 @@ class Housekeeping(unittest.TestCase):
             self.assertTrue(any(x.startswith(want) for x in errs), (want, errs))
 
     def test_isolated_is_only_safe_on_one_backup_segment(self):
-        ok = {"ok": True, "segments_over_threshold": ["backup"]}
+        ok = {"ok": True, "segments_over_threshold": ["backup"], "proxy": "proxy01",
+              "host": "esx01", "served_by": "esx01"}
         self.assertIsNone(agents.safety_problem("ISOLATED", ok, ["backup"]))
+        # The right address on the backup segment, but another host answered: not isolated.
+        for served in ("esx02", None):
+            self.assertIn("served by", agents.safety_problem("ISOLATED", dict(ok, served_by=served),
+                                                            ["backup"]))
         self.assertIsNone(agents.safety_problem("NOT_ISOLATED",
                                                 dict(ok, segments_over_threshold=["mgmt"]),
                                                 ["backup"]))
@@ -332,6 +404,118 @@ class Housekeeping(unittest.TestCase):
                    dict(ok, ok=False, segments_over_threshold=[]),
                    dict(ok, ok=False)):
             self.assertIn("SAFETY", agents.safety_problem("ISOLATED", gt, ["backup"]), gt)
+
+    def test_each_copy_is_judged_by_the_pair_that_made_it(self):
+        # Two proxies see esx01. proxy-a has no backup card and wrongly says ISOLATED; proxy-b
+        # says NOT_ISOLATED. proxy-a's copy crossed management: the rule must catch it even
+        # though the host's most severe verdict across proxies is NOT_ISOLATED.
+        def report(proxy, verdict, codes=()):
+            return {"proxy": proxy, "pairs": [{"proxy": proxy, "host": "esx01", "verdict": verdict,
+                                               "findings": [{"code": c} for c in codes]}]}
+        reports = {"proxy-a": report("proxy-a", "ISOLATED"),
+                   "proxy-b": report("proxy-b", "NOT_ISOLATED", ["PATH_SHARED_WITH_MANAGEMENT"])}
+        backup = ["backup"]
+        over_mgmt = {"proxy": "proxy-a", "host": "esx01", "ok": True, "served_by": "esx01",
+                     "segments_over_threshold": ["mgmt"]}
+        agents.record_copy_verdicts(over_mgmt, reports, reports)
+        self.assertEqual(over_mgmt["verdict_at_copy"], "ISOLATED")
+        problems = agents.copy_safety_problems(over_mgmt, backup)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("SAFETY: proxy-a/esx01 was ISOLATED", problems[0])
+        # proxy-b's copy over management agrees with proxy-b's own verdict: no problem.
+        by_b = dict(over_mgmt, proxy="proxy-b")
+        agents.record_copy_verdicts(by_b, reports, reports)
+        self.assertEqual((by_b["verdict_at_copy"], by_b["findings_at_copy"]),
+                         ("NOT_ISOLATED", ["PATH_SHARED_WITH_MANAGEMENT"]))
+        self.assertEqual(agents.copy_safety_problems(by_b, backup), [])
+        # An ISOLATED claim that appears only by the end of the copy counts too.
+        late = dict(over_mgmt)
+        agents.record_copy_verdicts(late, {"proxy-a": report("proxy-a", "UNKNOWN")}, reports)
+        self.assertEqual(len(agents.copy_safety_problems(late, backup)), 1)
+        # A proxy that does not report the host gives UNKNOWN, never another proxy's verdict.
+        self.assertEqual(agents.pair_verdict({"proxy-b": reports["proxy-b"]}, "proxy-a", "esx01"),
+                         "UNKNOWN")
+
+    def test_combined_report_keeps_each_pair_with_its_proxy(self):
+        a = {"schema_version": 2, "generated_unix_ms": 5, "generated_at": "t5",
+             "pairs": [{"host": "esx01", "verdict": "ISOLATED"}]}
+        b = {"schema_version": 2, "generated_unix_ms": 9, "generated_at": "t9",
+             "pairs": [{"proxy": "proxy-b", "host": "esx01", "verdict": "NOT_ISOLATED"}]}
+        doc = agents.combine_reports({"proxy-a": a, "proxy-b": b}, ["proxy-a", "proxy-b", "proxy-c"])
+        self.assertEqual([(r["proxy"], r["verdict"]) for r in doc["pairs"]],
+                         [("proxy-a", "ISOLATED"), ("proxy-b", "NOT_ISOLATED")])
+        self.assertEqual(doc["summary"], {"pairs": 2, "counts": {"ISOLATED": 1, "NOT_ISOLATED": 1},
+                                          "all_isolated": False})
+        self.assertEqual((doc["generated_at"], doc["missing"]), ("t9", ["proxy-c"]))
+
+    def test_served_by_is_the_host_whose_ports_sent_the_bytes(self):
+        owner = {"h0i0": "esx01/vmk0", "h0i1": "esx01/vmk2", "h1i1": "esx02/vmk2",
+                 "p0i1": "proxy01/eth1"}
+        before = {p: (0, 0) for p in owner}
+        # esx02 answered for the address: its port received (= it sent) the copy.
+        after = dict(before, h1i1=(4_300_000, 10_000), p0i1=(10_000, 4_300_000), h0i0=(2000, 0))
+        sent = counters.bytes_sent_by_node(before, after, owner)
+        self.assertEqual(sent["esx02"], {"vmk2": 4_300_000})
+        self.assertEqual(counters.serving_host(sent, ["esx01", "esx02"], 4 << 20),
+                         ("esx02", "vmk2"))
+        self.assertEqual(counters.serving_host(sent, ["esx01"], 4 << 20), (None, None))
+
+    def test_generator_is_deterministic_valid_and_varied(self):
+        import verify
+        self.assertEqual(verify.generate(7), verify.generate(7))
+        self.assertNotEqual(verify.generate(7), verify.generate(8))
+        seen = set()
+        for seed in range(300):
+            sc = scenario.parse(verify.generate(seed))  # raises on an invalid scenario
+            self.assertTrue(1 <= len(sc.hosts) <= 6 and 1 <= len(sc.proxies) <= 3, seed)
+            self.assertEqual(len(sc.traffic), len(sc.hosts) * len(sc.proxies))
+            for h in sc.hosts:
+                v2 = h.iface("vmk2")
+                if v2.segment == "mgmt":
+                    seen.add("vmk2 on management's segment")
+                if v2.ipv4.network == h.iface("vmk0").ipv4.network:
+                    seen.add("vmk2 in vmk0's subnet")
+                if any(o is not h and o.iface("vmk2").ipv4.ip == v2.ipv4.ip for o in sc.hosts):
+                    seen.add("duplicate address")
+            for p in sc.proxies:
+                if len(p.ifaces) == 1:
+                    seen.add("one-card proxy")
+            if sc.routers:
+                seen.add("router")
+        self.assertEqual(seen, {"vmk2 on management's segment", "vmk2 in vmk0's subnet",
+                                "duplicate address", "one-card proxy", "router"})
+
+    def test_consistency_of_non_isolated_pairs(self):
+        import verify
+        good = {"proxy": "p", "host": "esx01", "ok": True, "served_by": "esx01",
+                "segments_over_threshold": ["b1"], "verdict_at_copy": "NOT_ISOLATED",
+                "findings_at_copy": ["TAG_MISSING"]}
+        self.assertIsNone(verify.consistency_problem(good, ["b1"]))
+        self.assertIn("names no finding",
+                      verify.consistency_problem(dict(good, findings_at_copy=[]), ["b1"]))
+        self.assertIn("DEGRADED", verify.consistency_problem(
+            dict(good, verdict_at_copy="DEGRADED", segments_over_threshold=["mgmt"]), ["b1"]))
+        self.assertIn("served the copy", verify.consistency_problem(
+            dict(good, served_by="esx02"), ["b1"]))
+        self.assertIsNone(verify.consistency_problem(
+            dict(good, served_by="esx02", findings_at_copy=["DUPLICATE_NFC_ADDRESS"]), ["b1"]))
+        # Over management, any finding says "not isolated", whoever answered.
+        self.assertIsNone(verify.consistency_problem(
+            dict(good, served_by="esx02", segments_over_threshold=["mgmt"],
+                 findings_at_copy=["NO_MAPPING"]), ["b1"]))
+        res = verify.judge([dict(good, verdict_at_copy="ISOLATED", segments_over_threshold=["mgmt"]),
+                            good], ["b1"])
+        self.assertEqual((res["pairs"], len(res["false_isolated"]), res["inconsistent"]), (2, 1, []))
+
+    def test_a_signal_during_teardown_stops_a_loop_of_labs_afterwards(self):
+        import signal
+        from labkit.signals import Interrupted, signals_deferred
+        done = []
+        with self.assertRaises(Interrupted) as cm:
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                done.append("teardown finished")
+        self.assertEqual((done, cm.exception.signum), (["teardown finished"], signal.SIGTERM))
 
     def test_stale_namespaces(self):
         names = ["bnfc-lab-abc123-esx01", "bnfc-lab-abc123-_lab", "bnfc-lab-def456-esx01",

@@ -17,7 +17,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from .runner import LabError, pid_alive, stop_pid
-from .scenario import Expectation, Node
+from .scenario import Expectation, Node, management_iface
 
 AGENTS = ("bnfc-hostd", "bnfc-proxyd")
 
@@ -91,10 +91,6 @@ def render_hostd_conf(host: Node, proxy_endpoints: List[str], key_dir: str) -> s
     return "\n".join(lines) + "\n"
 
 
-def management_iface(host: Node):
-    return host.iface("vmk0") or host.ifaces[0]
-
-
 def proxy_address_for(proxy: Node, host: Node) -> str:
     """The proxy's address on the host's management segment (the control channel's path)."""
     seg = management_iface(host).segment
@@ -117,7 +113,6 @@ def start_agents(lab, bin_dir: str) -> None:
     (kept in lab.processes, so teardown stops them on every path)."""
     hostd, proxyd = check_agent_binaries(bin_dir)
     sc = lab.sc
-    mgmt_segments = {management_iface(h).segment for h in sc.hosts}
     server_keys = {}
     confs = {}
     for p in sc.proxies:
@@ -126,9 +121,8 @@ def start_agents(lab, bin_dir: str) -> None:
         conf = os.path.join(pdir, "proxyd.conf")
         text = render_proxyd_conf(p, pdir)
         text += "interval = 1s\n"
-        for i in p.ifaces:
-            if i.segment not in mgmt_segments:
-                text += f"backup_interface = {i.name}\n"
+        for name in backup_interfaces(sc, p):
+            text += f"backup_interface = {name}\n"
         with open(conf, "w") as f:
             f.write(text)
         confs[p.id] = conf
@@ -168,33 +162,47 @@ def start_agents(lab, bin_dir: str) -> None:
                 raise LabError(f"{os.path.join(bin_dir, tool)} is missing (build it: ./run build); "
                                "or run the lab with --no-esxi-profile")
     for h in sc.hosts:
-        argv = [hostd, "run", "--foreground", "--config",
-                os.path.join(lab.host_dir(h.id), "hostd.conf")]
-        env = lab.host_env(h.id)
-        if esxi_profile:
-            relay = os.path.join(bin_dir, "esxi-relay")
-            relay_bin = os.path.join(lab.host_dir(h.id), "relay-bin")
-            os.makedirs(relay_bin, exist_ok=True)
-            for name in ("esxcli", "localcli", "vmkping"):
-                link = os.path.join(relay_bin, name)
-                if not os.path.lexists(link):
-                    os.symlink(relay, link)
-            sock = f"@bnfc-relay-{lab.run_id}-{h.id}"
-            relay_log = os.path.join(lab.host_dir(h.id), "relay.log")
-            real_bin = env["PATH"].split(":")[0]  # the host's esxsim personalities
-            lab.processes.append(lab.runner.popen([relay, "serve", sock, real_bin], lab.ns(h.id),
-                                                  relay_log, env=env))
-            deadline = time.monotonic() + 10
-            while "esxi-relay: serving" not in (open(relay_log, errors="replace").read()
-                                                if os.path.exists(relay_log) else ""):
-                if time.monotonic() > deadline:
-                    raise LabError(f"{h.id}: esxi-relay did not start (see {relay_log})")
-                time.sleep(0.05)
-            env = dict(env, PATH=relay_bin + ":" + env["PATH"], ESXI_RELAY_SOCKET=sock)
-            argv = [os.path.join(bin_dir, "esxi-profile"), "--"] + argv
-        lab.agent_cmds[h.id] = (argv, lab.ns(h.id), os.path.join(lab.host_dir(h.id), "agent.log"),
-                                env)
+        lab.agent_cmds[h.id] = hostd_command(lab, hostd, h, bin_dir, esxi_profile)
         start_agent(lab, h.id)
+
+
+def hostd_command(lab, hostd: str, host: Node, bin_dir: str, esxi_profile: bool) -> tuple:
+    """How the lab runs bnfc-hostd in a host namespace: (argv, namespace, log file, env). The one
+    place that decides it. Under the ESXi profile it also starts the host's esxi-relay server
+    (kept in lab.processes) and waits until it serves."""
+    argv = [hostd, "run", "--foreground", "--config",
+            os.path.join(lab.host_dir(host.id), "hostd.conf")]
+    env = lab.host_env(host.id)
+    if esxi_profile:
+        relay = os.path.join(bin_dir, "esxi-relay")
+        relay_bin = os.path.join(lab.host_dir(host.id), "relay-bin")
+        os.makedirs(relay_bin, exist_ok=True)
+        for name in ("esxcli", "localcli", "vmkping"):
+            link = os.path.join(relay_bin, name)
+            if not os.path.lexists(link):
+                os.symlink(relay, link)
+        sock = f"@bnfc-relay-{lab.run_id}-{host.id}"
+        relay_log = os.path.join(lab.host_dir(host.id), "relay.log")
+        real_bin = env["PATH"].split(":")[0]  # the host's esxsim personalities
+        lab.processes.append(lab.runner.popen([relay, "serve", sock, real_bin], lab.ns(host.id),
+                                              relay_log, env=env))
+        deadline = time.monotonic() + 10
+        while "esxi-relay: serving" not in (open(relay_log, errors="replace").read()
+                                            if os.path.exists(relay_log) else ""):
+            if time.monotonic() > deadline:
+                raise LabError(f"{host.id}: esxi-relay did not start (see {relay_log})")
+            time.sleep(0.05)
+        env = dict(env, PATH=relay_bin + ":" + env["PATH"], ESXI_RELAY_SOCKET=sock)
+        argv = [os.path.join(bin_dir, "esxi-profile"), "--"] + argv
+    return (argv, lab.ns(host.id), os.path.join(lab.host_dir(host.id), "agent.log"), env)
+
+
+def backup_interfaces(sc, proxy: Node) -> List[str]:
+    """The proxy's backup_interface lines: what the scenario names, else its interfaces on backup
+    segments (none for a proxy whose only card is on management)."""
+    if proxy.backup_interfaces is not None:
+        return list(proxy.backup_interfaces)
+    return [i.name for i in proxy.ifaces if sc.segment(i.segment).role == "backup"]
 
 
 def agent_running(lab, node_id: str) -> bool:
@@ -249,32 +257,81 @@ def _read_json(path: str) -> Optional[Dict[str, Any]]:
         return None
 
 
-def current_pair(lab, proxy_id: str, host_id: str) -> Optional[Dict[str, Any]]:
-    """The host's row in the proxy's latest report.json, or None."""
-    doc = _read_json(report_path(lab, proxy_id))
-    for row in (doc or {}).get("pairs", []):
+def read_reports(lab) -> Dict[str, Dict[str, Any]]:
+    """proxy id -> its latest report.json (proxies whose report cannot be read are left out)."""
+    out = {}
+    for p in lab.sc.proxies:
+        doc = _read_json(report_path(lab, p.id))
+        if doc is not None:
+            out[p.id] = doc
+    return out
+
+
+def pair_row(reports: Dict[str, Dict[str, Any]], proxy_id: str,
+             host_id: str) -> Optional[Dict[str, Any]]:
+    """The (proxy, host) pair's row in that proxy's report, or None (pure). Never another
+    proxy's row: each copy is judged by the verdict of the pair that made it."""
+    for row in (reports.get(proxy_id) or {}).get("pairs", []):
         if row.get("host") == host_id:
             return row
     return None
 
 
-def current_verdict(lab, host_id: str) -> str:
-    """The host's verdict across proxies: the most severe one (UNKNOWN when none reports it)."""
-    order = ("NOT_ISOLATED", "UNREACHABLE", "UNKNOWN", "DEGRADED", "ISOLATED")
-    found = [row["verdict"] for p in lab.sc.proxies
-             for row in [current_pair(lab, p.id, host_id)] if row and row.get("verdict") in order]
-    return min(found, key=order.index) if found else "UNKNOWN"
+def pair_verdict(reports: Dict[str, Dict[str, Any]], proxy_id: str, host_id: str) -> str:
+    row = pair_row(reports, proxy_id, host_id)
+    return (row or {}).get("verdict") or "UNKNOWN"
+
+
+def pair_codes(row: Optional[Dict[str, Any]]) -> List[str]:
+    return [f.get("code") for f in (row or {}).get("findings", []) if f.get("code")]
+
+
+def current_pair(lab, proxy_id: str, host_id: str) -> Optional[Dict[str, Any]]:
+    """The host's row in the proxy's latest report.json, or None."""
+    return pair_row({proxy_id: _read_json(report_path(lab, proxy_id)) or {}}, proxy_id, host_id)
+
+
+def current_pair_verdict(lab, proxy_id: str, host_id: str) -> str:
+    """The (proxy, host) pair's verdict now (UNKNOWN when the proxy does not report the host)."""
+    return (current_pair(lab, proxy_id, host_id) or {}).get("verdict") or "UNKNOWN"
+
+
+def record_copy_verdicts(gt: Dict[str, Any], before: Dict[str, Dict[str, Any]],
+                         after: Dict[str, Dict[str, Any]]) -> None:
+    """Stores in a copy's ground truth the verdict and findings of the pair that made it
+    (gt's proxy and host), read just before and just after the copy (pure)."""
+    row = pair_row(before, gt["proxy"], gt["host"])
+    gt["verdict_at_copy"] = (row or {}).get("verdict") or "UNKNOWN"
+    gt["findings_at_copy"] = pair_codes(row)
+    gt["verdict_after_copy"] = pair_verdict(after, gt["proxy"], gt["host"])
 
 
 def safety_problem(verdict: str, gt: Dict[str, Any], backup_segments: List[str]) -> Optional[str]:
-    """The rule no scenario may break (pure): ISOLATED only when the copy worked and its bytes
-    crossed exactly one segment, a backup one. None when the verdict is not contradicted."""
+    """The rule no scenario may break (pure): ISOLATED only when the copy worked, its bytes
+    crossed exactly one segment, a backup one (so never a management one), and the host the copy
+    was for served them (not another host answering for the same address). None when the
+    verdict is not contradicted."""
+    if verdict != "ISOLATED":
+        return None
     over = gt.get("segments_over_threshold") or []
-    if verdict == "ISOLATED" and not (gt.get("ok") and len(over) == 1
-                                      and over[0] in backup_segments):
-        return (f"SAFETY: verdict ISOLATED while the copy crossed {over or 'no segment'} "
-                f"(ok={gt.get('ok')}; backup segments: {backup_segments})")
-    return None
+    served = gt.get("served_by")
+    if gt.get("ok") and len(over) == 1 and over[0] in backup_segments \
+            and served is not None and served == gt.get("host"):
+        return None
+    return (f"SAFETY: {gt.get('proxy')}/{gt.get('host')} was ISOLATED while the copy crossed "
+            f"{over or 'no segment'}, served by {served or 'no host'} (ok={gt.get('ok')}; "
+            f"backup segments: {backup_segments})")
+
+
+def copy_safety_problems(gt: Dict[str, Any], backup_segments: List[str]) -> List[str]:
+    """The safety rule against the pair's verdict at the start and at the end of the copy: an
+    ISOLATED claim at either moment must hold for these bytes."""
+    out = []
+    for key in ("verdict_at_copy", "verdict_after_copy"):
+        p = safety_problem(gt.get(key, "UNKNOWN"), gt, backup_segments)
+        if p and p not in out:
+            out.append(p)
+    return out
 
 
 def kernel_pins(lab, proxy_id: str) -> Dict[str, str]:
@@ -312,6 +369,9 @@ def check_expectation(lab, e: Expectation) -> Tuple[bool, str]:
         seen.append(f"{pid}: {row.get('verdict')} {addr} [{', '.join(c for c in codes if c)}]")
         if e.verdict is not None and row.get("verdict") != e.verdict:
             met = False
+        if e.not_verdict and (row.get("verdict") in e.not_verdict
+                              or (e.verdict is None and row.get("verdict", "UNKNOWN") == "UNKNOWN")):
+            met = False  # "never X" needs a verdict: UNKNOWN before the first cycle proves nothing
         if any(c not in codes for c in e.findings) or any(c in codes for c in e.absent):
             met = False
         if e.address is not None and addr != e.address:
@@ -332,39 +392,78 @@ def check_expectation(lab, e: Expectation) -> Tuple[bool, str]:
     return met, "; ".join(seen)
 
 
+NOT_VERDICT_HOLD_S = 4.0  # two host cycles: a "never X" must survive the agent's next changes
+
+
 def wait_for_expectation(lab, e: Expectation) -> Dict[str, Any]:
-    """Polls until the expectation holds (then returns at once) or within_s passes."""
+    """Polls until the expectation holds (then returns at once; one with not_verdict must hold
+    for NOT_VERDICT_HOLD_S without a break) or within_s passes."""
     start = time.monotonic()
+    held_since = None
     while True:
         met, seen = check_expectation(lab, e)
-        waited = round(time.monotonic() - start, 1)
-        if met or waited >= e.within_s:
-            return {"ok": met, "seen": seen, "waited_s": waited}
+        now = time.monotonic()
+        held_since = (held_since or now) if met else None
+        waited = round(now - start, 1)
+        held = met and (not e.not_verdict or now - held_since >= NOT_VERDICT_HOLD_S)
+        if held or waited >= e.within_s + (NOT_VERDICT_HOLD_S if e.not_verdict else 0):
+            return {"ok": held, "seen": seen, "waited_s": waited}
         time.sleep(0.25)
 
 
-def wait_for_verdicts(lab, timeout_s: float = 60.0, settle_s: float = 0.0) -> dict:
-    """Polls every proxy's report.json until each host has a verdict other than UNKNOWN (or the
-    timeout passes); returns {proxy id: report}."""
-    deadline = time.time() + timeout_s
-    reports = {}
+def pair_verdicts(reports: Dict[str, Dict[str, Any]], proxies: List[str],
+                  hosts: List[str]) -> Dict[Tuple[str, str], str]:
+    """(proxy, host) -> verdict for every pair (UNKNOWN when not reported) (pure)."""
+    return {(p, h): pair_verdict(reports, p, h) for p in proxies for h in hosts}
+
+
+def wait_for_settled(lab, timeout_s: float = 60.0, quiet_s: float = 4.0) -> Dict[Tuple[str, str], str]:
+    """Polls until every (proxy, host) pair has a verdict other than UNKNOWN and none changed for
+    quiet_s (at least one host cycle, so a tag the agent just added shows in the verdict), or
+    every pair has a row and none changed for 3 * quiet_s (UNKNOWN can be the answer, e.g. a
+    check that cannot run), or until timeout_s; returns the last verdicts."""
+    proxies = [p.id for p in lab.sc.proxies]
+    hosts = [h.id for h in lab.sc.hosts]
+    start = time.monotonic()
+    last: Dict[Tuple[str, str], str] = {}
+    since = start
     while True:
-        reports = {}
-        done = True
-        for p in lab.sc.proxies:
-            try:
-                with open(report_path(lab, p.id)) as f:
-                    doc = json.load(f)
-            except (OSError, ValueError):
-                done = False
-                continue
-            reports[p.id] = doc
-            verdicts = {r["host"]: r["verdict"] for r in doc.get("pairs", [])}
-            if any(verdicts.get(h.id, "UNKNOWN") == "UNKNOWN" for h in lab.sc.hosts):
-                done = False
-        if done or time.time() > deadline:
-            break
+        reports = read_reports(lab)
+        now_v = pair_verdicts(reports, proxies, hosts)
+        now = time.monotonic()
+        if now_v != last:
+            last, since = now_v, now
+        known = all(v != "UNKNOWN" for v in last.values())
+        rows = all(pair_row(reports, p, h) is not None for p in proxies for h in hosts)
+        quiet = now - since
+        if (known and quiet >= quiet_s) or (rows and quiet >= 3 * quiet_s) \
+                or now - start >= timeout_s:
+            return last
         time.sleep(0.5)
-    if settle_s:
-        time.sleep(settle_s)
-    return reports
+
+
+def combine_reports(reports: Dict[str, Dict[str, Any]], proxies: List[str]) -> Dict[str, Any]:
+    """One report for several proxies (pure): every proxy's pairs, each carrying its proxy, and
+    the summary counts over all of them."""
+    pairs = []
+    counts: Dict[str, int] = {}
+    newest = None
+    for pid in proxies:
+        doc = reports.get(pid) or {}
+        if newest is None or doc.get("generated_unix_ms", 0) > newest.get("generated_unix_ms", 0):
+            newest = doc
+        for row in doc.get("pairs", []):
+            row = dict(row)
+            row["proxy"] = row.get("proxy") or pid
+            pairs.append(row)
+            counts[row.get("verdict", "UNKNOWN")] = counts.get(row.get("verdict", "UNKNOWN"), 0) + 1
+    newest = newest or {}
+    return {"schema_version": newest.get("schema_version"),
+            "generated_at": newest.get("generated_at"),
+            "generated_unix_ms": newest.get("generated_unix_ms"),
+            "proxies": proxies,
+            "missing": [p for p in proxies if p not in reports],
+            "summary": {"pairs": len(pairs), "counts": counts,
+                        "all_isolated": bool(pairs) and all(r.get("verdict") == "ISOLATED"
+                                                            for r in pairs)},
+            "pairs": pairs}

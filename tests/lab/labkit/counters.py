@@ -47,3 +47,30 @@ def carrying_segment(per_segment: Dict[str, int], nbytes: int,
     over = sorted((s for s, n in per_segment.items() if n >= need),
                   key=lambda s: (-per_segment[s], s))
     return (over[0] if over else None), over
+
+
+def bytes_sent_by_node(before: Counters, after: Counters,
+                       port_owner: Dict[str, str]) -> Dict[str, Dict[str, int]]:
+    """node id -> {interface: bytes it sent} (pure). A node's interface is one end of a veth
+    pair whose other end is a bridge port, so what the port received (rx) is what the node sent;
+    each host namespace runs its own NBD server, so this is that server's output."""
+    out: Dict[str, Dict[str, int]] = {}
+    for port, owner in port_owner.items():
+        node, _, iface = owner.partition("/")
+        delta = after.get(port, (0, 0))[0] - before.get(port, (0, 0))[0]
+        out.setdefault(node, {})[iface] = delta
+    return out
+
+
+def serving_host(sent: Dict[str, Dict[str, int]], hosts: List[str], nbytes: int,
+                 threshold: float = CARRY_THRESHOLD) -> Tuple[Optional[str], Optional[str]]:
+    """(host, vmknic) that sent the copy: the host whose interfaces together sent at least
+    threshold*nbytes (the most, if several did), and its busiest vmknic; (None, None) if no
+    host did (pure)."""
+    need = threshold * nbytes
+    totals = {h: sum(sent.get(h, {}).values()) for h in hosts}
+    over = sorted((h for h, n in totals.items() if n >= need), key=lambda h: (-totals[h], h))
+    if not over:
+        return None, None
+    ifaces = sent[over[0]]
+    return over[0], max(sorted(ifaces), key=lambda i: ifaces[i])

@@ -28,6 +28,8 @@ def build_state(host: Node) -> Dict[str, Any]:
             ipv4 = {"address": "", "netmask": "", "gateway": "0.0.0.0", "type": "NONE"}
         vmknics.append({
             "name": it.name, "portgroup": it.portgroup, "portset": it.portset,
+            # The layer 2 the host claims (contract with esxsim): standard switch, VDS, VLAN id.
+            "vswitch": it.portset, "vds": it.vds, "vlan": 0 if it.vlan is None else it.vlan,
             "netstack": it.netstack, "mac": vmknic_mac(host, it.index), "mtu": it.mtu,
             "enabled": it.enabled, "ipv4": ipv4,
             "ipv6": [{"address": str(a.ip), "prefix": a.network.prefixlen, "type": "STATIC",

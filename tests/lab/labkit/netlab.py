@@ -223,8 +223,8 @@ class Lab:
             self.port_owner[port] = f"{node.id}/{it.name}"
             mac = it.mac or mac_for(node.kind, node.index, it.index)
             r.run(["ip", "-n", ns, "link", "set", it.name, "address", mac, "mtu", str(it.mtu)])
-            if it.ipv4 is not None:
-                r.run(["ip", "-n", ns, "addr", "add", str(it.ipv4), "dev", it.name])
+            for a4 in ([it.ipv4] if it.ipv4 is not None else []) + it.ipv4_secondary:
+                r.run(["ip", "-n", ns, "addr", "add", str(a4), "dev", it.name])
             for a in it.ipv6:
                 r.run(["ip", "-n", ns, "addr", "add", str(a), "dev", it.name, "nodad"])
             if it.enabled:
@@ -398,7 +398,9 @@ class Lab:
                                "vmknic": nfc["vmknic"], "segment": None, "bytes": t.bytes,
                                "seconds": 0.0, "ok": False, "mb_per_s": 0.0,
                                "per_segment_bytes": {}, "segments_over_threshold": [],
+                               "served_by": None, "served_from": None,
                                "error": nfc["error"], "source": t.where}
+        reports_before = agents.read_reports(self) if self.agent_procs else {}
         if nfc["address"]:
             srv = self.nbdkit.get(t.host)
             if srv is None or srv["size"] != t.bytes:
@@ -413,12 +415,18 @@ class Lab:
             after = self.read_counters()
             per_seg = counters.per_segment_bytes(before, after, self.ports)
             seg, over = counters.carrying_segment(per_seg, t.bytes)
+            served, served_from = counters.serving_host(
+                counters.bytes_sent_by_node(before, after, self.port_owner),
+                [h.id for h in self.sc.hosts], t.bytes)
+            rec.update({"served_by": served, "served_from": served_from})
             rec.update({"seconds": round(secs, 3), "ok": cp.returncode == 0,
                         "segment": seg, "segments_over_threshold": over,
                         "per_segment_bytes": per_seg,
                         "mb_per_s": round(t.bytes / secs / 1e6, 1) if cp.returncode == 0 else 0.0,
                         "error": None if cp.returncode == 0 else
                         (cp.stderr.strip() or f"nbdcopy exit {cp.returncode}")[-300:]})
+        if self.agent_procs:
+            agents.record_copy_verdicts(rec, reports_before, agents.read_reports(self))
         self.ground_truth.append(rec)
         self.write_ground_truth()
         return rec
@@ -427,14 +435,14 @@ class Lab:
         self._write_json("ground-truth.json", {"run_id": self.run_id, "traffic": self.ground_truth})
 
     def backup_segments(self) -> List[str]:
-        """Segments where proxies have interfaces that are not on a host's management segment."""
-        mgmt = {agents.management_iface(h).segment for h in self.sc.hosts}
-        return sorted({i.segment for p in self.sc.proxies for i in p.ifaces} - mgmt)
+        """Segments whose role is backup (given, or derived: a proxy is on it, no management
+        vmknic is)."""
+        return sorted(self.sc.segments_with_role("backup"))
 
     def check_traffic(self, t: Traffic, gt: Dict[str, Any]) -> List[str]:
         """What is wrong with a copy's ground truth: against the scenario's own expectation and,
-        while agents run, against the safety rule: the host's verdict may only be ISOLATED when
-        the bytes crossed a backup segment (and nothing else)."""
+        while agents run, against the safety rule, judged by the verdict of the (proxy, host)
+        pair that made the copy, read at the time of the copy."""
         problems = []
         if t.expect_ok is not None and gt["ok"] != t.expect_ok:
             problems.append(f"the copy {'succeeded' if gt['ok'] else 'failed'}, expected it to "
@@ -445,12 +453,10 @@ class Lab:
         if t.check_segment and crossed != want:
             problems.append(f"bytes crossed {gt['segment']!r} (over the threshold: "
                             f"{gt['segments_over_threshold']}), expected {t.expect_segment!r}")
-        if self.agent_procs:
-            verdict = agents.current_verdict(self, t.host)
-            gt["verdict_at_copy"] = verdict
-            unsafe = agents.safety_problem(verdict, gt, self.backup_segments())
-            if unsafe:
-                problems.append(unsafe)
+        if t.check_served_by and gt.get("served_by") != t.expect_served_by:
+            problems.append(f"served by {gt.get('served_by')!r}, expected {t.expect_served_by!r}")
+        if "verdict_at_copy" in gt:
+            problems += agents.copy_safety_problems(gt, self.backup_segments())
         return problems
 
     def run_step(self, step: Step) -> Dict[str, Any]:

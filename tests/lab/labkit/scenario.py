@@ -48,6 +48,8 @@ MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 BYTES_RE = re.compile(r"^([0-9]+)([KMG]?)$")
 MTU_MIN, MTU_MAX = 576, 9216
 MAX_NODES = 200
+ROLES = ("management", "backup", "other")
+VLAN_TRUNK = 4095  # a portgroup with VLAN 4095 passes every VLAN (trunk)
 
 
 @dataclass
@@ -57,6 +59,10 @@ class Segment:
     mtu: int = 1500
     rate: Optional[str] = None
     up: bool = True
+    # What the safety rule takes the segment for; None until parse() derives it (segment_roles).
+    role: Optional[str] = None
+    role_given: bool = False
+    vlan: int = 0  # the VLAN id hosts' portgroups on this segment claim by default (100 + index)
 
 
 @dataclass
@@ -72,9 +78,15 @@ class Iface:
     enabled: bool = True
     # vmknic only
     portgroup: str = ""
-    portset: str = "vSwitch0"
+    portset: str = "vSwitch0"  # the standard vSwitch ("" when on a VDS)
     netstack: str = "defaultTcpipStack"
     tags: List[str] = field(default_factory=list)
+    vds: str = ""  # VDS name; non-empty => on that distributed switch
+    vlan: Optional[int] = None  # the portgroup's VLAN id; None until derived from the segment
+    vlan_given: bool = False
+    switch_given: bool = False
+    # proxy and router interfaces only: more IPv4 addresses on the same interface
+    ipv4_secondary: List[ipaddress.IPv4Interface] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +113,7 @@ class Node:
     esxsim: Dict[str, Any] = field(default_factory=dict)
     # proxy only
     mapping: List[Dict[str, str]] = field(default_factory=list)
+    backup_interfaces: Optional[List[str]] = None  # None: derived (interfaces on backup segments)
 
     def iface(self, name: str) -> Optional[Iface]:
         return next((i for i in self.ifaces if i.name == name), None)
@@ -118,6 +131,8 @@ class Traffic:
     expect_segment: Any = None
     check_segment: bool = False
     expect_ok: Optional[bool] = None
+    expect_served_by: Optional[str] = None  # host id whose NBD server must have sent the bytes
+    check_served_by: bool = False
 
 
 @dataclass
@@ -133,6 +148,7 @@ class Expectation:
     not_pinned: List[str] = field(default_factory=list)  # addresses without a pin in table 902
     within_s: float = 30.0
     proxy: str = ""  # default: every proxy
+    not_verdict: List[str] = field(default_factory=list)  # verdicts the pair must not have
 
 
 @dataclass
@@ -169,6 +185,53 @@ class Scenario:
 
     def nodes(self) -> List[Node]:
         return self.hosts + self.proxies + self.routers
+
+    def segments_with_role(self, role: str) -> List[str]:
+        return [s.name for s in self.segments if s.role == role]
+
+
+def management_iface(host: Node) -> Iface:
+    """The host's management vmknic: vmk0, else its first vmknic."""
+    return host.iface("vmk0") or host.ifaces[0]
+
+
+def derive_roles(segments: List[Segment], hosts: List[Node], proxies: List[Node]) -> None:
+    """Fills each segment's role unless the scenario gave it (pure): `management` when a host's
+    management vmknic sits on it, else `backup` when a proxy has an interface on it, else
+    `other` (e.g. a segment behind a router, or one no proxy sees)."""
+    mgmt = {management_iface(h).segment for h in hosts if h.ifaces}
+    proxied = {i.segment for p in proxies for i in p.ifaces}
+    for s in segments:
+        if not s.role_given:
+            s.role = ("management" if s.name in mgmt else
+                      "backup" if s.name in proxied else "other")
+
+
+def derive_l2(v: "_V", hosts: List[Node], segments: List[Segment]) -> None:
+    """Fills each vmknic's VLAN from its segment unless the scenario gave one, and makes the
+    vmknics of one portgroup agree (a portgroup has one VLAN and one switch): the first vmknic
+    of a portgroup decides for the others; explicit values that disagree are an error."""
+    seg_vlan = {s.name: s.vlan for s in segments}
+    for h in hosts:
+        first: Dict[str, Iface] = {}
+        for it in h.ifaces:
+            if it.vlan is None:
+                it.vlan = seg_vlan.get(it.segment, 0)
+            pg = first.get(it.portgroup)
+            if pg is None:
+                first[it.portgroup] = it
+                continue
+            p = f"hosts[{h.index}].vmknics[{it.index}]"
+            if it.vlan_given and pg.vlan_given and it.vlan != pg.vlan:
+                v.err(f"{p}.vlan", f"{it.vlan} differs from {pg.name}'s {pg.vlan}: portgroup "
+                                   f"'{it.portgroup}' has one VLAN")
+            elif it.switch_given and pg.switch_given and (it.portset, it.vds) != (pg.portset, pg.vds):
+                v.err(f"{p}", f"switch differs from {pg.name}'s: portgroup '{it.portgroup}' is on "
+                              "one switch")
+            if not it.vlan_given:
+                it.vlan = pg.vlan
+            if not it.switch_given:
+                it.portset, it.vds = pg.portset, pg.vds
 
 
 def parse_bytes(value: Any) -> Optional[int]:
@@ -252,7 +315,11 @@ class _V:
         v = self.get(o, key, str, path)
         if v is None:
             return None
-        p = f"{path}.{key}"
+        return self.ipv4_value(v, f"{path}.{key}")
+
+    def ipv4_value(self, v: Any, p: str) -> Optional[ipaddress.IPv4Interface]:
+        if not self.typed(v, str, p):
+            return None
         if "/" not in v:
             self.err(p, f"'{v}' is not a CIDR address: expected ADDRESS/PREFIX, e.g. 10.99.0.11/24")
             return None
@@ -298,7 +365,7 @@ def _segments(v: _V, doc: dict) -> List[Segment]:
     out: List[Segment] = []
     for i, s in enumerate(v.lst(doc, "segments", "segments", required=True)):
         p = f"segments[{i}]"
-        o = v.obj(s, p, ("name",), ("mtu", "rate", "up", "comment"))
+        o = v.obj(s, p, ("name",), ("mtu", "rate", "up", "role", "vlan", "comment"))
         if o is None:
             continue
         name = v.get(o, "name", str, p, "")
@@ -311,8 +378,17 @@ def _segments(v: _V, doc: dict) -> List[Segment]:
             v.err(f"{p}.rate", f"'{rate}' is not a tc rate (e.g. 100mbit, 1gbit, 500kbit)")
             rate = None
         v.get(o, "comment", str, p)
+        role = v.get(o, "role", str, p)
+        if role is not None and role not in ROLES:
+            v.err(f"{p}.role", f"'{role}' is not one of {', '.join(ROLES)}")
+            role = None
+        vlan = v.get(o, "vlan", int, p, 100 + i)
+        if not 0 <= vlan <= VLAN_TRUNK:
+            v.err(f"{p}.vlan", f"{vlan} is outside 0..{VLAN_TRUNK}")
+            vlan = 100 + i
         out.append(Segment(name=name, index=i, mtu=v.mtu(o, p, 1500), rate=rate,
-                           up=v.get(o, "up", bool, p, True)))
+                           up=v.get(o, "up", bool, p, True), role=role,
+                           role_given=role is not None, vlan=vlan))
     return out
 
 
@@ -332,7 +408,21 @@ def _iface(v: _V, o: dict, p: str, index: int, seg_names: set, vmknic: bool) -> 
         it.enabled = v.get(o, "enabled", bool, p, True)
         it.portgroup = v.get(o, "portgroup", str, p,
                              "Management Network" if name == "vmk0" else f"{name} portgroup")
-        it.portset = v.get(o, "portset", str, p, "vSwitch0")
+        it.switch_given = any(k in o for k in ("portset", "vswitch", "vds"))
+        it.portset = v.get(o, "vswitch", str, p, v.get(o, "portset", str, p, "vSwitch0"))
+        if "vswitch" in o and "portset" in o and o["vswitch"] != o["portset"]:
+            v.err(f"{p}.vswitch", "differs from portset (two names for one thing): give one")
+        it.vds = v.get(o, "vds", str, p, "")
+        if it.vds:
+            if "vswitch" in o or "portset" in o:
+                v.err(f"{p}.vds", "a vmknic is on a VDS or on a standard vSwitch, not both")
+            it.portset = ""
+        if "vlan" in o:
+            vlan = v.get(o, "vlan", int, p)
+            if vlan is not None and not 0 <= vlan <= VLAN_TRUNK:
+                v.err(f"{p}.vlan", f"{vlan} is outside 0..{VLAN_TRUNK} ({VLAN_TRUNK} = trunk)")
+            elif vlan is not None:
+                it.vlan, it.vlan_given = vlan, True
         it.netstack = v.get(o, "netstack", str, p, "defaultTcpipStack")
         if not NETSTACK_RE.match(it.netstack):
             v.err(f"{p}.netstack", f"'{it.netstack}' is not a netstack name (e.g. defaultTcpipStack, vmotion)")
@@ -349,6 +439,12 @@ def _iface(v: _V, o: dict, p: str, index: int, seg_names: set, vmknic: bool) -> 
         it.tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
     else:
         it.enabled = v.get(o, "up", bool, p, True)
+        for j, a in enumerate(v.lst(o, "ipv4_secondary", p)):
+            extra = v.ipv4_value(a, f"{p}.ipv4_secondary[{j}]")
+            if extra is not None:
+                it.ipv4_secondary.append(extra)
+        if it.ipv4_secondary and it.ipv4 is None:
+            v.err(f"{p}.ipv4_secondary", "needs a primary 'ipv4' on the same interface")
     return it
 
 
@@ -384,9 +480,9 @@ HOST_KEYS = ("hostname", "version", "build", "update", "patch", "gateway", "agen
 AGENT_KEYS = ("backup_vmk", "backup_portgroup", "backup_subnet", "tag_policy", "fallback",
               "fallback_after", "interval_s")
 ESXSIM_KEYS = ("faults", "options", "firewall_rulesets", "vibs")
-VMKNIC_KEYS = ("ipv4", "ipv6", "mtu", "mac", "enabled", "portgroup", "portset", "netstack", "tags",
-               "comment")
-PIF_KEYS = ("ipv4", "ipv6", "mtu", "mac", "up", "comment")
+VMKNIC_KEYS = ("ipv4", "ipv6", "mtu", "mac", "enabled", "portgroup", "portset", "vswitch", "vds",
+               "vlan", "netstack", "tags", "comment")
+PIF_KEYS = ("ipv4", "ipv4_secondary", "ipv6", "mtu", "mac", "up", "comment")
 
 
 def _nodes(v: _V, doc: dict, key: str, seg_names: set) -> List[Node]:
@@ -488,9 +584,19 @@ def _host_fields(v: _V, o: dict, p: str, node: Node) -> None:
 
 
 def _proxy_fields(v: _V, o: dict, p: str, node: Node) -> None:
-    v.obj(o.get("agent", {}), f"{p}.agent", (), ("allow_public_plaintext", "freshness_s"))
+    v.obj(o.get("agent", {}), f"{p}.agent", (),
+          ("allow_public_plaintext", "freshness_s", "backup_interfaces"))
     if isinstance(o.get("agent"), dict):
         v.get(o["agent"], "allow_public_plaintext", bool, f"{p}.agent")
+        if "backup_interfaces" in o["agent"]:
+            bi = v.get(o["agent"], "backup_interfaces", list, f"{p}.agent", [])
+            node.backup_interfaces = []
+            for j, name in enumerate(bi):
+                bp = f"{p}.agent.backup_interfaces[{j}]"
+                if v.typed(name, str, bp) and node.iface(name) is None:
+                    v.err(bp, f"'{name}' is not an interface of {node.id or p}")
+                elif isinstance(name, str):
+                    node.backup_interfaces.append(name)
         fr = v.get(o["agent"], "freshness_s", int, f"{p}.agent")
         if fr is not None and not 1 <= fr <= 3600:
             v.err(f"{p}.agent.freshness_s", f"{fr} is outside 1..3600 seconds")
@@ -522,7 +628,7 @@ def _proxy_fields(v: _V, o: dict, p: str, node: Node) -> None:
 
 def _traffic(v: _V, t: Any, p: str, hosts: set, proxies: set, segs: set) -> Optional[Traffic]:
     o = v.obj(t, p, ("proxy", "host", "bytes"),
-              ("timeout_s", "expect_segment", "expect_ok", "comment"))
+              ("timeout_s", "expect_segment", "expect_ok", "expect_served_by", "comment"))
     if o is None:
         return None
     px = v.get(o, "proxy", str, p, "")
@@ -548,13 +654,20 @@ def _traffic(v: _V, t: Any, p: str, hosts: set, proxies: set, segs: set) -> Opti
         v.err(f"{p}.expect_segment", f"{json.dumps(seg)} is neither a segment name, a list of "
                                      "segment names (a routed copy crosses several) nor null")
     expect_ok = v.get(o, "expect_ok", bool, p)
+    check_served = "expect_served_by" in o
+    served = o.get("expect_served_by")
+    if check_served and served is not None and not (isinstance(served, str) and served in hosts):
+        v.err(f"{p}.expect_served_by", f"{json.dumps(served)} is neither a host id nor null")
+        served = None
     if n is None:
         return None
     if timeout is None:
         timeout = 30.0 + n / (5 << 20)  # generous: 5 MiB/s worst case plus setup
     return Traffic(proxy=px, host=h, bytes=n, timeout_s=float(timeout), where=p,
                    expect_segment=seg if isinstance(seg, (str, list)) else None,
-                   check_segment=check_segment, expect_ok=expect_ok)
+                   check_segment=check_segment, expect_ok=expect_ok,
+                   expect_served_by=served if isinstance(served, str) else None,
+                   check_served_by=check_served)
 
 
 STEP_KINDS = ("traffic", "esxcli", "localcli", "vmkping", "sleep", "segment", "agent", "ip",
@@ -577,7 +690,8 @@ def _codes(v: _V, o: dict, key: str, p: str) -> List[str]:
 
 def _expectation(v: _V, body: Any, p: str, hosts: set, proxies: set) -> Optional[Expectation]:
     o = v.obj(body, p, ("host",), ("verdict", "findings", "absent", "pinned", "address",
-                                   "interface", "not_pinned", "within_s", "proxy"))
+                                   "interface", "not_pinned", "within_s", "proxy",
+                                   "not_verdict"))
     if o is None:
         return None
     h = v.get(o, "host", str, p, "")
@@ -589,6 +703,13 @@ def _expectation(v: _V, body: Any, p: str, hosts: set, proxies: set) -> Optional
     px = v.get(o, "proxy", str, p, "")
     if px and px not in proxies:
         v.err(f"{p}.proxy", f"unknown proxy '{px}'")
+    not_verdict = []
+    for j, x in enumerate(v.lst(o, "not_verdict", p)):
+        if v.typed(x, str, f"{p}.not_verdict[{j}]"):
+            if x in VERDICTS:
+                not_verdict.append(x)
+            else:
+                v.err(f"{p}.not_verdict[{j}]", f"'{x}' is not a verdict ({', '.join(VERDICTS)})")
     addr = v.get(o, "address", str, p)
     if addr is not None:
         try:
@@ -607,10 +728,11 @@ def _expectation(v: _V, body: Any, p: str, hosts: set, proxies: set) -> Optional
     e = Expectation(host=h, verdict=verdict, findings=_codes(v, o, "findings", p),
                     absent=_codes(v, o, "absent", p), pinned=v.get(o, "pinned", bool, p),
                     address=addr, interface=v.get(o, "interface", str, p),
-                    not_pinned=not_pinned, within_s=float(within), proxy=px)
+                    not_pinned=not_pinned, within_s=float(within), proxy=px,
+                    not_verdict=not_verdict)
     if e.verdict is None and not e.findings and not e.absent and e.pinned is None \
-            and e.address is None and not e.not_pinned:
-        v.err(p, "expects nothing: give verdict, findings, absent, pinned or address")
+            and e.address is None and not e.not_pinned and not e.not_verdict:
+        v.err(p, "expects nothing: give verdict, not_verdict, findings, absent, pinned or address")
     return e
 
 
@@ -714,20 +836,11 @@ def parse(doc: Any) -> Scenario:
                 v.err(f"{kind}[{n.index}].id", f"'{n.id}' is already used by {seen[n.id]}")
             elif n.id:
                 seen[n.id] = f"{kind}[{n.index}]"
-    # Two endpoints with the same address on one L2 segment would fight over ARP.
-    owners: Dict[tuple, str] = {}
-    for n in hosts + proxies + routers:
-        key = {"host": "hosts", "proxy": "proxies", "router": "routers"}[n.kind]
-        ik = "vmknics" if n.kind == "host" else "interfaces"
-        for it in n.ifaces:
-            if it.ipv4 is None:
-                continue
-            k = (it.segment, it.ipv4.ip)
-            where = f"{key}[{n.index}].{ik}[{it.index}].ipv4"
-            if k in owners:
-                v.err(where, f"{it.ipv4.ip} is already used on segment '{it.segment}' by {owners[k]}")
-            else:
-                owners[k] = where
+    # Real faults stay stageable: one address twice on a segment, several vmknics in one subnet,
+    # management and backup on one segment, a proxy with one card. Only what makes a scenario
+    # meaningless is refused.
+    derive_roles(segments, hosts, proxies)
+    derive_l2(v, hosts, segments)
     host_ids = {h.id for h in hosts}
     proxy_ids = {p.id for p in proxies}
     traffic = []

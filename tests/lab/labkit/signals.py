@@ -45,6 +45,21 @@ def signals_ignored() -> Iterator[None]:
             signal.signal(s, h)
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Like signals_ignored, but a signal that arrives within the block raises Interrupted once
+    the block is done (a loop of labs must stop after the teardown, not go on)."""
+    got: List[int] = []
+    old = {s: signal.signal(s, lambda n, _f: got.append(n)) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if got:
+        raise Interrupted(got[0])
+
+
 def exit_code(e: BaseException) -> int:
     """128+N for a run ended by signal N, 130 for a KeyboardInterrupt, else 1."""
     if isinstance(e, Interrupted):
