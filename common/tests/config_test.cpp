@@ -17,7 +17,7 @@ Schema HostSchema() {
   return {
       KeySpec::Make("host_id", Type::kString, "name of this host in reports").Required(),
       KeySpec::Make("interval", Type::kDuration, "time between checks").Default("30s"),
-      KeySpec::Make("port", Type::kInt, "proxy port").Range(1, 65535).Default("5690"),
+      KeySpec::Make("port", Type::kInt, "proxy port").Range(1, 65535).Default("9902"),
       KeySpec::Make("offset", Type::kInt, "any integer").Range(0, -1),
       KeySpec::Make("failover", Type::kBool, "move the tag to management after failures"),
       KeySpec::Make("tag_policy", Type::kEnum, "what to do with the tag")
@@ -85,7 +85,7 @@ TEST(ConfigParse, AbsentOptionalKeys) {
   EXPECT_EQ(c->GetStringOr("key_file", "/none"), "/none");
   EXPECT_TRUE(c->Has("interval"));  // from its default
   EXPECT_EQ(c->GetDuration("interval"), milliseconds(30000));
-  EXPECT_EQ(c->GetInt("port"), 5690);
+  EXPECT_EQ(c->GetInt("port"), 9902);
 }
 
 TEST(ConfigParse, QuotedValues) {

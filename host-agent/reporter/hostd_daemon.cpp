@@ -115,13 +115,23 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
   logging.min_level = log::ParseLevel(config->log_level, &level_ok);
   log::Init(logging);
 
+  // Commands are started by a helper forked now, while this process has one thread: once libzmq
+  // runs its threads the daemon never forks.
+  HelperCommandRunner runner;
+  if (auto started = runner.Start(); !started) {
+    log::Error(started.error().message + "; stopping");
+    err << "bnfc-hostd run: " << started.error().message << "\n";
+    return 1;
+  }
   auto host_keys = keys::Load(config->secret_key_file, config->public_key_file);
   if (!host_keys) {
     err << "bnfc-hostd run: " << host_keys.error().message << " (run `bnfc-hostd keygen`)\n";
     return 1;
   }
   if (config->proxies.empty()) {
-    log::Warn("no proxy configured: the agent checks and tags, but reports to nobody");
+    log::Warn(
+        "no proxy configured: the agent checks and reports to nobody, and never changes a "
+        "tag (ensure needs a proxy that acknowledged a report)");
   }
   zmq::context_t context(1);
   // The back-off never outlasts the interval: a proxy that comes back is reached within one.
@@ -137,31 +147,64 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  PosixCommandRunner runner;
   CycleEngine engine(runner, config->engine);
   log::Info("started for host '" + config->engine.host_id + "', " +
             std::to_string(config->proxies.size()) + " proxy(ies), interval " +
             std::to_string(config->interval.count()) + " ms");
   std::set<std::string> known_targets;
+  ChangeJournal journal;
+  std::string last_plan;
   while (!g_stop) {
     CycleOptions options;
     options.allow_changes = true;
     options.extra_probes = ToProbes(reporter.ProbeTargets());
     options.now_unix_ms = SystemClock::Instance().NowUnixMs();
+    options.consent_missing = config->proxies.empty() ? "no proxy is configured"
+                              : reporter.AnyAcknowledged()
+                                  ? ""
+                                  : "no proxy has acknowledged a report yet";
     for (const auto& p : options.extra_probes) {
       known_targets.insert(p.address);
     }
     CycleResult result = engine.RunCycle(options);
-    for (const auto& change : result.report.changes()) {
-      log::Info("tag " + change.action() + " on " + change.vmknic() + ": " + change.reason() +
-                (change.ok() ? "" : " (failed)"));
+    if (!runner.helper_alive()) {
+      // No new helper can be forked with libzmq threads running; the supervisor restarts us.
+      log::Error("the command helper is gone; stopping");
+      return 1;
     }
+    for (const auto& change : result.report.changes()) {
+      // Syslog (and stderr in the foreground): who changed which tag, when and why.
+      const std::string line = "tag " + change.action() + " vSphereBackupNFC on " +
+                               change.vmknic() + " by the agent: " + change.reason() +
+                               (change.ok() ? "" : " (failed)");
+      if (change.ok()) {
+        log::Info(line);
+      } else {
+        log::Error(line);
+      }
+      journal.Add(change, reporter.AckCounts());
+    }
+    // A planned but withheld change is logged when it first appears or changes, not every cycle.
+    std::string plan;
+    for (const Finding& f : result.findings) {
+      if (f.code == codes::kPlannedTagAdd || f.code == codes::kPlannedTagRemove) {
+        plan += (plan.empty() ? "" : "; ") + f.detail;
+      }
+    }
+    if (plan != last_plan && !plan.empty()) {
+      log::Info("planned, not applied: " + plan);
+    }
+    last_plan = plan;
+    journal.AttachTo(&result.report);
     reporter.Publish(result.report);
     // Pump replies until the next cycle; a ProbeRequest with new addresses starts one at once.
     auto next = std::chrono::steady_clock::now() + config->interval;
     while (!g_stop && std::chrono::steady_clock::now() < next) {
       reporter.Pump(std::chrono::milliseconds(200));
-      bool new_target = false;
+      journal.Prune(reporter.AckCounts());
+      // The first acknowledgement gives ensure its consent: act on a withheld plan at once.
+      bool new_target = !plan.empty() && !options.consent_missing.empty() &&
+                        !config->proxies.empty() && reporter.AnyAcknowledged();
       for (const auto& t : reporter.ProbeTargets()) {
         new_target = new_target || known_targets.count(t.address()) == 0;
       }

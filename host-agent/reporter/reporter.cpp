@@ -171,4 +171,53 @@ std::vector<proto::ProbeTarget> ProxyReporter::ProbeTargets() const {
   return out;
 }
 
+std::vector<uint64_t> ProxyReporter::AckCounts() const {
+  std::vector<uint64_t> out;
+  for (const auto& l : links_) {
+    out.push_back(l->acked);
+  }
+  return out;
+}
+
+bool ProxyReporter::AnyAcknowledged() const {
+  for (const auto& l : links_) {
+    if (l->acked > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void ChangeJournal::Add(const proto::TagChange& change, const std::vector<uint64_t>& acked) {
+  entries_.push_back(Entry{change, acked});
+  if (entries_.size() > kMax) {
+    entries_.erase(entries_.begin());
+  }
+}
+
+void ChangeJournal::Prune(const std::vector<uint64_t>& acked) {
+  if (acked.empty()) {
+    return;
+  }
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) {
+                                  for (size_t i = 0; i < acked.size(); ++i) {
+                                    const uint64_t then =
+                                        i < e.acked_at_add.size() ? e.acked_at_add[i] : 0;
+                                    if (acked[i] < then + 2) {
+                                      return false;
+                                    }
+                                  }
+                                  return true;
+                                }),
+                 entries_.end());
+}
+
+void ChangeJournal::AttachTo(proto::HostReport* report) const {
+  report->clear_changes();
+  for (const Entry& e : entries_) {
+    *report->add_changes() = e.change;
+  }
+}
+
 }  // namespace bnfc::hostagent

@@ -55,6 +55,27 @@ struct ProxyLink {
   std::vector<proto::ProbeTarget> targets;  // from this proxy's last ProbeRequest
 };
 
+// Tag changes the agent made, carried in every report until each proxy has surely received one:
+// a proxy has at most one report in flight, so its second acknowledgement after a change is for a
+// report that carried it. Without proxies only the newest `kMax` are kept.
+class ChangeJournal {
+ public:
+  static constexpr size_t kMax = 32;
+  // `acked`: each proxy's acknowledgement count now (ProxyLink::acked, in link order).
+  void Add(const proto::TagChange& change, const std::vector<uint64_t>& acked);
+  void Prune(const std::vector<uint64_t>& acked);
+  // Replaces the report's changes with every change still carried (oldest first).
+  void AttachTo(proto::HostReport* report) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    proto::TagChange change;
+    std::vector<uint64_t> acked_at_add;
+  };
+  std::vector<Entry> entries_;
+};
+
 class ProxyReporter {
  public:
   ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, std::string host_id,
@@ -68,6 +89,10 @@ class ProxyReporter {
 
   // Every proxy backup address asked for, deduplicated.
   std::vector<proto::ProbeTarget> ProbeTargets() const;
+  // Each proxy's acknowledgement count, in link order.
+  std::vector<uint64_t> AckCounts() const;
+  // Whether any proxy has acknowledged a report from this process.
+  bool AnyAcknowledged() const;
   const std::vector<std::unique_ptr<ProxyLink>>& links() const { return links_; }
 
  private:

@@ -21,9 +21,11 @@ const config::Schema& HostdSchema() {
       KeySpec::Make("backup_portgroup", Type::kString, "backup vmknic by portgroup name"),
       KeySpec::Make("backup_subnet", Type::kPrefix,
                     "backup vmknic by IPv4 subnet, e.g. 10.99.0.0/24"),
-      KeySpec::Make("tag_policy", Type::kEnum, "ensure: add vSphereBackupNFC; observe: only report")
+      KeySpec::Make("tag_policy", Type::kEnum,
+                    "observe: only report (and plan); ensure: add vSphereBackupNFC once a proxy "
+                    "acknowledged a report and the backup path checks passed")
           .Choices({"ensure", "observe"})
-          .Default("ensure"),
+          .Default("observe"),
       KeySpec::Make("exclusive", Type::kBool, "remove vSphereBackupNFC from every other vmknic")
           .Default("false"),
       KeySpec::Make("fallback", Type::kEnum,
@@ -153,6 +155,10 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
   s.failover = *c.GetString("fallback") == "management";
   s.failover_cycles = static_cast<int>(*c.GetInt("fallback_cycles"));
   a.interval = *c.GetDuration("interval");
+  if (a.interval.count() <= 0) {
+    return config::KeyError(source, c.GetAll("interval").front(), "interval",
+                            "expected a duration above 0, e.g. 60s");
+  }
   s.read_cli = *c.GetString("read_cli");
   s.change_cli = *c.GetString("change_cli");
   s.fallback_cli = *c.GetString("fallback_cli");

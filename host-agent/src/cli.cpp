@@ -19,7 +19,10 @@ const char* kUsage =
     "  check  [--config FILE] [--json]     one read-only cycle; print findings; exit 0 only when\n"
     "                                      the host is ready for isolated NBD\n"
     "  status [--config FILE] [--json]     one read-only cycle; print the host state\n"
-    "  tag    [--config FILE] [--json]     one cycle that applies the tag policy (ensure)\n"
+    "  tag    [--config FILE] [--json] [--force]\n"
+    "                                      one cycle that applies ensure; refuses (exit 1) unless\n"
+    "                                      a proxy backup address answers a DF ping at the MTU\n"
+    "                                      from the backup vmknic; --force skips that proof\n"
     "  run    [--config FILE] [--foreground]\n"
     "                                      the agent: a cycle every interval, reports to the\n"
     "                                      proxies, failover; stops on SIGTERM\n"
@@ -36,6 +39,7 @@ struct Flags {
   std::string from_dir;
   std::string config = "/etc/bnfc/hostd.conf";
   bool help = false;
+  bool force = false;
 };
 
 bool ParseFlags(const std::vector<std::string>& args, Flags* f, std::ostream& err) {
@@ -51,6 +55,8 @@ bool ParseFlags(const std::vector<std::string>& args, Flags* f, std::ostream& er
     };
     if (a == "--json") {
       f->json = true;
+    } else if (a == "--force" && args[0] == "tag") {
+      f->force = true;
     } else if (a == "--help" || a == "-h") {
       f->help = true;
     } else if (a == "--from-dir") {
@@ -103,6 +109,7 @@ int CmdCycle(const std::string& cmd, const Flags& f, std::ostream& out, std::ost
   lo.ident = "bnfc-hostd";
   bool level_ok = true;
   lo.min_level = log::ParseLevel(cfg->log_level, &level_ok);
+  lo.to_syslog = cmd == "tag";  // every tag change reaches syslog, from the agent or by hand
   log::Init(lo);
   EngineSettings settings = cfg->engine;
   if (cmd == "tag") {
@@ -112,6 +119,8 @@ int CmdCycle(const std::string& cmd, const Flags& f, std::ostream& out, std::ost
   CycleEngine engine(runner, settings);
   CycleOptions options;
   options.allow_changes = cmd == "tag";
+  options.consent_missing = "";  // `tag` is the operator's consent; the path proof still counts
+  options.force = f.force;
   options.now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -134,6 +143,15 @@ int CmdCycle(const std::string& cmd, const Flags& f, std::ostream& out, std::ost
     return r.ready ? 0 : 1;
   }
   if (cmd == "tag") {
+    if (!r.planned.empty() && !r.blockers.empty()) {
+      std::string why;
+      for (const std::string& b : r.blockers) {
+        why += (why.empty() ? "" : "; ") + b;
+      }
+      err << "bnfc-hostd tag: refusing to change vSphereBackupNFC: " << why
+          << " (nothing was changed; --force changes it anyway)\n";
+      return 1;
+    }
     const bool placed =
         !r.report.backup_vmknic().empty() && r.report.nfc_vmknic() == r.report.backup_vmknic();
     for (const Finding& x : r.findings) {

@@ -81,6 +81,8 @@ CycleEngine::Read CycleEngine::RunRead(const std::vector<std::string>& words,
     std::vector<std::string> argv = {clis[i]};
     if (s_.format == Format::kXml) {
       argv.push_back("--formatter=xml");
+    } else if (s_.format == Format::kCsv) {
+      argv.push_back("--formatter=csv");
     }
     argv.insert(argv.end(), words.begin(), words.end());
     auto r = runner_.Run(argv, s_.command_timeout);
@@ -115,6 +117,33 @@ std::optional<T> CycleEngine::ReadParsed(const std::vector<std::string>& words, 
     return std::nullopt;
   }
   return std::move(*v);
+}
+
+void CycleEngine::ReadPortgroups(HostState* st, std::vector<Finding>* findings) {
+  std::string layout;
+  bool any_standard = false;
+  for (const VmknicInfo& v : st->vmknics) {
+    layout += v.name + '\0' + v.portgroup.value_or("") + '\0' + v.portset.value_or("") + '\0' +
+              v.vds_name.value_or("-") + '\n';
+    any_standard = any_standard || !v.OnVds();
+  }
+  const bool due = cycles_ == 1 || layout != last_l2_layout_ ||
+                   (s_.tag_rescan_cycles > 0 && cycles_ % s_.tag_rescan_cycles == 0);
+  last_l2_layout_ = layout;
+  if (due && !any_standard) {
+    portgroups_.emplace();  // nothing on a standard switch: no launch needed
+  } else if (due) {
+    const size_t before = findings->size();
+    portgroups_ = ReadParsed<std::vector<PortgroupRow>>(
+        {"network", "vswitch", "standard", "portgroup", "list"}, ParsePortgroupList, findings);
+    // Not blocking: the agent's own work does not need VLANs; they stay unknown in the report and
+    // the proxy cannot pass its own-layer-2 check.
+    for (size_t i = before; i < findings->size(); ++i) {
+      (*findings)[i].blocking = false;
+      (*findings)[i].detail += " (the VLAN of every vmknic stays unknown)";
+    }
+  }
+  ApplyPortgroups(portgroups_ ? &*portgroups_ : nullptr, &st->vmknics);
 }
 
 bool CycleEngine::ApplyAction(const TagAction& a, std::vector<Finding>* findings,
@@ -299,6 +328,7 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
   bool state_ok = ifaces.has_value() && ipv4.has_value();
   if (ifaces) {
     st.vmknics = MergeVmknics(*ifaces, ipv4 ? *ipv4 : std::vector<Ipv4Row>{}, {});
+    ReadPortgroups(&st, &findings);
   }
 
   // Which vmknics' tags to read.
@@ -438,6 +468,7 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
       failover_.active = true;
     }
   }
+  bool moved_back = false;
   if (failover_on && valid) {
     FailoverStep step = StepFailover(failover_, health, s_.failover_cycles);
     if (step.next.active && !failover_.active) {
@@ -451,6 +482,7 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
     // One-shot read-only cycles (check/status) never advance the state machine.
     if (!failover_blocked && options.allow_changes) {
       failover_ = step.next;
+      moved_back = step.moved_back;
     }
   }
   std::string desired = failover_.active ? mgmt : sel.vmknic;
@@ -458,10 +490,35 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
   if (failover_on && valid) {
     release.push_back(failover_.active ? sel.vmknic : mgmt);
   }
+  // The plan is what ensure would do, also under observe, so that every mode shows it.
   if (valid && st.Find(desired) && st.Find(desired)->tags) {
-    res.planned = PlanTagActions(st, desired, s_.policy, s_.exclusive, release);
+    res.planned = PlanTagActions(st, desired, TagPolicy::kEnsure, s_.exclusive, release);
   }
-  if (options.allow_changes && !res.planned.empty()) {
+  // Failover moves keep their own rules (K bad/good cycles); every other change needs consent
+  // and this cycle's proof that the backup path works.
+  const bool failover_move = failover_on && valid && (failover_.active || moved_back);
+  if (s_.policy == TagPolicy::kObserve) {
+    res.blockers.push_back("tag_policy = observe");
+  } else if (!options.allow_changes) {
+    res.blockers.push_back("a read-only cycle changes nothing");
+  }
+  if (!failover_move && !options.force) {
+    int proven = 0;
+    for (const proto::L2Check& c : rep.checks()) {
+      proven += c.vmknic() == sel.vmknic && c.ran() && c.ping_received() > 0 && c.df_at_mtu_ok();
+    }
+    // A read-only cycle shows the proof ensure would need, not the daemon's consent.
+    std::vector<std::string> b = EnsureBlockers(
+        options.allow_changes && s_.policy == TagPolicy::kEnsure ? options.consent_missing : "",
+        sel, proven);
+    res.blockers.insert(res.blockers.end(), b.begin(), b.end());
+  }
+  if (!res.blockers.empty()) {
+    for (const TagAction& a : res.planned) {
+      findings.push_back(PlannedFinding(a, res.blockers));
+    }
+  }
+  if (res.blockers.empty() && !res.planned.empty()) {
     std::vector<std::string> touched;
     for (const TagAction& a : res.planned) {
       std::string evidence;
@@ -514,6 +571,10 @@ CycleResult CycleEngine::RunCycle(const CycleOptions& options) {
     pv->set_mac(v.mac.value_or(""));
     pv->set_mtu(static_cast<uint32_t>(v.mtu.value_or(0)));
     pv->set_enabled(v.enabled.value_or(false));
+    pv->set_switch_name(v.SwitchName());
+    pv->set_on_vds(v.OnVds());
+    pv->set_vlan_known(v.vlan_id.has_value());
+    pv->set_vlan_id(static_cast<uint32_t>(v.vlan_id.value_or(0)));
     if (v.ipv4) {
       pv->mutable_ipv4()->set_address(v.ipv4->address);
       pv->mutable_ipv4()->set_prefix_length(static_cast<uint32_t>(v.ipv4->prefix.value_or(0)));
@@ -584,6 +645,8 @@ std::string CycleResultJson(const CycleResult& r) {
     j["planned"].push_back(
         json{{"vmknic", a.vmknic}, {"action", a.add ? "add" : "remove"}, {"reason", a.reason}});
   }
+  // Why `planned` was not applied (empty when it was, or when nothing is planned).
+  j["not_applied_because"] = r.planned.empty() ? json::array() : json(r.blockers);
   j["changes"] = json::array();
   for (const proto::TagChange& c : rep.changes()) {
     j["changes"].push_back(json{{"vmknic", c.vmknic()},

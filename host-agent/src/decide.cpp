@@ -219,6 +219,33 @@ std::vector<TagAction> PlanTagActions(const HostState& state, const std::string&
   return actions;
 }
 
+std::vector<std::string> EnsureBlockers(const std::string& consent_missing,
+                                        const Selection& selection, int proven_paths) {
+  std::vector<std::string> out;
+  if (!consent_missing.empty()) {
+    out.push_back(consent_missing);
+  }
+  if (selection.vmknic.empty() || selection.finding) {
+    out.push_back("the backup vmknic selection is not unambiguous");
+  } else if (proven_paths < 1) {
+    out.push_back("no proxy backup address answered a DF ping at the MTU from " + selection.vmknic +
+                  " in this cycle");
+  }
+  return out;
+}
+
+Finding PlannedFinding(const TagAction& action, const std::vector<std::string>& blockers) {
+  std::string why;
+  for (const std::string& b : blockers) {
+    why += (why.empty() ? "" : "; ") + b;
+  }
+  return Make(action.add ? codes::kPlannedTagAdd : codes::kPlannedTagRemove,
+              std::string(action.add ? "add" : "remove") + " vSphereBackupNFC " +
+                  (action.add ? "to " : "from ") + action.vmknic + " (" + action.reason +
+                  "); not applied: " + (why.empty() ? "no reason given" : why),
+              false);
+}
+
 std::vector<Finding> TagFindings(const HostState& state, const std::string& backup_vmk,
                                  const std::string& management_vmk, bool failover_active) {
   std::vector<Finding> out;

@@ -85,6 +85,10 @@ Expected<Inventory> LoadInventoryFromDir(const std::string& dir) {
     }
   }
   inv.state.vmknics = MergeVmknics(iface_rows, ipv4_rows, ipv6 ? *ipv6 : std::vector<Ipv6Row>{});
+  // Without the portgroup list the VLANs stay unknown (a FILE_MISSING problem, not fatal).
+  auto portgroups = LoadOne<std::vector<PortgroupRow>>(
+      dir, "network_vswitch_standard_portgroup_list", ParsePortgroupList, &inv);
+  ApplyPortgroups(portgroups ? &*portgroups : nullptr, &inv.state.vmknics);
   for (VmknicInfo& v : inv.state.vmknics) {
     v.tags = LoadOne<std::vector<std::string>>(dir, "network_ip_interface_tag_get_" + v.name,
                                                ParseTagGet, &inv);
@@ -133,7 +137,11 @@ json VmknicJson(const VmknicInfo& v) {
          {"netstack", OrNull(v.netstack)},
          {"mac", OrNull(v.mac)},
          {"mtu", OrNull(v.mtu)},
-         {"enabled", OrNull(v.enabled)}};
+         {"enabled", OrNull(v.enabled)},
+         {"switch_name", v.SwitchName().empty() ? json(nullptr) : json(v.SwitchName())},
+         {"on_vds", v.OnVds()},
+         {"vlan_known", v.vlan_id.has_value()},
+         {"vlan_id", OrNull(v.vlan_id)}};
   if (v.ipv4) {
     j["ipv4"] = json{{"address", v.ipv4->address},
                      {"netmask", OrNull(v.ipv4->netmask)},
@@ -199,6 +207,9 @@ std::string InventoryToText(const Inventory& inv) {
       << "  netstack=" << n.netstack.value_or("-")
       << "  mtu=" << (n.mtu ? std::to_string(*n.mtu) : std::string("-"))
       << "  enabled=" << (n.enabled ? (*n.enabled ? "true" : "false") : "-") << "\n";
+    o << "        switch=" << (n.SwitchName().empty() ? "-" : n.SwitchName())
+      << (n.OnVds() ? " (VDS)" : "")
+      << "  vlan=" << (n.vlan_id ? std::to_string(*n.vlan_id) : std::string("unknown")) << "\n";
     o << "        ipv4="
       << (n.ipv4 ? n.ipv4->address + "/" +
                        (n.ipv4->prefix ? std::to_string(*n.ipv4->prefix) : std::string("?"))

@@ -6,6 +6,7 @@
 
 #include "bnfc/version.h"
 #include "hostagent/cli.h"
+#include "hostagent/userworld.h"
 #include "hostd_daemon.h"
 
 int main(int argc, char** argv) {
@@ -35,6 +36,11 @@ int main(int argc, char** argv) {
         }
       }
     }
+  }
+  // Before any thread, libsodium or libzmq: ESXi's userworld (memory, randomness).
+  if (auto prepared = bnfc::hostagent::PrepareUserworld(); !prepared) {
+    std::cerr << "bnfc-hostd: " << prepared.error().message << "\n";
+    return 1;
   }
   // The long-running agent and key handling need the secure channel; the rest is in RunCli.
   if (!args.empty() && args[0] == "run") {

@@ -8,6 +8,13 @@ bool VmknicInfo::HasTag(const std::string& tag) const {
   return tags && std::find(tags->begin(), tags->end(), tag) != tags->end();
 }
 
+std::string VmknicInfo::SwitchName() const {
+  if (vds_name) {
+    return *vds_name;
+  }
+  return portset.value_or("");
+}
+
 const VmknicInfo* HostState::Find(const std::string& name) const {
   for (const VmknicInfo& v : vmknics) {
     if (v.name == name) {
@@ -29,6 +36,8 @@ std::vector<VmknicInfo> MergeVmknics(const std::vector<InterfaceRow>& interfaces
     VmknicInfo v;
     v.name = i.name;
     v.portgroup = i.portgroup;
+    v.portset = i.portset;
+    v.vds_name = i.vds_name;
     v.netstack = i.netstack;
     v.mac = i.mac;
     v.mtu = i.mtu;
@@ -53,6 +62,23 @@ std::vector<VmknicInfo> MergeVmknics(const std::vector<InterfaceRow>& interfaces
     out.push_back(std::move(v));
   }
   return out;
+}
+
+void ApplyPortgroups(const std::vector<PortgroupRow>* rows, std::vector<VmknicInfo>* vmknics) {
+  for (VmknicInfo& v : *vmknics) {
+    v.vlan_id.reset();
+    if (rows == nullptr || v.OnVds() || !v.portgroup || !v.portset) {
+      continue;
+    }
+    for (const PortgroupRow& r : *rows) {
+      // Portgroup names are unique per host, but matching the vSwitch too keeps a stale or
+      // inconsistent list from lending one switch's VLAN to another.
+      if (r.name == *v.portgroup && r.vswitch == *v.portset) {
+        v.vlan_id = r.vlan_id;
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace bnfc::hostagent

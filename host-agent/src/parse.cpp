@@ -3,6 +3,7 @@
 #include "hostagent/parse.h"
 
 #include <expat.h>
+#include <sodium.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -306,6 +307,97 @@ Expected<std::vector<RawRecord>> ParseTableText(std::string_view bytes, const st
   return rows;
 }
 
+// ------------------------------------------------------------------ CSV
+
+// One CSV line into cells; "" inside a quoted cell is a quote. nullopt on an unterminated quote.
+std::optional<std::vector<std::string>> SplitCsvLine(const std::string& text) {
+  std::vector<std::string> cells(1);
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cells.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cells.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      cells.emplace_back();
+    } else {
+      cells.back() += c;
+    }
+  }
+  if (quoted) {
+    return std::nullopt;
+  }
+  return cells;
+}
+
+// Header of field keys, then one record per line. esxcli ends every line with a comma, so a
+// last empty cell beyond the header's width is that comma, not a value.
+Expected<std::vector<RawRecord>> ParseCsvRecords(std::string_view bytes, const std::string& cmd) {
+  Status st = CheckText(bytes, cmd);
+  if (!st.ok()) {
+    return st.error();
+  }
+  std::vector<std::string> names;
+  int header_line = 0;
+  bool trailing_comma = false;  // the header ends with one: every record line must too
+  std::vector<RawRecord> rows;
+  for (const Line& l : SplitLines(bytes)) {
+    if (l.text.empty()) {
+      continue;
+    }
+    auto cells = SplitCsvLine(l.raw);
+    if (!cells) {
+      return ParseError(cmd, l.number,
+                        "expected CSV cells, found an unterminated quote in " + Quote(l.text));
+    }
+    if (header_line == 0) {
+      if (cells->size() > 1 && cells->back().empty()) {
+        cells->pop_back();
+        trailing_comma = true;
+      }
+      for (size_t c = 0; c < cells->size(); ++c) {
+        if (Trim((*cells)[c]).empty()) {
+          return ParseError(cmd, l.number,
+                            "expected a field name in CSV header column " + std::to_string(c + 1) +
+                                ", got " + Quote(l.text));
+        }
+      }
+      names = std::move(*cells);
+      header_line = l.number;
+      continue;
+    }
+    if ((trailing_comma || cells->size() == names.size() + 1) && cells->size() > 1 &&
+        cells->back().empty()) {
+      cells->pop_back();
+    }
+    if (cells->size() != names.size()) {
+      return ParseError(cmd, l.number,
+                        "expected " + std::to_string(names.size()) +
+                            " comma-separated cells as in the header (line " +
+                            std::to_string(header_line) + "), got " +
+                            std::to_string(cells->size()) + " in " + Quote(l.text));
+    }
+    RawRecord rec;
+    rec.line = l.number;
+    for (size_t c = 0; c < names.size(); ++c) {
+      AddField(&rec, Trim(names[c]), Trim((*cells)[c]), l.number);
+    }
+    rows.push_back(std::move(rec));
+  }
+  if (header_line == 0) {
+    return ParseError(cmd, 0, "expected a CSV header line, the output is empty");
+  }
+  return rows;
+}
+
 // ------------------------------------------------------------------ XML (expat)
 
 struct XmlNode {
@@ -377,6 +469,16 @@ void XMLCALL OnDoctype(void* ud, const XML_Char* /*name*/, const XML_Char* /*sys
   XML_StopParser(b->parser, XML_FALSE);
 }
 
+// Expat salts its hash tables per parser from arc4random, i.e. getrandom, which ESXi 6.5 lacks
+// (glibc then polls /dev/random). One salt per process from libsodium's source (/dev/urandom in
+// bnfc-hostd) keeps the hash-flooding protection without that call. Never 0: 0 asks expat to
+// make its own.
+unsigned long XmlHashSalt() {
+  static const unsigned long salt =
+      ((static_cast<unsigned long>(randombytes_random()) << 32) | randombytes_random()) | 1u;
+  return salt;
+}
+
 Expected<std::unique_ptr<XmlNode>> ParseXmlTree(std::string_view bytes, const std::string& cmd) {
   std::string err = EsxcliErrorText(bytes);
   if (!err.empty()) {
@@ -392,6 +494,7 @@ Expected<std::unique_ptr<XmlNode>> ParseXmlTree(std::string_view bytes, const st
     return Unexpected(ErrorCode::kInternal, cmd + ": cannot create an XML parser");
   }
   b.parser = parser.get();
+  XML_SetHashSalt(b.parser, XmlHashSalt());
   XML_SetUserData(b.parser, &b);
   XML_SetElementHandler(b.parser, OnStart, OnEnd);
   XML_SetCharacterDataHandler(b.parser, OnText);
@@ -618,19 +721,26 @@ Expected<std::vector<RawRecord>> Records(std::string_view bytes, Format format,
     bool single = false;
     return ParseXmlRecords(bytes, cmd, &single);
   }
+  if (format == Format::kCsv) {
+    return ParseCsvRecords(bytes, cmd);
+  }
   return table ? ParseTableText(bytes, cmd) : ParseKeyedListText(bytes, cmd);
 }
 
 Expected<RawRecord> SingleRecord(std::string_view bytes, Format format, const std::string& cmd) {
-  if (format == Format::kXml) {
+  if (format == Format::kXml || format == Format::kCsv) {
     bool single = false;
-    auto recs = ParseXmlRecords(bytes, cmd, &single);
+    auto recs =
+        format == Format::kXml ? ParseXmlRecords(bytes, cmd, &single) : ParseCsvRecords(bytes, cmd);
     if (!recs.ok()) {
       return recs.error();
     }
     if (recs->size() != 1) {
-      return ParseError(
-          cmd, 0, "expected one <structure> inside <root>, found " + std::to_string(recs->size()));
+      return ParseError(cmd, 0,
+                        std::string(format == Format::kXml ? "expected one <structure> inside "
+                                                             "<root>, found "
+                                                           : "expected one CSV record, found ") +
+                            std::to_string(recs->size()));
     }
     return std::move((*recs)[0]);
   }
@@ -938,6 +1048,51 @@ Expected<std::vector<RouteRow>> ParseRouteIpv4List(std::string_view bytes, Forma
     row.gateway = *gateway;
     row.interface = *iface;
     row.source = f.Opt("Source");
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Expected<std::vector<PortgroupRow>> ParsePortgroupList(std::string_view bytes, Format format) {
+  // The XML shape (<list type="structure"> of <structure typeName="PortGroup"> with the fields
+  // ActiveClients, Name, VLANID, VirtualSwitch) is inferred from the other esxcli lists and the
+  // CSV keys, not captured from a host.
+  const std::string cmd = "esxcli network vswitch standard portgroup list";
+  auto recs = Records(bytes, format, cmd, true);
+  if (!recs.ok()) {
+    return recs.error();
+  }
+  std::vector<PortgroupRow> rows;
+  for (const RawRecord& r : *recs) {
+    Fields f(r, cmd);
+    PortgroupRow row;
+    auto name = f.Req("Name");
+    if (!name.ok()) {
+      return name.error();
+    }
+    auto vswitch = f.Req("Virtual Switch");
+    if (!vswitch.ok()) {
+      return vswitch.error();
+    }
+    if (f.Find("VLAN ID") == nullptr) {
+      return f.Error(nullptr, "expected a field 'VLAN ID'");
+    }
+    auto vlan = f.OptInt("VLAN ID");
+    if (!vlan.ok()) {
+      return vlan.error();
+    }
+    if (!*vlan || **vlan < 0 || **vlan > 4095) {
+      return f.Error(f.Find("VLAN ID"),
+                     "expected a VLAN ID 0..4095, got " + Quote(f.Find("VLAN ID")->text));
+    }
+    auto clients = f.OptInt("Active Clients");
+    if (!clients.ok()) {
+      return clients.error();
+    }
+    row.name = *name;
+    row.vswitch = *vswitch;
+    row.vlan_id = static_cast<int>(**vlan);
+    row.active_clients = *clients;
     rows.push_back(std::move(row));
   }
   return rows;

@@ -84,8 +84,10 @@ Expected<CommandResult> PosixCommandRunner::DoRun(const std::vector<std::string>
     return Unexpected(ErrorCode::kIo, std::string("fork failed: ") + std::strerror(e));
   }
   if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
-    int devnull = open("/dev/null", O_RDONLY);
+    // Child: only async-signal-safe calls from here on. Its own process group, so that what it
+    // starts can be cleaned up with it.
+    setpgid(0, 0);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) {
       dup2(devnull, 0);
     }
@@ -97,6 +99,7 @@ Expected<CommandResult> PosixCommandRunner::DoRun(const std::vector<std::string>
     (void)ignored;
     _exit(127);
   }
+  setpgid(pid, pid);  // also from here: whichever side runs first, the group exists
   CloseFd(&out_pipe[1]);
   CloseFd(&err_pipe[1]);
   CloseFd(&exec_pipe[1]);
@@ -124,6 +127,7 @@ Expected<CommandResult> PosixCommandRunner::DoRun(const std::vector<std::string>
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
+      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       break;
     }
@@ -139,6 +143,7 @@ Expected<CommandResult> PosixCommandRunner::DoRun(const std::vector<std::string>
     }
     int r = poll(fds, count, static_cast<int>(std::min<long long>(left.count(), 1000)));
     if (r < 0 && errno != EINTR) {
+      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       break;
     }
@@ -159,6 +164,12 @@ Expected<CommandResult> PosixCommandRunner::DoRun(const std::vector<std::string>
   }
   CloseFd(&out_pipe[0]);
   CloseFd(&err_pipe[0]);
+  // Until the command is reaped its pid cannot be reused, so its group id still names only what
+  // it started: wait without reaping, kill the stragglers, then reap.
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  kill(-pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bnfc/fs.h"
 #include "hostagent/cli.h"
 #include "test_util.h"
 
@@ -25,7 +26,7 @@ TEST(AgentConfig, FullExample) {
                          "fallback = management\n"
                          "fallback_cycles = 5\n"
                          "interval = 30s\n"
-                         "proxy = 10.98.0.100:5690 ") +
+                         "proxy = 10.98.0.100:9902 ") +
                      kKey +
                      "\n"
                      "probe = 10.99.0.100 9000\n"
@@ -46,7 +47,7 @@ TEST(AgentConfig, FullExample) {
   EXPECT_EQ(s.failover_cycles, 5);
   EXPECT_EQ(c->interval, std::chrono::seconds(30));
   ASSERT_EQ(c->proxies.size(), 1u);
-  EXPECT_EQ(c->proxies[0].endpoint, "tcp://10.98.0.100:5690");
+  EXPECT_EQ(c->proxies[0].endpoint, "tcp://10.98.0.100:9902");
   EXPECT_EQ(c->proxies[0].server_key, kKey);
   ASSERT_EQ(s.probes.size(), 2u);
   EXPECT_EQ(s.probes[0].address, "10.99.0.100");
@@ -64,7 +65,7 @@ TEST(AgentConfig, DefaultsAndSelectors) {
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   EXPECT_EQ(c->engine.selector.kind, SelectorKind::kPortgroup);
   EXPECT_EQ(c->engine.selector.value, "Backup NFC");
-  EXPECT_EQ(c->engine.policy, TagPolicy::kEnsure);
+  EXPECT_EQ(c->engine.policy, TagPolicy::kObserve);  // nothing changes without a decision
   EXPECT_FALSE(c->engine.failover);
   EXPECT_EQ(c->engine.read_cli, "localcli");
   EXPECT_EQ(c->engine.change_cli, "esxcli");
@@ -91,7 +92,7 @@ TEST(AgentConfig, ErrorsNameFileLineAndKey) {
   auto bad_proxy = ParseAgentConfig("backup_vmk = vmk2\n\nproxy = 10.0.0.1 short\n", "h.conf");
   ASSERT_FALSE(bad_proxy.ok());
   EXPECT_THAT(bad_proxy.error().message, HasSubstr("h.conf line 3: key 'proxy'"));
-  auto bad_key = ParseAgentConfig("backup_vmk = vmk2\nproxy = 10.0.0.1:5690 tooshort\n", "h.conf");
+  auto bad_key = ParseAgentConfig("backup_vmk = vmk2\nproxy = 10.0.0.1:9902 tooshort\n", "h.conf");
   ASSERT_FALSE(bad_key.ok());
   EXPECT_THAT(bad_key.error().message, HasSubstr("40 Z85 characters"));
   auto bad_policy = ParseAgentConfig("backup_vmk = vmk2\ntag_policy = maybe\n", "h.conf");
@@ -100,6 +101,24 @@ TEST(AgentConfig, ErrorsNameFileLineAndKey) {
   auto unknown = ParseAgentConfig("backup_vmk = vmk2\nbogus = 1\n", "h.conf");
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.error().message, HasSubstr("bogus"));
+}
+
+TEST(AgentConfig, ShippedConfigObserves) {
+  auto text = fs::ReadFile(testing::SourceDir() + "/esxcli-scripts/hostd.conf");
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  auto c = ParseAgentConfig(*text, "hostd.conf");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->engine.policy, TagPolicy::kObserve);
+  EXPECT_TRUE(c->proxies.empty());
+}
+
+TEST(AgentConfig, ZeroIntervalIsRefused) {
+  for (const char* v : {"0s", "0ms", "0"}) {
+    auto c = ParseAgentConfig(std::string("backup_vmk = vmk2\ninterval = ") + v + "\n", "h.conf");
+    ASSERT_FALSE(c.ok()) << v;
+    EXPECT_THAT(c.error().message, HasSubstr("h.conf line 2: key 'interval'")) << v;
+  }
+  EXPECT_TRUE(ParseAgentConfig("backup_vmk = vmk2\ninterval = 1s\n", "h.conf").ok());
 }
 
 TEST(CycleCli, ConfigErrorsExitTwo) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace bnfc::hostagent {
@@ -24,6 +25,19 @@ struct FakeVmk {
   std::string mac;
 };
 
+// Where a vmknic is plugged (by vmknic name; absent: vSwitch0, VLAN 0).
+struct FakeL2 {
+  int vlan = 0;                      // the portgroup's VLAN (standard switch)
+  std::string portset = "vSwitch0";  // standard switch
+  std::string vds;                   // non-empty: on this distributed switch
+};
+using FakeL2Map = std::map<std::string, FakeL2>;
+
+FakeL2 L2Of(const FakeL2Map& l2, const std::string& vmk) {
+  auto it = l2.find(vmk);
+  return it == l2.end() ? FakeL2{} : it->second;
+}
+
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -32,12 +46,16 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string InterfaceListText(const std::vector<FakeVmk>& vmks) {
+std::string InterfaceListText(const std::vector<FakeVmk>& vmks, const FakeL2Map& l2) {
   std::string o;
   for (const FakeVmk& v : vmks) {
+    const FakeL2 w = L2Of(l2, v.name);
+    const bool vds = !w.vds.empty();
     o += v.name + "\n   Name: " + v.name + "\n   MAC Address: " + v.mac +
-         "\n   Enabled: true\n   Portset: vSwitch0\n   Portgroup: " + v.portgroup +
-         "\n   Netstack Instance: " + v.netstack + "\n   MTU: " + std::to_string(v.mtu) + "\n\n";
+         "\n   Enabled: true\n   Portset: " + (vds ? "DvsPortset-0" : w.portset) +
+         "\n   Portgroup: " + (vds ? "N/A" : v.portgroup) +
+         "\n   Netstack Instance: " + v.netstack + "\n   VDS Name: " + (vds ? w.vds : "N/A") +
+         "\n   MTU: " + std::to_string(v.mtu) + "\n\n";
   }
   return o;
 }
@@ -53,6 +71,23 @@ std::string Ipv4Text(const std::vector<FakeVmk>& vmks) {
     std::snprintf(line, sizeof(line), "%-4s  %-12s  %-13s  %-14s  %-12s  %-7s  %8s\n",
                   v.name.c_str(), ip.c_str(), mask.c_str(), "N/A", "STATIC", "N/A", "false");
     o += line;
+  }
+  return o;
+}
+
+// esxcli network vswitch standard portgroup list for the standard-switch vmknics.
+std::string PortgroupText(const std::vector<FakeVmk>& vmks, const FakeL2Map& l2) {
+  std::string o =
+      "Name                Virtual Switch  Active Clients  VLAN ID\n"
+      "------------------  --------------  --------------  -------\n";
+  for (const FakeVmk& v : vmks) {
+    const FakeL2 w = L2Of(l2, v.name);
+    if (w.vds.empty()) {
+      char line[256];
+      std::snprintf(line, sizeof(line), "%-18s  %-14s  %14d  %7d\n", v.portgroup.c_str(),
+                    w.portset.c_str(), 1, w.vlan);
+      o += line;
+    }
   }
   return o;
 }
@@ -116,7 +151,7 @@ class CycleTest : public ::testing::Test {
                  "defaultTcpipStack\n   Key: defaultTcpipStack\n   Name: defaultTcpipStack\n"
                  "   State: 4660\n\nvmotion\n   Key: vmotion\n   Name: vmotion\n   State: 4660\n");
     fake_.Clear(cli + " network ip interface list");
-    fake_.Script(cli + " network ip interface list", InterfaceListText(vmks_));
+    fake_.Script(cli + " network ip interface list", InterfaceListText(vmks_, l2_));
     fake_.Clear(cli + " network ip interface ipv4 get");
     fake_.Script(cli + " network ip interface ipv4 get", Ipv4Text(vmks_));
     for (const FakeVmk& v : vmks_) {
@@ -124,6 +159,8 @@ class CycleTest : public ::testing::Test {
       fake_.Script(cli + " network ip interface tag get -i " + v.name, TagsText(v.tags));
     }
     fake_.Script(cli + " network ip neighbor list", kNeighbors);
+    fake_.Clear(cli + " network vswitch standard portgroup list");
+    fake_.Script(cli + " network vswitch standard portgroup list", PortgroupText(vmks_, l2_));
   }
   // After a change the tag get for `vmk` answers `after` (the first read still sees the old).
   void ScriptTagsAfterChange(const std::string& cli, const std::string& vmk,
@@ -152,14 +189,21 @@ class CycleTest : public ::testing::Test {
     }
     return out;
   }
+  size_t AddCalls() const {
+    return fake_.CountCalls("esxcli network ip interface tag add") +
+           fake_.CountCalls("localcli network ip interface tag add");
+  }
+  // As the daemon runs a cycle once a proxy has acknowledged a report (consent given).
   CycleResult Run(CycleEngine& e, bool allow_changes = true) {
     CycleOptions o;
     o.allow_changes = allow_changes;
     o.now_unix_ms = 1700000000000;
+    o.consent_missing = "";
     return e.RunCycle(o);
   }
 
   std::vector<FakeVmk> vmks_;
+  FakeL2Map l2_;
   EngineSettings settings_;
   FakeCommandRunner fake_;
 };
@@ -237,6 +281,82 @@ TEST_F(CycleTest, ObserveReportsButNeverChanges) {
   EXPECT_FALSE(r.ready);
   EXPECT_EQ(r.report.tag_policy(), "observe");
   EXPECT_EQ(r.report.nfc_address(), "10.98.0.11");  // vmk0's while no vmknic carries the tag
+  // What ensure would do is reported, as advice.
+  EXPECT_THAT(Codes(r), Contains(codes::kPlannedTagAdd));
+  ASSERT_EQ(r.planned.size(), 1u);
+  EXPECT_THAT(r.blockers, Contains("tag_policy = observe"));
+}
+
+TEST_F(CycleTest, EnsureWithoutConsentOnlyPlans) {
+  ScriptReads();
+  ScriptPingOk();
+  CycleEngine e(fake_, settings_);
+  CycleOptions o;  // the default: no proxy has acknowledged a report
+  CycleResult r = e.RunCycle(o);
+  EXPECT_EQ(fake_.CountCalls("esxcli"), 0u);
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_EQ(r.report.changes_size(), 0);
+  ASSERT_EQ(r.planned.size(), 1u);
+  EXPECT_EQ(r.blockers, std::vector<std::string>{"no proxy has acknowledged a report yet"});
+  bool advisory = false;
+  for (const Finding& f : r.findings) {
+    if (f.code == codes::kPlannedTagAdd) {
+      advisory = !f.blocking;
+      EXPECT_THAT(f.detail, HasSubstr("add vSphereBackupNFC to vmk2"));
+      EXPECT_THAT(f.detail, HasSubstr("no proxy has acknowledged a report yet"));
+    }
+  }
+  EXPECT_TRUE(advisory) << CycleResultText(r);
+  int problems = 0;
+  for (const proto::Problem& p : r.report.problems()) {
+    problems += p.code() == codes::kPlannedTagAdd;
+  }
+  EXPECT_EQ(problems, 1);
+  auto j = nlohmann::json::parse(CycleResultJson(r));
+  EXPECT_EQ(j["planned"][0]["vmknic"], "vmk2");
+  EXPECT_EQ(j["not_applied_because"][0], "no proxy has acknowledged a report yet");
+}
+
+TEST_F(CycleTest, EnsureWithAFailingProbeChangesNothing) {
+  ScriptReads();
+  ScriptPingDead();
+  CycleEngine e(fake_, settings_);
+  CycleResult r = Run(e);  // consent given
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_EQ(r.report.changes_size(), 0);
+  EXPECT_THAT(Codes(r), Contains(codes::kPlannedTagAdd));
+  ASSERT_EQ(r.blockers.size(), 1u);
+  EXPECT_THAT(r.blockers[0], HasSubstr("DF ping at the MTU from vmk2"));
+  // Without any proxy backup address there is no proof either.
+  settings_.probes.clear();
+  CycleEngine none(fake_, settings_);
+  CycleResult n = Run(none);
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_THAT(Codes(n), Contains(codes::kPlannedTagAdd));
+  // A path that answers only below the MTU is no proof.
+  fake_.Clear("vmkping -I vmk2 -c 3 -W 1 10.99.0.100");
+  fake_.Script("vmkping -I vmk2 -c 3 -W 1 10.99.0.100", PingText("10.99.0.100", 56, 3, 3));
+  settings_.probes = {ProbeAddress{"10.99.0.100", 9000, "config"}};
+  CycleEngine small(fake_, settings_);
+  CycleResult m = Run(small);
+  EXPECT_EQ(AddCalls(), 0u);
+  EXPECT_THAT(Codes(m), Contains(codes::kMtuMismatch));
+  EXPECT_THAT(Codes(m), Contains(codes::kPlannedTagAdd));
+}
+
+TEST_F(CycleTest, ForceSkipsTheProof) {
+  ScriptReads();
+  ScriptPingDead();
+  ScriptTagsAfterChange("localcli", "vmk2", {kNfcTag});
+  fake_.Script("esxcli network ip interface tag add -i vmk2 -t vSphereBackupNFC", "");
+  CycleEngine e(fake_, settings_);
+  CycleOptions o;
+  o.consent_missing = "";
+  o.force = true;
+  CycleResult r = e.RunCycle(o);
+  EXPECT_EQ(fake_.CountCalls("esxcli network ip interface tag add -i vmk2"), 1u);
+  EXPECT_TRUE(r.blockers.empty());
+  EXPECT_THAT(Codes(r), Not(Contains(codes::kPlannedTagAdd)));
 }
 
 TEST_F(CycleTest, ReadOnlyCyclePlansButDoesNotApply) {
@@ -317,6 +437,104 @@ TEST_F(CycleTest, ExclusiveRemovesTheTagElsewhereOnly) {
   fake_.ClearCalls();
   CycleResult again = Run(e);
   EXPECT_EQ(again.report.changes_size(), 0);
+}
+
+// Switch and VLAN of every vmknic (issue 14's own-layer-2 check needs them on the proxy).
+TEST_F(CycleTest, SwitchAndVlanOfEveryVmknicArriveInTheReportWithinSixLaunches) {
+  l2_["vmk1"].vlan = 20;
+  l2_["vmk2"].vlan = 120;
+  l2_["vmk2"].portset = "vSwitch1";
+  vmks_.push_back({"vmk3", "10.96.0.11", "vmotion", 1500, {}, "dvpg-vsan", "00:50:56:00:00:03"});
+  l2_["vmk3"].vds = "dvs1";
+  Vmk("vmk2").tags = {kNfcTag};
+  ScriptReads();
+  ScriptPingOk();
+  CycleEngine e(fake_, settings_);
+  CycleResult first = Run(e);
+  EXPECT_TRUE(first.ready) << CycleResultText(first);
+  CycleResult second = Run(e);
+  EXPECT_TRUE(second.ready) << CycleResultText(second);
+  EXPECT_LE(second.report.command_launches(), 6u);
+  EXPECT_EQ(fake_.CountCalls("localcli network vswitch standard portgroup list"), 1u);
+  for (const CycleResult* r : {&first, &second}) {
+    ASSERT_EQ(r->report.vmknics_size(), 4);
+    const proto::Vmknic& vmk0 = r->report.vmknics(0);
+    EXPECT_EQ(vmk0.switch_name(), "vSwitch0");
+    EXPECT_FALSE(vmk0.on_vds());
+    EXPECT_TRUE(vmk0.vlan_known());
+    EXPECT_EQ(vmk0.vlan_id(), 0u);
+    EXPECT_EQ(r->report.vmknics(1).vlan_id(), 20u);
+    EXPECT_TRUE(r->report.vmknics(1).vlan_known());
+    const proto::Vmknic& vmk2 = r->report.vmknics(2);
+    EXPECT_EQ(vmk2.switch_name(), "vSwitch1");
+    EXPECT_TRUE(vmk2.vlan_known());
+    EXPECT_EQ(vmk2.vlan_id(), 120u);
+    const proto::Vmknic& vmk3 = r->report.vmknics(3);
+    EXPECT_EQ(vmk3.switch_name(), "dvs1");
+    EXPECT_TRUE(vmk3.on_vds());
+    EXPECT_FALSE(vmk3.vlan_known());
+  }
+  nlohmann::json j = nlohmann::json::parse(CycleResultJson(second));
+  EXPECT_EQ(j["vmknics"][2]["vlan_id"], 120);
+  EXPECT_EQ(j["vmknics"][3]["switch_name"], "dvs1");
+}
+
+TEST_F(CycleTest, PortgroupListIsReReadWhenAVmknicMovesAndEveryRescan) {
+  settings_.tag_rescan_cycles = 4;
+  Vmk("vmk2").tags = {kNfcTag};
+  l2_["vmk2"].vlan = 120;
+  ScriptReads();
+  ScriptPingOk();
+  CycleEngine e(fake_, settings_);
+  Run(e);
+  Run(e);
+  EXPECT_EQ(fake_.CountCalls("localcli network vswitch standard portgroup list"), 1u);
+  // vmk2 moves to another portgroup: the interface list shows it, the next cycle re-reads.
+  Vmk("vmk2").portgroup = "Backup NFC 2";
+  l2_["vmk2"].vlan = 130;
+  ScriptReads();
+  CycleResult moved = Run(e);
+  EXPECT_EQ(fake_.CountCalls("localcli network vswitch standard portgroup list"), 2u);
+  EXPECT_EQ(moved.report.vmknics(2).vlan_id(), 130u);
+  // A VLAN edited on the portgroup alone is not in the interface list: seen at the rescan.
+  l2_["vmk2"].vlan = 140;
+  ScriptReads();
+  CycleResult cycle4 = Run(e);  // cycles_ % 4 == 0
+  EXPECT_EQ(fake_.CountCalls("localcli network vswitch standard portgroup list"), 3u);
+  EXPECT_EQ(cycle4.report.vmknics(2).vlan_id(), 140u);
+  Run(e);
+  EXPECT_EQ(fake_.CountCalls("localcli network vswitch standard portgroup list"), 3u);
+}
+
+TEST_F(CycleTest, FailedPortgroupReadLeavesVlansUnknownWithoutBlocking) {
+  Vmk("vmk2").tags = {kNfcTag};
+  ScriptReads();
+  ScriptPingOk();
+  fake_.Clear("localcli network vswitch standard portgroup list");
+  fake_.Script("localcli network vswitch standard portgroup list",
+               "Name  Virtual Switch  VLAN ID\n----  --------------  -------\nA     vSwitch0   "
+               "       x\n");
+  CycleEngine e(fake_, settings_);
+  CycleResult r = Run(e);
+  EXPECT_TRUE(r.ready) << CycleResultText(r);
+  bool found = false;
+  for (const Finding& f : r.findings) {
+    if (f.code == codes::kParseError) {
+      found = true;
+      EXPECT_FALSE(f.blocking);
+      EXPECT_THAT(f.detail, HasSubstr("esxcli network vswitch standard portgroup list: line 3"));
+      EXPECT_THAT(f.detail, HasSubstr("VLAN of every vmknic stays unknown"));
+    }
+  }
+  EXPECT_TRUE(found) << CycleResultText(r);
+  for (const proto::Vmknic& v : r.report.vmknics()) {
+    EXPECT_FALSE(v.vlan_known()) << v.name();
+    EXPECT_EQ(v.switch_name(), "vSwitch0") << v.name();  // the interface list still says it
+  }
+  // Not retried every cycle (the budget): the next cycle keeps the VLANs unknown.
+  CycleResult next = Run(e);
+  EXPECT_LE(next.report.command_launches(), 6u);
+  EXPECT_FALSE(next.report.vmknics(0).vlan_known());
 }
 
 TEST_F(CycleTest, WithoutExclusiveAnotherTaggedVmknicIsOnlyReported) {

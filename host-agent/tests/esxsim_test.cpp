@@ -9,7 +9,14 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
 #include "bnfc/fs.h"
+#include "hostagent/cli.h"
 #include "hostagent/cycle.h"
 #include "test_util.h"
 
@@ -72,10 +79,18 @@ class EsxsimTest : public ::testing::Test {
     }
     return out;
   }
+  // As the daemon runs a cycle once a proxy has acknowledged a report (consent given).
   CycleResult Run(CycleEngine& e, bool allow_changes = true) {
     CycleOptions o;
     o.allow_changes = allow_changes;
+    o.consent_missing = "";
     return e.RunCycle(o);
+  }
+  // Config lines pointing bnfc-hostd at the simulator.
+  std::string SimulatorLines() const {
+    return "read_cli = " + dir_.File("localcli") + "\nchange_cli = " + dir_.File("esxcli") +
+           "\nfallback_cli = " + dir_.File("localcli") + "\nvmkping = " + dir_.File("vmkping") +
+           "\n";
   }
 
   testing::TempDir dir_;
@@ -98,6 +113,39 @@ TEST_F(EsxsimTest, TagAddedWhenMissingThenNothingWhenPresent) {
   EXPECT_EQ(second.report.changes_size(), 0);
   EXPECT_LE(second.report.command_launches(), 6u) << CycleResultText(second);
   EXPECT_TRUE(second.ready) << CycleResultText(second);
+}
+
+// The state keys the lab writes (vswitch, vds, vlan) arrive in the HostReport through both
+// formatters, within the steady-cycle budget.
+TEST_F(EsxsimTest, SwitchAndVlanOfEveryVmknicReachTheReport) {
+  state_["vmknics"][0]["vlan"] = 10;
+  state_["vmknics"][1]["vds"] = "dvs-vmotion";
+  state_["vmknics"][2]["vswitch"] = "vSwitch1";
+  state_["vmknics"][2]["vlan"] = 4095;
+  state_["vmknics"][2]["tags"] = {kNfcTag};
+  Save();
+  for (Format f : {Format::kXml, Format::kText}) {
+    settings_.format = f;
+    CycleEngine e(runner_, settings_);
+    Run(e);
+    CycleResult r = Run(e);
+    EXPECT_TRUE(r.ready) << CycleResultText(r);
+    EXPECT_LE(r.report.command_launches(), 6u) << CycleResultText(r);
+    ASSERT_EQ(r.report.vmknics_size(), 3);
+    const proto::Vmknic& vmk0 = r.report.vmknics(0);
+    EXPECT_EQ(vmk0.switch_name(), "vSwitch0");
+    EXPECT_FALSE(vmk0.on_vds());
+    EXPECT_TRUE(vmk0.vlan_known());
+    EXPECT_EQ(vmk0.vlan_id(), 10u);
+    const proto::Vmknic& vmk1 = r.report.vmknics(1);
+    EXPECT_EQ(vmk1.switch_name(), "dvs-vmotion");
+    EXPECT_TRUE(vmk1.on_vds());
+    EXPECT_FALSE(vmk1.vlan_known());
+    const proto::Vmknic& vmk2 = r.report.vmknics(2);
+    EXPECT_EQ(vmk2.switch_name(), "vSwitch1");
+    EXPECT_TRUE(vmk2.vlan_known());
+    EXPECT_EQ(vmk2.vlan_id(), 4095u);
+  }
 }
 
 TEST_F(EsxsimTest, ObserveChangesNothing) {
@@ -237,6 +285,94 @@ TEST_F(EsxsimTest, ATagMovedToManagementByHandWhileRunningIsMovedBack) {
   EXPECT_EQ(r.report.changes_size(), 2) << CycleResultText(r);
   EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag));
   EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+}
+
+// `tag` is the operator's consent, but not proof: with the proxy backup address silent it changes
+// nothing and exits non-zero; --force changes the tag anyway.
+TEST_F(EsxsimTest, TagRefusesWhenTheProbeFailsUnlessForced) {
+  state_["ping_targets"] = json::array();
+  state_["neighbors"] = json::array();
+  Save();
+  dir_.Write("hostd.conf", "backup_vmk = vmk2\ntag_policy = observe\nprobe = 10.99.0.100 9000\n" +
+                               SimulatorLines());
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCli({"tag", "--config", dir_.File("hostd.conf")}, out, err), 1) << out.str();
+  EXPECT_THAT(err.str(), HasSubstr("refusing to change vSphereBackupNFC"));
+  EXPECT_THAT(err.str(), HasSubstr("no proxy backup address answered a DF ping"));
+  EXPECT_THAT(out.str(), HasSubstr("PLANNED_TAG_ADD"));
+  EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+  EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+
+  std::ostringstream out2, err2;
+  RunCli({"tag", "--config", dir_.File("hostd.conf"), "--force"}, out2, err2);
+  EXPECT_THAT(Tags("vmk2"), Contains(kNfcTag)) << out2.str() << err2.str();
+  EXPECT_THAT(out2.str(), HasSubstr("change: add vSphereBackupNFC on vmk2 (done)"));
+}
+
+// `check` changes nothing and says what ensure would do.
+TEST_F(EsxsimTest, CheckPrintsThePlannedAction) {
+  Save();
+  dir_.Write("hostd.conf", "backup_vmk = vmk2\ntag_policy = ensure\nprobe = 10.99.0.100 9000\n" +
+                               SimulatorLines());
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCli({"check", "--config", dir_.File("hostd.conf")}, out, err), 1);
+  EXPECT_THAT(out.str(), HasSubstr("PLANNED_TAG_ADD: add vSphereBackupNFC to vmk2"));
+  EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+}
+
+// Installing the VIB starts the agent with the shipped configuration and no proxy: nothing may
+// change, neither under the shipped observe nor when someone switched it to ensure.
+TEST_F(EsxsimTest, StartingWithNoProxyChangesNoTag) {
+  const std::string hostd = testing::BinDir() + "/bnfc-hostd";
+  ASSERT_EQ(access(hostd.c_str(), X_OK), 0) << hostd;
+  auto shipped = fs::ReadFile(testing::SourceDir() + "/esxcli-scripts/hostd.conf");
+  ASSERT_TRUE(shipped.ok()) << shipped.error().message;
+  ASSERT_NE(shipped->find("\ninterval = 60s\n"), std::string::npos);
+  auto keygen = testing::RunCommand(hostd + " keygen --dir " + dir_.path() + " 2>&1");
+  ASSERT_EQ(keygen.status, 0) << keygen.output;
+  Save();
+  for (const char* policy : {"observe", "ensure"}) {
+    SCOPED_TRACE(policy);
+    std::string text = *shipped;
+    text.replace(text.find("\ninterval = 60s\n"), 16, "\ninterval = 100ms\n");
+    text.replace(text.find("\ntag_policy = observe\n"), 22,
+                 std::string("\ntag_policy = ") + policy + "\n");
+    text += SimulatorLines() + "public_key_file = " + dir_.File("hostd.key") +
+            "\nsecret_key_file = " + dir_.File("hostd.key_secret") + "\n";
+    dir_.Write("run.conf", text);
+    const std::string log = dir_.File(std::string("agent-") + policy + ".log");
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      FILE* f = freopen(log.c_str(), "w", stderr);
+      (void)f;
+      execl(hostd.c_str(), hostd.c_str(), "run", "--foreground", "--config",
+            dir_.File("run.conf").c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Until the agent has logged its withheld plan (once, after its first cycle); then it runs a
+    // few more cycles before it is stopped.
+    std::string text_log;
+    for (int i = 0; i < 600; ++i) {
+      text_log = fs::ReadFile(log).value_or("");
+      if (text_log.find("planned, not applied") != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few more cycles
+    kill(pid, SIGTERM);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    text_log = fs::ReadFile(log).value_or("");
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text_log;
+    EXPECT_THAT(text_log, HasSubstr("planned, not applied: add vSphereBackupNFC to vmk2"));
+    EXPECT_THAT(text_log, HasSubstr(std::string(policy) == "observe" ? "tag_policy = observe"
+                                                                     : "no proxy is configured"));
+    EXPECT_THAT(text_log, Not(HasSubstr("by the agent")));
+    EXPECT_THAT(Tags("vmk2"), Not(Contains(kNfcTag)));
+    EXPECT_EQ(Tags("vmk0"), std::vector<std::string>{"Management"});
+  }
 }
 
 }  // namespace

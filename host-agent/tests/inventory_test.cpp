@@ -15,6 +15,7 @@ namespace {
 using nlohmann::json;
 using testing::Fixture;
 using ::testing::HasSubstr;
+using testing::SharedFixture;
 using testing::TempDir;
 
 // A support-bundle folder built from the real captures, named as ARCHITECTURE.md says.
@@ -26,6 +27,8 @@ void FillFromFixtures(const TempDir& d) {
   d.Write("network_ip_neighbor_list.txt", Fixture("network_ip_neighbor_list.type_dynamic.txt"));
   d.Write("network_ip_route_ipv4_list.txt", Fixture("network_ip_route_ipv4_list.esxi803.txt"));
   d.Write("network_ip_netstack_list.txt", Fixture("network_ip_netstack_list.esxi67-blog.txt"));
+  d.Write("network_vswitch_standard_portgroup_list.txt",
+          SharedFixture("network_vswitch_standard_portgroup_list.esxi803.txt"));
 }
 
 TEST(Inventory, FromFixtureFolderHasDesignShape) {
@@ -51,6 +54,11 @@ TEST(Inventory, FromFixtureFolderHasDesignShape) {
   EXPECT_EQ(v["ipv4"]["gateway"], "192.168.1.1");
   EXPECT_EQ(v["ipv4"]["type"], "STATIC");
   EXPECT_TRUE(v["tags"].is_null());  // no tag capture
+  // Portset vSwitch0 + portgroup "Management Network" -> the portgroup list's VLAN 0.
+  EXPECT_EQ(v["switch_name"], "vSwitch0");
+  EXPECT_EQ(v["on_vds"], false);
+  EXPECT_EQ(v["vlan_known"], true);
+  EXPECT_EQ(v["vlan_id"], 0);
   ASSERT_EQ(j["neighbors"].size(), 7u);
   EXPECT_EQ(j["neighbors"][5], (json{{"ip", "172.22.2.10"},
                                      {"mac", "ac:1f:6b:24:61:8a"},
@@ -87,6 +95,68 @@ TEST(Inventory, XmlTwinIsPreferredAndTagsAreRead) {
   EXPECT_EQ(j["host"]["update"], nullptr);
   EXPECT_EQ(j["vmknics"][0]["tags"], (json{"Management"}));
   EXPECT_TRUE(j["problems"].empty());
+}
+
+TEST(Inventory, PortgroupVlanByNameAndSwitchXmlTwinAndVds) {
+  TempDir d;
+  FillFromFixtures(d);
+  // vmk0 on vSwitch1's "Backup NFC" (VLAN 120), vmk1 on a VDS (its VLAN is not in the list).
+  d.Write("network_ip_interface_list.txt",
+          "vmk0\n   Name: vmk0\n   Portset: vSwitch1\n   Portgroup: Backup NFC\n"
+          "   VDS Name: N/A\n\n"
+          "vmk1\n   Name: vmk1\n   Portset: DvsPortset-0\n   Portgroup: N/A\n"
+          "   VDS Name: dvs-backup\n");
+  d.Write("network_vswitch_standard_portgroup_list.xml",
+          "<output><root><list type=\"structure\"><structure typeName=\"PortGroup\">"
+          "<field name=\"ActiveClients\"><integer>1</integer></field>"
+          "<field name=\"Name\"><string>Backup NFC</string></field>"
+          "<field name=\"VLANID\"><integer>120</integer></field>"
+          "<field name=\"VirtualSwitch\"><string>vSwitch1</string></field>"
+          "</structure></list></root></output>");
+  auto inv = LoadInventoryFromDir(d.path());
+  ASSERT_TRUE(inv.ok()) << inv.error().ToString();
+  json j = InventoryToJson(*inv);
+  ASSERT_EQ(j["vmknics"].size(), 2u);
+  EXPECT_EQ(j["vmknics"][0]["switch_name"], "vSwitch1");
+  EXPECT_EQ(j["vmknics"][0]["vlan_known"], true);
+  EXPECT_EQ(j["vmknics"][0]["vlan_id"], 120);
+  EXPECT_EQ(j["vmknics"][1]["switch_name"], "dvs-backup");
+  EXPECT_EQ(j["vmknics"][1]["on_vds"], true);
+  EXPECT_EQ(j["vmknics"][1]["vlan_known"], false);
+  EXPECT_TRUE(j["vmknics"][1]["vlan_id"].is_null());
+  EXPECT_THAT(InventoryToText(*inv), HasSubstr("switch=dvs-backup (VDS)  vlan=unknown"));
+  EXPECT_THAT(InventoryToText(*inv), HasSubstr("switch=vSwitch1  vlan=120"));
+}
+
+TEST(Inventory, MissingPortgroupListLeavesVlansUnknownWithAProblem) {
+  TempDir d;
+  FillFromFixtures(d);
+  ASSERT_EQ(std::remove(d.File("network_vswitch_standard_portgroup_list.txt").c_str()), 0);
+  auto inv = LoadInventoryFromDir(d.path());
+  ASSERT_TRUE(inv.ok()) << inv.error().ToString();
+  json j = InventoryToJson(*inv);
+  EXPECT_EQ(j["vmknics"][0]["switch_name"], "vSwitch0");  // from the interface list
+  EXPECT_EQ(j["vmknics"][0]["vlan_known"], false);
+  EXPECT_TRUE(j["vmknics"][0]["vlan_id"].is_null());
+  EXPECT_THAT(
+      j["problems"].dump(),
+      HasSubstr(
+          R"({"code":"FILE_MISSING","detail":"network_vswitch_standard_portgroup_list.txt"})"));
+}
+
+TEST(Inventory, BadPortgroupListIsAParseErrorAndVlansUnknown) {
+  TempDir d;
+  FillFromFixtures(d);
+  d.Write("network_vswitch_standard_portgroup_list.txt",
+          "Name                Virtual Switch  Active Clients  VLAN ID\n"
+          "------------------  --------------  --------------  -------\n"
+          "Management Network  vSwitch0                     1     5000\n");
+  auto inv = LoadInventoryFromDir(d.path());
+  ASSERT_TRUE(inv.ok()) << inv.error().ToString();
+  EXPECT_EQ(inv->state.vmknics[0].vlan_id, std::nullopt);
+  EXPECT_THAT(InventoryToJson(*inv)["problems"].dump(),
+              HasSubstr("network_vswitch_standard_portgroup_list.txt: esxcli network vswitch "
+                        "standard portgroup list: line 3: expected a VLAN ID 0..4095"));
 }
 
 TEST(Inventory, BrokenXmlFallsBackToTextWithAProblem) {
@@ -165,6 +235,8 @@ TEST(InventoryCli, StaticBinaryRunsInventory) {
   json j = json::parse(run.output);
   EXPECT_EQ(j["host"]["version"], "8.0.1");
   EXPECT_EQ(j["routes"].size(), 2u);
+  EXPECT_EQ(j["vmknics"][0]["vlan_id"], 0);
+  EXPECT_EQ(j["vmknics"][0]["switch_name"], "vSwitch0");
 }
 
 // `--help` after the commands that main() handles itself: usage on stdout and exit 0, not an

@@ -13,6 +13,7 @@ namespace {
 using ::testing::ElementsAre;
 using testing::Fixture;
 using ::testing::HasSubstr;
+using testing::SharedFixture;
 
 // ------------------------------------------------------------ system version get
 
@@ -109,6 +110,62 @@ TEST(ParseInterfaceList, Esxi803Capture) {
   EXPECT_EQ(r.netstack, "defaultTcpipStack");
   EXPECT_EQ(r.vds_name, std::nullopt);  // N/A
   EXPECT_EQ(r.mtu, 1500);
+}
+
+// A vmknic on a distributed switch (field values as in the vSAN troubleshooting excerpt).
+TEST(ParseInterfaceList, VdsVmknicHasVdsNameAndNoPortgroup) {
+  const std::string text =
+      "vmk1\n   Name: vmk1\n   MAC Address: 00:50:56:6a:11:22\n   Enabled: true\n"
+      "   Portset: DvsPortset-0\n   Portgroup: N/A\n   Netstack Instance: defaultTcpipStack\n"
+      "   VDS Name: dvs-backup\n   VDS UUID: 50 1e 5b ad e3 b4 af 25-18 f3 1c 4c fa 98 3d bb\n"
+      "   VDS Port: 16\n   VDS Connection: 1123658315\n   MTU: 9000\n";
+  auto rows = ParseInterfaceList(text, Format::kText);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].portset, "DvsPortset-0");
+  EXPECT_EQ((*rows)[0].portgroup, std::nullopt);
+  EXPECT_EQ((*rows)[0].vds_name, "dvs-backup");
+  std::vector<VmknicInfo> v = MergeVmknics(*rows, {}, {});
+  std::vector<PortgroupRow> pgs = {{"dvs-backup", "DvsPortset-0", 1, 120}};
+  ApplyPortgroups(&pgs, &v);
+  EXPECT_TRUE(v[0].OnVds());
+  EXPECT_EQ(v[0].SwitchName(), "dvs-backup");
+  EXPECT_EQ(v[0].vlan_id, std::nullopt);  // a VDS port's VLAN is not in the standard list
+}
+
+TEST(ApplyPortgroups, MatchesByPortgroupNameAndVswitch) {
+  auto rows = ParsePortgroupList(
+      "Name                Virtual Switch  Active Clients  VLAN ID\n"
+      "------------------  --------------  --------------  -------\n"
+      "Management Network  vSwitch0                     1        0\n"
+      "Backup NFC          vSwitch1                     1      120\n",
+      Format::kText);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  std::vector<InterfaceRow> ifs(4);
+  ifs[0].name = "vmk0";
+  ifs[0].portset = "vSwitch0";
+  ifs[0].portgroup = "Management Network";
+  ifs[1].name = "vmk2";
+  ifs[1].portset = "vSwitch1";
+  ifs[1].portgroup = "Backup NFC";
+  ifs[2].name = "vmk3";  // same portgroup name, other switch: not that portgroup
+  ifs[2].portset = "vSwitch0";
+  ifs[2].portgroup = "Backup NFC";
+  ifs[3].name = "vmk4";  // portgroup not listed
+  ifs[3].portset = "vSwitch0";
+  ifs[3].portgroup = "vMotion";
+  std::vector<VmknicInfo> v = MergeVmknics(ifs, {}, {});
+  ApplyPortgroups(&*rows, &v);
+  EXPECT_EQ(v[0].vlan_id, 0);
+  EXPECT_EQ(v[0].SwitchName(), "vSwitch0");
+  EXPECT_FALSE(v[0].OnVds());
+  EXPECT_EQ(v[1].vlan_id, 120);
+  EXPECT_EQ(v[1].SwitchName(), "vSwitch1");
+  EXPECT_EQ(v[2].vlan_id, std::nullopt);
+  EXPECT_EQ(v[3].vlan_id, std::nullopt);
+  ApplyPortgroups(nullptr, &v);  // list not read: every VLAN unknown again
+  EXPECT_EQ(v[0].vlan_id, std::nullopt);
+  EXPECT_EQ(v[1].vlan_id, std::nullopt);
 }
 
 TEST(ParseInterfaceList, Esxi67Capture) {
@@ -543,6 +600,163 @@ TEST(ParseRoute, ShortRowIsAPreciseError) {
 }
 
 // ------------------------------------------------------------ table layout tolerance
+
+// ------------------------------------------------------------ vswitch standard portgroup list
+
+TEST(ParsePortgroupList, Esxi803Capture) {
+  auto rows = ParsePortgroupList(
+      SharedFixture("network_vswitch_standard_portgroup_list.esxi803.txt"), Format::kText);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[0].name, "Management Network");  // a name with a space
+  EXPECT_EQ((*rows)[0].vswitch, "vSwitch0");
+  EXPECT_EQ((*rows)[0].active_clients, 1);
+  EXPECT_EQ((*rows)[0].vlan_id, 0);
+  EXPECT_EQ((*rows)[1].name, "Mirror-Network");
+  EXPECT_EQ((*rows)[2].name, "SPAN-Monitoring-PG");
+  EXPECT_EQ((*rows)[2].vswitch, "vSwitch-Mirror");
+  EXPECT_EQ((*rows)[2].active_clients, 0);
+  EXPECT_EQ((*rows)[2].vlan_id, 4095);  // all VLANs
+  EXPECT_EQ((*rows)[3].name, "VM Network");
+  EXPECT_EQ((*rows)[3].active_clients, 15);
+}
+
+TEST(ParsePortgroupList, CsvCaptureWithTrailingCommas) {
+  auto rows = ParsePortgroupList(SharedFixture("network_vswitch_standard_portgroup_list.csv"),
+                                 Format::kCsv);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].name, "Management Network");
+  EXPECT_EQ((*rows)[0].vswitch, "vSwitch0");
+  EXPECT_EQ((*rows)[0].vlan_id, 0);
+  EXPECT_EQ((*rows)[1].name, "VM Network");
+  EXPECT_EQ((*rows)[1].active_clients, 3);
+}
+
+TEST(ParsePortgroupList, CsvQuotedCellsAndTagged) {
+  auto rows = ParsePortgroupList(
+      "ActiveClients,Name,VLANID,VirtualSwitch,\r\n"
+      "1,\"Backup, \"\"NFC\"\"\",120,vSwitch1,\r\n",
+      Format::kCsv);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].name, "Backup, \"NFC\"");
+  EXPECT_EQ((*rows)[0].vlan_id, 120);
+  EXPECT_EQ((*rows)[0].vswitch, "vSwitch1");
+}
+
+// The XML shape of this command was not captured from a host: this is the shape of the other
+// esxcli lists (typeName as the vSphere API's PortGroup, keys as in the CSV capture).
+TEST(ParsePortgroupList, XmlInferredShape) {
+  const std::string xml =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+      "<output xmlns=\"http://www.vmware.com/Products/ESX/5.0/esxcli\">\n<root>\n"
+      "   <list type=\"structure\">\n"
+      "      <structure typeName=\"PortGroup\">\n"
+      "         <field name=\"ActiveClients\">\n            <integer>1</integer>\n"
+      "         </field>\n"
+      "         <field name=\"Name\">\n            <string>Backup NFC</string>\n         </field>\n"
+      "         <field name=\"VLANID\">\n            <integer>4095</integer>\n         </field>\n"
+      "         <field name=\"VirtualSwitch\">\n            <string>vSwitch1</string>\n"
+      "         </field>\n"
+      "      </structure>\n   </list>\n</root>\n</output>\n";
+  auto rows = ParsePortgroupList(xml, Format::kXml);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].name, "Backup NFC");
+  EXPECT_EQ((*rows)[0].vswitch, "vSwitch1");
+  EXPECT_EQ((*rows)[0].vlan_id, 4095);
+  EXPECT_EQ((*rows)[0].active_clients, 1);
+}
+
+TEST(ParsePortgroupList, NoPortgroupsIsAnEmptyList) {
+  auto rows = ParsePortgroupList(
+      "Name  Virtual Switch  Active Clients  VLAN ID\n----  --------------  --------------  "
+      "-------\n",
+      Format::kText);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  EXPECT_TRUE(rows->empty());
+}
+
+TEST(ParsePortgroupList, MalformedInputNamesCommandAndLine) {
+  const std::string head =
+      "Name        Virtual Switch  Active Clients  VLAN ID\n"
+      "----------  --------------  --------------  -------\n";
+  struct Case {
+    std::string bytes;
+    Format format;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {head + "Backup NFC  vSwitch1                     1     4096\n", Format::kText,
+       "esxcli network vswitch standard portgroup list: line 3: expected a VLAN ID 0..4095, "
+       "got '4096'"},
+      {head + "Backup NFC  vSwitch1                     1      ten\n", Format::kText,
+       "esxcli network vswitch standard portgroup list: line 3: expected an integer for "
+       "'VLAN ID', got 'ten'"},
+      {head + "Backup NFC  vSwitch1                     1\n", Format::kText,
+       "esxcli network vswitch standard portgroup list: line 3: expected a VLAN ID 0..4095, "
+       "got ''"},
+      {head + "Backup NFC                               1       10\n", Format::kText,
+       "esxcli network vswitch standard portgroup list: line 3: expected a value for "
+       "'Virtual Switch'"},
+      {"Name        Active Clients  VLAN ID\n----------  --------------  -------\n"
+       "Backup NFC               1       10\n",
+       Format::kText,
+       "esxcli network vswitch standard portgroup list: line 3: expected a field "
+       "'Virtual Switch'"},
+      {"Name        Virtual Switch  VLAN ID\n"
+       "Backup NFC  vSwitch1             10\n",
+       Format::kText,
+       "esxcli network vswitch standard portgroup list: line 2: expected a dash line"},
+      {"ActiveClients,Name,VLANID,VirtualSwitch,\n1,Backup NFC,10,vSwitch1,\n1,VM Network,0,\n",
+       Format::kCsv,
+       "esxcli network vswitch standard portgroup list: line 3: expected 4 comma-separated cells "
+       "as in the header (line 1), got 3"},
+      {"ActiveClients,Name,VLANID,VirtualSwitch,\n1,\"Backup NFC,10,vSwitch1,\n", Format::kCsv,
+       "esxcli network vswitch standard portgroup list: line 2: expected CSV cells, found an "
+       "unterminated quote"},
+      {"ActiveClients,Name,,VirtualSwitch,\n", Format::kCsv,
+       "esxcli network vswitch standard portgroup list: line 1: expected a field name in CSV "
+       "header column 3"},
+      {"ActiveClients,Name,VirtualSwitch,\n1,Backup NFC,vSwitch1,\n", Format::kCsv,
+       "esxcli network vswitch standard portgroup list: line 2: expected a field 'VLAN ID'"},
+      {"", Format::kCsv,
+       "esxcli network vswitch standard portgroup list: expected a CSV header line, the output "
+       "is empty"},
+      {"<output><root><list type=\"structure\"><structure typeName=\"PortGroup\">\n"
+       "<field name=\"Name\"><string>A</string></field>\n"
+       "<field name=\"VirtualSwitch\"><string>vSwitch0</string></field>\n"
+       "<field name=\"VLANID\"><integer>-1</integer></field>\n"
+       "</structure></list></root></output>\n",
+       Format::kXml,
+       "esxcli network vswitch standard portgroup list: line 4: expected a VLAN ID 0..4095, "
+       "got '-1'"},
+      {"Error: Unknown command or namespace network vswitch standard portgroup list\n",
+       Format::kText,
+       "esxcli network vswitch standard portgroup list: the command reported an error"},
+  };
+  for (const Case& c : cases) {
+    auto rows = ParsePortgroupList(c.bytes, c.format);
+    ASSERT_FALSE(rows.ok()) << c.bytes;
+    EXPECT_EQ(rows.error().code, ErrorCode::kParse);
+    EXPECT_THAT(rows.error().message, HasSubstr(c.expect)) << c.bytes;
+  }
+}
+
+TEST(ParseCsv, OtherListsReadTheCsvFormatterToo) {
+  // esxcli --formatter=csv network ip interface ipv4 get: sorted keys, trailing commas.
+  auto rows = ParseIpv4Get(
+      "AddressType,DHCPDNS,Gateway,IPv4Address,IPv4Broadcast,IPv4Netmask,Name,\n"
+      "STATIC,false,10.98.0.1,10.98.0.11,10.98.0.255,255.255.255.0,vmk0,\n",
+      Format::kCsv);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].name, "vmk0");
+  EXPECT_EQ((*rows)[0].address, "10.98.0.11");
+  EXPECT_EQ((*rows)[0].prefix, 24);
+  EXPECT_EQ((*rows)[0].dhcp_dns, false);
+}
 
 TEST(ParseTable, ShortDashGroupInTheMiddle) {
   // "Vmknic" values overflow their dash group; the value stays in its own column.

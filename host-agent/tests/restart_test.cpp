@@ -6,7 +6,8 @@
 // and logs it again right before exec'ing esxsim (reached.log: the commands that really reached
 // the host). The test synchronises only on these files and on the state file; every wait is a
 // bounded poll that fails with a message, never a timing assertion. Network traffic: the agent's
-// report channel to a proxy port on 127.0.0.1 where nothing listens.
+// report channel to a fake proxy on 127.0.0.1 that acknowledges every report (ensure changes a
+// tag only once a proxy has acknowledged one).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -27,7 +29,11 @@
 #include <sstream>
 #include <thread>
 
+#include "bnfc/channel.h"
+#include "bnfc/clock.h"
 #include "bnfc/fs.h"
+#include "bnfc/keys.h"
+#include "bnfc/zap.h"
 #include "hostagent/model.h"
 #include "hostagent/runner.h"
 #include "test_util.h"
@@ -81,23 +87,68 @@ size_t CountFrom(const std::vector<std::string>& lines, size_t from, const std::
   return n;
 }
 
-// A TCP port on 127.0.0.1 that nothing listens on (bound once by the kernel's choice, released).
-int UnusedLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+// A proxy on 127.0.0.1 that acknowledges every report of the host key it is given.
+class AckingProxy {
+ public:
+  ~AckingProxy() { Stop(); }
+  Status Start(const std::string& host_public_z85) {
+    auto server_keys = keys::Generate();
+    if (!server_keys) {
+      return server_keys.error();
+    }
+    server_public_ = server_keys->public_z85;
+    allow_ = std::make_shared<channel::AllowList>();
+    if (auto a = allow_->Add(host_public_z85, {"esx01", {*net::Prefix::Parse("127.0.0.1/32")}});
+        !a) {
+      return a;
+    }
+    zap_ = std::make_shared<channel::ZapHandler>(context_, allow_);
+    if (auto z = zap_->Start(); !z) {
+      return z;
+    }
+    auto server =
+        channel::SecureServer::Create(context_, zap_, {"tcp://127.0.0.1:*", *server_keys});
+    if (!server) {
+      return server.error();
+    }
+    server_ = std::move(*server);
+    thread_ = std::thread([this] {
+      channel::EnvelopeStamper stamper("proxy01", SystemClock::Instance());
+      while (!stop_) {
+        auto in = server_->Receive(std::chrono::milliseconds(20));
+        if (in.ok() && in->has_value()) {
+          proto::Envelope ack;
+          ack.mutable_ack()->set_acked_sequence((*in)->envelope.sequence());
+          stamper.Stamp(&ack);
+          (void)server_->Send((*in)->routing_id, ack);
+        }
+      }
+    });
+    return OkStatus();
   }
-  if (fd >= 0) {
-    close(fd);
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    server_.reset();
+    if (zap_) {
+      zap_->Stop();
+      zap_.reset();
+    }
   }
-  return port;
-}
+  std::string endpoint() const { return server_->endpoint(); }
+  const std::string& server_public() const { return server_public_; }
+
+ private:
+  zmq::context_t context_;
+  std::shared_ptr<channel::AllowList> allow_;
+  std::shared_ptr<channel::ZapHandler> zap_;
+  std::unique_ptr<channel::SecureServer> server_;
+  std::string server_public_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // The launch the shim holds: its process (the shim, which becomes esxsim) and its command line.
 struct HeldLaunch {
@@ -185,8 +236,10 @@ exec "$d/sim/${0##*/}" "$@"
     ASSERT_TRUE(public_key.ok());
     std::string key = *public_key;
     key.erase(key.find_last_not_of(" \n\r\t") + 1);
-    const int port = UnusedLoopbackPort();
-    ASSERT_GT(port, 0);
+    auto started = proxy_.Start(key);
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    std::string endpoint = proxy_.endpoint();
+    endpoint = endpoint.substr(endpoint.find("//") + 2);
     const std::string bin = dir_.File("bin/");
     const std::vector<std::string> lines = {
         "host_id = esx01",
@@ -195,8 +248,7 @@ exec "$d/sim/${0##*/}" "$@"
         "fallback = management",
         "fallback_cycles = " + std::to_string(failover_cycles),
         "interval = 50ms",
-        // Any valid key will do: nothing answers on that port.
-        "proxy = 127.0.0.1:" + std::to_string(port) + " " + key,
+        "proxy = " + endpoint + " " + proxy_.server_public(),
         "probe = 10.99.0.100 9000",
         "public_key_file = " + dir_.File("hostd.key"),
         "secret_key_file = " + dir_.File("hostd.key_secret"),
@@ -350,6 +402,7 @@ exec "$d/sim/${0##*/}" "$@"
   std::string state_path_;
   std::string config_path_;
   PosixCommandRunner runner_;
+  AckingProxy proxy_;
   pid_t agent_ = -1;
   int agent_exit_ = 0;
   HeldLaunch held_;
@@ -363,22 +416,27 @@ TEST_F(RestartTest, KilledAtTwentyPointsTheTagIsAddedOnceAndNeverRemoved) {
   ASSERT_NO_FATAL_FAILURE(WriteState(testing::SimulatedHost()));
   ASSERT_NO_FATAL_FAILURE(WriteConfig(2));
   struct Kill {
-    size_t launch;      // which launch of the new process is in flight when it is killed
-    bool command_runs;  // whether that launch still reaches esxsim after the kill
+    size_t launch;        // which launch of the new process is in flight when it is killed
+    bool command_runs;    // whether that launch still reaches esxsim after the kill
+    const char* pattern;  // or, when set: the first launch whose arguments contain it
   };
-  // A fresh agent's first cycle: version, netstack list, interface list, ipv4 get, tag get vmk0,
-  // tag get vmk2, vmkping, neighbor list, then (tag missing) the tag add and its read-back.
+  // A fresh agent's first cycle: version, netstack list, interface list, portgroup list, ipv4 get,
+  // tag get vmk0, tag get vmk2, vmkping, neighbor list; the tag is added (then read back) in the
+  // first cycle after the proxy acknowledged a report, which is the second or a later one: the
+  // kills at the add therefore wait for the add itself.
   const std::vector<Kill> schedule = {
-      {1, false},  {3, true},  {5, false},  {7, true},   {9, false}, {9, true},   {2, false},
-      {4, true},   {6, false}, {8, true},   {10, false}, {12, true}, {14, false}, {16, true},
-      {11, false}, {13, true}, {15, false}, {17, true},  {9, false}, {10, true}};
+      {1, false, nullptr},      {3, true, nullptr},      {5, false, nullptr},  {7, true, nullptr},
+      {1, false, kAddOnBackup}, {1, true, kAddOnBackup}, {2, false, nullptr},  {4, true, nullptr},
+      {6, false, nullptr},      {8, true, nullptr},      {10, false, nullptr}, {12, true, nullptr},
+      {14, false, nullptr},     {16, true, nullptr},     {11, false, nullptr}, {13, true, nullptr},
+      {15, false, nullptr},     {17, true, nullptr},     {9, false, nullptr},  {10, true, nullptr}};
   size_t adds_killed_in_flight = 0;
   size_t adds_finished_after_kill = 0;
   for (size_t restart = 0; restart < schedule.size(); ++restart) {
     SCOPED_TRACE("restart " + std::to_string(restart + 1));
     const Kill& k = schedule[restart];
     const size_t before = Lines(launches_).size();
-    ASSERT_NO_FATAL_FAILURE(Hold(before + k.launch));
+    ASSERT_NO_FATAL_FAILURE(Hold(before + k.launch, k.pattern ? k.pattern : ""));
     ASSERT_NO_FATAL_FAILURE(StartAgent());
     ASSERT_NO_FATAL_FAILURE(WaitHeld());
     ASSERT_NO_FATAL_FAILURE(KillAgent());

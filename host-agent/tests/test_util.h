@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "bnfc/fs.h"
 
 namespace bnfc::hostagent::testing {
@@ -37,6 +39,18 @@ inline std::string FixturePath(const std::string& name) {
 inline std::string Fixture(const std::string& name) {
   auto r = fs::ReadFile(FixturePath(name));
   return r.ok() ? *r : std::string();
+}
+
+// A third-party capture read at run time from ../shared/fixtures/esxcli/ next to the source tree
+// (never copied into the repository). Missing: the test fails here, naming the path.
+inline std::string SharedFixture(const std::string& name) {
+  const std::string path = SourceDir() + "/../shared/fixtures/esxcli/" + name;
+  auto r = fs::ReadFile(path);
+  if (!r.ok()) {
+    ADD_FAILURE() << "cannot read the capture " << path << ": " << r.error().message;
+    return std::string();
+  }
+  return *r;
 }
 
 struct CommandResult {

@@ -27,7 +27,7 @@ const Schema& FuzzSchema() {
   static const Schema schema = {
       KeySpec::Make("host_id", Type::kString, "name of this host").Required(),
       KeySpec::Make("proxy", Type::kIpAddress, "proxy address").Repeated(),
-      KeySpec::Make("port", Type::kInt, "proxy port").Range(1, 65535).Default("5690"),
+      KeySpec::Make("port", Type::kInt, "proxy port").Range(1, 65535).Default("9902"),
       KeySpec::Make("retries", Type::kInt, "any integer").Range(0, -1),
       KeySpec::Make("interval", Type::kDuration, "check interval").Default("30s"),
       KeySpec::Make("failover", Type::kBool, "failover to management").Default("no"),

@@ -1,7 +1,7 @@
 // Fuzz entry point for the host agent's esxcli/vmkping parsers (host-agent/include/hostagent/
-// parse.h). Every input goes through every parser, text and XML formatter. Invariants, checked by
-// aborting: no crash or hang; an error is a kParse error whose message names the command; a value
-// that parses has sane contents (names non-empty, MTU in range, ping counts non-negative).
+// parse.h). Every input goes through every parser, text, XML and CSV formatter. Invariants, checked
+// by aborting: no crash or hang; an error is a kParse error whose message names the command; a
+// value that parses has sane contents (names non-empty, MTU in range, ping counts non-negative).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -38,7 +38,7 @@ void CheckError(const bnfc::Expected<T>& r, const char* command) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  for (Format f : {Format::kText, Format::kXml}) {
+  for (Format f : {Format::kText, Format::kXml, Format::kCsv}) {
     auto v = bnfc::hostagent::ParseSystemVersion(in, f);
     CheckError(v, "esxcli system version get");
     if (v.ok() && !v->product && !v->version) {
@@ -68,6 +68,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckError(bnfc::hostagent::ParseNetstackList(in, f), "esxcli network ip netstack list");
     CheckError(bnfc::hostagent::ParseNeighborList(in, f), "esxcli network ip neighbor list");
     CheckError(bnfc::hostagent::ParseRouteIpv4List(in, f), "esxcli network ip route ipv4 list");
+    auto pg = bnfc::hostagent::ParsePortgroupList(in, f);
+    CheckError(pg, "esxcli network vswitch standard portgroup list");
+    if (pg.ok()) {
+      for (const auto& row : *pg) {
+        if (row.name.empty() || row.vswitch.empty() || row.vlan_id < 0 || row.vlan_id > 4095) {
+          Fail("bad portgroup row", row.name);
+        }
+      }
+    }
   }
   auto p = bnfc::hostagent::ParseVmkping(in);
   CheckError(p, "vmkping");

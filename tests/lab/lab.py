@@ -30,6 +30,8 @@ def parse_args(argv):
                                  "lab.log, hosts/*); required unless --check")
     p.add_argument("--bin", default=None, help="folder with esxsim and the agents (build/bin)")
     p.add_argument("--no-agents", action="store_true", help="run without bnfc-hostd/bnfc-proxyd")
+    p.add_argument("--no-esxi-profile", action="store_true",
+                   help="run bnfc-hostd without the ESXi profile (for debugging)")
     p.add_argument("--keep-going", action="store_true",
                    help="continue after a step that did not give its expected result")
     p.add_argument("--check", action="store_true",
@@ -38,6 +40,8 @@ def parse_args(argv):
     p.add_argument("--run-id", help="6 hex digits naming this run's namespaces (default: random)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every command")
     a = p.parse_args(argv)
+    if a.no_esxi_profile:
+        os.environ["BNFC_LAB_ESXI_PROFILE"] = "0"
     if not a.check and not a.out:
         p.error("--out is required (unless --check)")
     if a.run_id and not (len(a.run_id) == 6 and all(c in "0123456789abcdef" for c in a.run_id)):

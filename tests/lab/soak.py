@@ -492,7 +492,11 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=1, help="random seed for picking hosts (default 1)")
     p.add_argument("--out", help="result folder (default: a new temporary folder); "
                                  "soak-result.json and the lab's files go there")
+    p.add_argument("--no-esxi-profile", action="store_true",
+                   help="run bnfc-hostd without the ESXi profile (for debugging)")
     a = p.parse_args(argv)
+    if a.no_esxi_profile:
+        os.environ["BNFC_LAB_ESXI_PROFILE"] = "0"
     if not a.bin:
         p.error("--bin is required (or set BNFC_BIN_DIR)")
     if not 1 <= a.hosts <= 100:

@@ -5,8 +5,12 @@
 // list are read once and cached; tags are read every cycle only for the backup vmknic and the
 // management vmknic, for the other vmknics on the default stack on the first cycle, when the
 // vmknic set changes, and every `tag_rescan_cycles` cycles; the reachability probe starts with the
-// DF ping at the MTU, whose replies also prove reachability. A steady cycle with one proxy address
-// is: interface list, ipv4 get, 2 tag gets, 1 vmkping, neighbor list = 6 launches.
+// DF ping at the MTU, whose replies also prove reachability. The standard portgroup list (VLAN and
+// vSwitch of each portgroup) is read on the first cycle, when any vmknic's portgroup, portset or
+// VDS changes in the interface list, and every `tag_rescan_cycles` cycles (a VLAN edited on a
+// portgroup shows within that period); a failed read leaves the VLANs unknown until the next of
+// these. A steady cycle with one proxy address is: interface list, ipv4 get, 2 tag gets,
+// 1 vmkping, neighbor list = 6 launches.
 #pragma once
 
 #include <chrono>
@@ -57,12 +61,17 @@ struct CycleOptions {
   bool allow_changes = true;               // false for check/status: decide, never change
   std::vector<ProbeAddress> extra_probes;  // from the proxies' ProbeRequests
   int64_t now_unix_ms = 0;
+  // Consent for `ensure` to change a tag: empty when given (`run`: a proxy has acknowledged a
+  // report; `tag`: the operator asked), else why not. Safe by default: no consent.
+  std::string consent_missing = "no proxy has acknowledged a report yet";
+  bool force = false;  // `tag --force`: change the tag without consent or proof
 };
 
 struct CycleResult {
   proto::HostReport report;
   std::vector<Finding> findings;
-  std::vector<TagAction> planned;  // what the policy asks for (applied when allowed)
+  std::vector<TagAction> planned;     // what ensure asks for (applied when allowed)
+  std::vector<std::string> blockers;  // why `planned` was not applied (empty: it was, or none)
   HostState state;
   bool ready = false;
 };
@@ -93,6 +102,8 @@ class CycleEngine {
   template <typename T, typename Fn>
   std::optional<T> ReadParsed(const std::vector<std::string>& words, Fn parse,
                               std::vector<Finding>* findings, bool through_hostd = false);
+  // Reads the standard portgroup list when due (see above) and sets every vmknic's VLAN.
+  void ReadPortgroups(HostState* st, std::vector<Finding>* findings);
   bool ApplyAction(const TagAction& a, std::vector<Finding>* findings, std::string* evidence);
   proto::L2Check CheckProbe(const VmknicInfo& vmk, const ProbeAddress& probe,
                             std::vector<Finding>* findings, bool* reachable);
@@ -106,6 +117,8 @@ class CycleEngine {
   std::optional<std::vector<std::string>> netstacks_;
   std::map<std::string, std::vector<std::string>> tag_cache_;
   std::vector<std::string> last_vmknic_names_;
+  std::optional<std::vector<PortgroupRow>> portgroups_;  // nullopt: not read or the read failed
+  std::string last_l2_layout_;  // portgroup/portset/VDS of every vmknic at the last read
   FailoverState failover_;
   // Whether this process has looked at the tag placement for a failover to resume (see RunCycle).
   bool failover_resume_checked_ = false;

@@ -45,6 +45,10 @@ inline constexpr const char* kTagChangeFailed = "TAG_CHANGE_FAILED";
 inline constexpr const char* kTagVerifyFailed = "TAG_VERIFY_FAILED";
 inline constexpr const char* kHostdDown = "HOSTD_DOWN";
 inline constexpr const char* kFailoverTargetInvalid = "FAILOVER_TARGET_INVALID";
+// Advisory: a tag change the policy asks for but that was not made this cycle (observe, a
+// read-only cycle, or ensure without consent and proof); the detail says why.
+inline constexpr const char* kPlannedTagAdd = "PLANNED_TAG_ADD";
+inline constexpr const char* kPlannedTagRemove = "PLANNED_TAG_REMOVE";
 }  // namespace codes
 
 enum class SelectorKind { kName, kPortgroup, kSubnet };
@@ -105,6 +109,16 @@ struct TagAction {
 std::vector<TagAction> PlanTagActions(const HostState& state, const std::string& desired,
                                       TagPolicy policy, bool exclusive,
                                       const std::vector<std::string>& release = {});
+
+// Why `ensure` may not change a tag this cycle; empty = it may. A tag changes only with consent
+// (`consent_missing` empty: a proxy acknowledged a report, or the operator ran `tag`), an
+// unambiguous selection, and at least one proxy backup address that answered a DF ping at the MTU
+// from the selected vmknic in this cycle (`proven_paths`). Failover moves are not gated here.
+std::vector<std::string> EnsureBlockers(const std::string& consent_missing,
+                                        const Selection& selection, int proven_paths);
+
+// The advisory finding for an action that was planned but not applied, naming the blockers.
+Finding PlannedFinding(const TagAction& action, const std::vector<std::string>& blockers);
 
 // Findings about where the tag is, after the plan was applied (or in observe mode).
 std::vector<Finding> TagFindings(const HostState& state, const std::string& backup_vmk,

@@ -33,6 +33,14 @@ struct InterfaceRow {
   std::optional<int> mtu;
 };
 
+// esxcli network vswitch standard portgroup list (one row)
+struct PortgroupRow {
+  std::string name;
+  std::string vswitch;
+  std::optional<long long> active_clients;
+  int vlan_id = 0;  // 0 = untagged, 4095 = all VLANs (trunk to the guest)
+};
+
 // esxcli network ip interface ipv4 get (one row)
 struct Ipv4Row {
   std::string name;
@@ -107,6 +115,9 @@ struct Ipv4Config {
 struct VmknicInfo {
   std::string name;
   std::optional<std::string> portgroup;
+  std::optional<std::string> portset;   // standard vSwitch name ("DvsPortset-N" on a VDS)
+  std::optional<std::string> vds_name;  // set: the vmknic is on this distributed switch
+  std::optional<int> vlan_id;           // from the portgroup list (standard switches only)
   std::optional<std::string> netstack;
   std::optional<std::string> mac;
   std::optional<int> mtu;
@@ -115,6 +126,9 @@ struct VmknicInfo {
   std::vector<std::string> ipv6;                 // "addr/len"
   std::optional<std::vector<std::string>> tags;  // nullopt: not read
   bool HasTag(const std::string& tag) const;
+  bool OnVds() const { return vds_name.has_value(); }
+  // The VDS name on a VDS, else the standard vSwitch (Portset); "" when unknown.
+  std::string SwitchName() const;
 };
 
 struct HostState {
@@ -131,5 +145,10 @@ struct HostState {
 std::vector<VmknicInfo> MergeVmknics(const std::vector<InterfaceRow>& interfaces,
                                      const std::vector<Ipv4Row>& ipv4,
                                      const std::vector<Ipv6Row>& ipv6);
+
+// Sets vlan_id of every standard-switch vmknic whose portgroup (by name AND vSwitch) is in `rows`;
+// clears it otherwise (VDS vmknics, unknown portgroup, no list). A VDS port's VLAN is not in the
+// standard portgroup list, so it stays unknown.
+void ApplyPortgroups(const std::vector<PortgroupRow>* rows, std::vector<VmknicInfo>* vmknics);
 
 }  // namespace bnfc::hostagent

@@ -4,9 +4,11 @@
 // (header, dash line, rows; columns located by the dash line). XML formatter (--formatter=xml):
 // <output><root> with <structure>/<list> children, read with expat. Fields are matched by their
 // name with spaces and punctuation removed, case-insensitively ("MAC Address" == "MACAddress"),
-// so text and XML share the converters. Unknown extra fields/columns are ignored; known optional
-// ones that are missing give std::nullopt. Errors (kParse) name the command, the line and what
-// was expected: "esxcli network ip interface list: line 4: expected 'Field Name: value' ...".
+// so text, XML and CSV share the converters. CSV formatter (--formatter=csv): a header of field
+// keys, one line per record, a trailing comma on every line; quoted cells may hold commas. Unknown
+// extra fields/columns are ignored; known optional ones that are missing give std::nullopt. Errors
+// (kParse) name the command, the line and what was expected: "esxcli network ip interface list:
+// line 4: expected 'Field Name: value' ...".
 #pragma once
 
 #include <string>
@@ -18,7 +20,7 @@
 
 namespace bnfc::hostagent {
 
-enum class Format { kText, kXml };
+enum class Format { kText, kXml, kCsv };
 
 Expected<VersionInfo> ParseSystemVersion(std::string_view bytes, Format format);
 Expected<std::vector<InterfaceRow>> ParseInterfaceList(std::string_view bytes, Format format);
@@ -28,6 +30,9 @@ Expected<std::vector<std::string>> ParseTagGet(std::string_view bytes, Format fo
 Expected<std::vector<NetstackRow>> ParseNetstackList(std::string_view bytes, Format format);
 Expected<std::vector<NeighborRow>> ParseNeighborList(std::string_view bytes, Format format);
 Expected<std::vector<RouteRow>> ParseRouteIpv4List(std::string_view bytes, Format format);
+// esxcli network vswitch standard portgroup list: Name, Virtual Switch, Active Clients, VLAN ID
+// (0..4095). No rows is valid (a host whose vmknics are all on distributed switches).
+Expected<std::vector<PortgroupRow>> ParsePortgroupList(std::string_view bytes, Format format);
 // vmkping text output (also `ping`): header, replies, send errors, statistics.
 Expected<PingResult> ParseVmkping(std::string_view bytes);
 

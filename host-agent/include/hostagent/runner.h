@@ -2,6 +2,8 @@
 // only (no shell), a timeout per call, stdout/stderr/exit code captured, launches counted.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <deque>
 #include <map>
@@ -44,7 +46,9 @@ class CommandRunner {
 };
 
 // fork + execvp, pipes for stdout and stderr, SIGKILL on timeout. Output beyond `max_output`
-// bytes per stream is dropped (the process keeps running until it ends or times out).
+// bytes per stream is dropped (the process keeps running until it ends or times out). Each
+// command leads its own process group, which is killed when the command ends or times out, so
+// nothing it started outlives it (stragglers).
 class PosixCommandRunner : public CommandRunner {
  public:
   explicit PosixCommandRunner(size_t max_output = 8u << 20) : max_output_(max_output) {}
@@ -55,6 +59,34 @@ class PosixCommandRunner : public CommandRunner {
 
  private:
   size_t max_output_;
+};
+
+// The daemon's runner. A process that runs libzmq threads must not fork (fork copies one thread
+// and whatever locks the others held; on ESXi fork from a threaded process is a known problem),
+// so Start() forks, before any thread exists, a small single-threaded helper process that starts
+// every command for the daemon with a PosixCommandRunner (fork + execvp, timeouts, output caps,
+// process-group cleanup) and answers over a socketpair. The helper exits when the daemon goes
+// (end of file on the socket; on Linux also PR_SET_PDEATHSIG). A dead helper is an error on every
+// later Run: the daemon cannot fork a new one, so it stops and its supervisor restarts it.
+class HelperCommandRunner : public CommandRunner {
+ public:
+  explicit HelperCommandRunner(size_t max_output = 8u << 20) : max_output_(max_output) {}
+  ~HelperCommandRunner() override;
+  HelperCommandRunner(const HelperCommandRunner&) = delete;
+  HelperCommandRunner& operator=(const HelperCommandRunner&) = delete;
+  // Forks the helper. Call while the process has a single thread.
+  Status Start();
+  pid_t helper_pid() const { return pid_; }
+  bool helper_alive() const { return fd_ >= 0; }
+
+ protected:
+  Expected<CommandResult> DoRun(const std::vector<std::string>& argv,
+                                std::chrono::milliseconds timeout) override;
+
+ private:
+  size_t max_output_;
+  int fd_ = -1;
+  pid_t pid_ = -1;
 };
 
 // Test double: scripted responses keyed by the argv joined with single spaces. A key may be

@@ -51,6 +51,46 @@ TEST(BackoffTest, BoundedByIntervalFitsAttemptAndWaitInOneInterval) {
   }
 }
 
+proto::TagChange Change(const std::string& vmk, int64_t at) {
+  proto::TagChange c;
+  c.set_vmknic(vmk);
+  c.set_action("add");
+  c.set_at_unix_ms(at);
+  c.set_ok(true);
+  return c;
+}
+
+// A change stays in every report until each proxy acknowledged twice after it (the first
+// acknowledgement may be for a report that was in flight before the change).
+TEST(ChangeJournalTest, CarriedUntilEveryProxyAcknowledgedAReportWithIt) {
+  ChangeJournal j;
+  j.Add(Change("vmk2", 1), {0, 5});
+  proto::HostReport r;
+  j.AttachTo(&r);
+  ASSERT_EQ(r.changes_size(), 1);
+  EXPECT_EQ(r.changes(0).vmknic(), "vmk2");
+  j.Prune({1, 7});  // the first proxy acknowledged only once
+  EXPECT_EQ(j.size(), 1u);
+  j.Prune({2, 6});  // the second only once
+  EXPECT_EQ(j.size(), 1u);
+  j.Prune({2, 7});
+  EXPECT_EQ(j.size(), 0u);
+  j.AttachTo(&r);
+  EXPECT_EQ(r.changes_size(), 0);
+}
+
+TEST(ChangeJournalTest, WithoutProxiesOnlyTheNewestAreKept) {
+  ChangeJournal j;
+  for (int i = 0; i < 40; ++i) {
+    j.Add(Change("vmk" + std::to_string(i), i), {});
+    j.Prune({});
+  }
+  EXPECT_EQ(j.size(), ChangeJournal::kMax);
+  proto::HostReport r;
+  j.AttachTo(&r);
+  EXPECT_EQ(r.changes(0).at_unix_ms(), 40 - static_cast<int64_t>(ChangeJournal::kMax));
+}
+
 class ReporterTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -128,6 +128,10 @@ const std::map<std::string, std::string>& NamespaceHelp() {
       {"network ip neighbor", "The neighbor (ARP/ND) cache of the VMkernel."},
       {"network ip route", "The VMkernel routing tables."},
       {"network ip route ipv4", "The IPv4 routing table."},
+      {"network vswitch", "Commands to list and manipulate Virtual Switches on an ESX host."},
+      {"network vswitch standard", "Commands to list and manipulate standard virtual switches."},
+      {"network vswitch standard portgroup",
+       "Commands to list and manipulate Port Groups on an ESX host."},
       {"network diag", "Network diagnostics."},
       {"network firewall", "Firewall of the host."},
       {"network firewall ruleset", "Firewall rulesets."},
@@ -235,8 +239,10 @@ Structure InterfaceStructure(const Vmknic& v, const Version& ver) {
   s.Add("Name", Value::Str(v.name));
   s.Add("MAC Address", Value::Str(v.mac));
   s.Add("Enabled", Value::Bool(v.enabled));
-  s.Add("Portset", Value::Str(v.portset));
-  s.Add("Portgroup", Value::Str(v.portgroup));
+  // A VDS port: no standard portset or portgroup (reference esxi.md §1.1, vSAN excerpt).
+  const bool vds = !v.vds.empty();
+  s.Add("Portset", Value::Str(vds ? "DvsPortset-0" : v.portset));
+  s.Add("Portgroup", Value::Str(vds ? "N/A" : v.portgroup));
   if (ver.AtLeast(5, 5)) {
     s.Add("Netstack Instance", Value::Str(v.netstack));
   }
@@ -278,6 +284,29 @@ Expected<Output> InterfaceList(Ctx& c) {
     list.push_back(InterfaceStructure(v, ver));
   }
   o.schema = InterfaceStructure(Vmknic{}, ver);
+  o.value = Value::List(list);
+  return o;
+}
+
+Structure PortgroupStructure(const Portgroup& g) {
+  // typeName after the vSphere API's HostPortGroup [UNVERIFIED]; fields as in the text and CSV
+  // captures [REAL].
+  Structure s{"PortGroup", {}};
+  s.Add("Name", Value::Str(g.name));
+  s.Add("Virtual Switch", Value::Str(g.vswitch));
+  s.Add("Active Clients", Value::Int(g.active_clients));
+  s.Add("VLAN ID", Value::Int(g.vlan));
+  return s;
+}
+
+Expected<Output> PortgroupList(Ctx& c) {
+  std::vector<Structure> list;
+  for (const Portgroup& g : c.st.portgroups) {
+    list.push_back(PortgroupStructure(g));
+  }
+  Output o;
+  o.shape = TextShape::kTable;
+  o.schema = PortgroupStructure(Portgroup{});
   o.value = Value::List(list);
   return o;
 }
@@ -917,6 +946,10 @@ const std::vector<CommandSpec>& Commands() {
        {iface, netstack, {'v', "version", true, false, "IP version: 4, 6 or all (default 4)."}},
        NeighborList},
       {"network ip route ipv4 list", "List configured IPv4 routes.", {netstack}, RouteIpv4List},
+      {"network vswitch standard portgroup list",
+       "List all of the port groups currently on the system.",
+       {},
+       PortgroupList},
       {"network diag ping",
        "Send ICMP echo requests to network hosts.",
        {{'H', "host", true, true, "The host to send the ping to."},

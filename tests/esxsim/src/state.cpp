@@ -4,8 +4,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 #include "bnfc/fs.h"
@@ -153,6 +155,22 @@ std::string Broadcast(const std::string& addr, const std::string& mask) {
   return os.str();
 }
 
+// "50 1e 5b ad e3 b4 af 25-18 f3 1c 4c fa 98 3d bb" style, derived from the VDS name (FNV-1a).
+std::string VdsUuid(const std::string& name) {
+  uint64_t h[2] = {1469598103934665603ull, 1099511628211ull * 31};
+  for (unsigned char c : name) {
+    h[0] = (h[0] ^ c) * 1099511628211ull;
+    h[1] = (h[1] ^ c) * 1099511628211ull;
+  }
+  std::string out;
+  char b[4];
+  for (int i = 0; i < 16; ++i) {
+    std::snprintf(b, sizeof b, "%02x", static_cast<unsigned>((h[i / 8] >> (8 * (i % 8))) & 255));
+    out += (i == 0 ? "" : i == 8 ? "-" : " ") + std::string(b);
+  }
+  return out;
+}
+
 void ReadVmknic(const Json& j, const std::string& path, size_t index, std::string* err, Vmknic* v) {
   Reader r(j, path, err);
   r.Str("name", &v->name);
@@ -161,12 +179,23 @@ void ReadVmknic(const Json& j, const std::string& path, size_t index, std::strin
   }
   r.Str("portgroup", &v->portgroup);
   r.Str("portset", &v->portset);
+  r.Str("vswitch", &v->portset);  // the lab's name for it; wins over "portset"
+  r.Str("vds", &v->vds);
+  r.Int("vlan", &v->vlan);
+  if (err->empty() && (v->vlan < 0 || v->vlan > 4095)) {
+    *err = path + ".vlan: expected a VLAN ID 0..4095, got " + std::to_string(v->vlan);
+  }
   r.Str("netstack", &v->netstack);
   r.Str("mac", &v->mac);
   r.Int("mtu", &v->mtu);
   r.Bool("enabled", &v->enabled);
   r.StrList("tags", &v->tags);
   r.Str("vds_name", &v->vds_name);
+  if (!v->vds.empty()) {
+    v->vds_name = v->vds;
+  } else if (!v->vds_name.empty() && v->vds_name != "N/A") {
+    v->vds = v->vds_name;  // older files named the VDS only through the interface-list field
+  }
   r.Str("vds_uuid", &v->vds_uuid);
   r.Str("vds_port", &v->vds_port);
   r.Int("vds_connection", &v->vds_connection);
@@ -178,6 +207,18 @@ void ReadVmknic(const Json& j, const std::string& path, size_t index, std::strin
   v->port_id = 67108879 + static_cast<int64_t>(index);
   r.Int("port_id", &v->port_id);
   r.Int("urpf", &v->urpf);
+  if (!v->vds.empty()) {
+    // A VDS port has a switch UUID, a port number and a connection id [REAL shape, values ours].
+    if (v->vds_uuid == "N/A") {
+      v->vds_uuid = VdsUuid(v->vds);
+    }
+    if (v->vds_port == "N/A") {
+      v->vds_port = std::to_string(16 + index);
+    }
+    if (v->vds_connection == -1) {
+      v->vds_connection = 1123658315 + static_cast<int64_t>(index);
+    }
+  }
   if (const Json* ip4 = r.Object("ipv4")) {
     Reader q(*ip4, r.Sub("ipv4"), err);
     q.Str("address", &v->ipv4.address);
@@ -206,6 +247,86 @@ void ReadVmknic(const Json& j, const std::string& path, size_t index, std::strin
     }
     v->ipv6.push_back(a);
   });
+}
+
+bool VmknicSays(const Json& doc, size_t index, const char* key) {
+  const Json* list = doc.is_object() && doc.contains("vmknics") ? &doc.at("vmknics") : nullptr;
+  return list != nullptr && list->is_array() && index < list->size() &&
+         (*list)[index].is_object() && (*list)[index].contains(key) &&
+         !(*list)[index].at(key).is_null();
+}
+
+// The standard portgroups: the `portgroups` list, then those of the vmknics not on a VDS (a
+// vmknic without a portgroup name has none). A portgroup has one vSwitch and one VLAN: a
+// vmknic or entry that says otherwise is an error naming both places.
+void BuildPortgroups(const Json& doc, State* st, std::string* err) {
+  struct Origin {
+    std::string path;
+    bool from_vmknic = false;
+  };
+  std::map<std::string, Origin> origin;
+  Reader r(doc, "state", err);
+  r.Array("portgroups", [&](const Json& e, const std::string& p) {
+    Portgroup pg;
+    Reader q(e, p, err);
+    q.Str("name", &pg.name);
+    q.Str("vswitch", &pg.vswitch);
+    q.Int("vlan", &pg.vlan);
+    q.Int("active_clients", &pg.active_clients);
+    if (!err->empty()) {
+      return;
+    }
+    if (pg.name.empty()) {
+      *err = p + ".name: expected a portgroup name";
+    } else if (pg.vlan < 0 || pg.vlan > 4095) {
+      *err = p + ".vlan: expected a VLAN ID 0..4095, got " + std::to_string(pg.vlan);
+    } else if (origin.count(pg.name)) {
+      *err = p + ".name: portgroup '" + pg.name + "' is already listed at " + origin[pg.name].path;
+    } else {
+      origin[pg.name] = Origin{p, false};
+      st->portgroups.push_back(pg);
+    }
+  });
+  for (size_t i = 0; i < st->vmknics.size() && err->empty(); ++i) {
+    Vmknic& v = st->vmknics[i];
+    if (!v.vds.empty() || v.portgroup.empty()) {
+      continue;
+    }
+    const std::string p = "state.vmknics[" + std::to_string(i) + "]";
+    auto it = std::find_if(st->portgroups.begin(), st->portgroups.end(),
+                           [&](const Portgroup& g) { return g.name == v.portgroup; });
+    if (it == st->portgroups.end()) {
+      origin[v.portgroup] = Origin{p, true};
+      st->portgroups.push_back(Portgroup{v.portgroup, v.portset, v.vlan, -1});
+      continue;
+    }
+    // An entry of `portgroups` gives its vSwitch and VLAN to the vmknics that do not state them.
+    const Origin& o = origin[v.portgroup];
+    const bool says_switch = VmknicSays(doc, i, "vswitch") || VmknicSays(doc, i, "portset");
+    if (!o.from_vmknic && !says_switch) {
+      v.portset = it->vswitch;
+    }
+    if (!o.from_vmknic && !VmknicSays(doc, i, "vlan")) {
+      v.vlan = it->vlan;
+    }
+    if (it->vswitch != v.portset) {
+      *err = p + ".vswitch: portgroup '" + v.portgroup + "' is on " + it->vswitch + " at " +
+             o.path + ", not " + v.portset + " (a portgroup has one vSwitch)";
+    } else if (it->vlan != v.vlan) {
+      *err = p + ".vlan: portgroup '" + v.portgroup + "' has VLAN " + std::to_string(it->vlan) +
+             " at " + o.path + ", not " + std::to_string(v.vlan) + " (a portgroup has one VLAN)";
+    }
+  }
+  for (Portgroup& g : st->portgroups) {
+    if (g.active_clients < 0) {
+      g.active_clients =
+          std::count_if(st->vmknics.begin(), st->vmknics.end(), [&](const Vmknic& v) {
+            return v.vds.empty() && v.portgroup == g.name && v.portset == g.vswitch;
+          });
+    }
+  }
+  std::stable_sort(st->portgroups.begin(), st->portgroups.end(),
+                   [](const Portgroup& a, const Portgroup& b) { return a.name < b.name; });
 }
 
 }  // namespace
@@ -240,6 +361,9 @@ Expected<State> StateFromJson(const Json& doc) {
     ReadVmknic(e, p, index++, &err, &v);
     st.vmknics.push_back(std::move(v));
   });
+  if (err.empty()) {
+    BuildPortgroups(doc, &st, &err);
+  }
   st.netstacks.push_back(Netstack{"defaultTcpipStack", "defaultTcpipStack", 4660});
   if (r.Has("netstacks")) {
     st.netstacks.clear();

@@ -219,6 +219,98 @@ TEST_F(EsxsimCli, VersionDependentInterfaceFields) {
   EXPECT_EQ(Esxcli("network ip interface ipv4 get").out.find("Gateway"), std::string::npos);
 }
 
+// ---- switches, VLANs, portgroups (state keys vswitch, vds, vlan; docs/esxsim.md) ----
+
+TEST_F(EsxsimCli, PortgroupListFromVmknicKeysWithDefaults) {
+  Json j = BaseState();
+  j["vmknics"][2]["vswitch"] = "vSwitch1";  // wins over "portset"
+  j["vmknics"][2]["portset"] = "vSwitch9";
+  j["vmknics"][2]["vlan"] = 120;
+  j["vmknics"][1]["vlan"] = 4095;
+  Save(j);
+  const RunResult r = Esxcli("network vswitch standard portgroup list");
+  EXPECT_EQ(r.code, 0) << r.err;
+  // vmk0 says nothing: vSwitch0, VLAN 0 (old state files stay valid). Sorted by name.
+  EXPECT_EQ(r.out,
+            "Name                Virtual Switch  Active Clients  VLAN ID\n"
+            "------------------  --------------  --------------  -------\n"
+            "Backup NFC          vSwitch1                     1      120\n"
+            "Management Network  vSwitch0                     1        0\n"
+            "vMotion             vSwitch0                     1     4095\n");
+  EXPECT_NE(Esxcli("network ip interface list")
+                .out.find("   Portset: vSwitch1\n   Portgroup: Backup NFC\n"),
+            std::string::npos);
+}
+
+TEST_F(EsxsimCli, VdsVmknicHasVdsFieldsAndNoStandardPortgroup) {
+  Json j = BaseState();
+  j["vmknics"][2]["vds"] = "dvs-backup";
+  j["vmknics"][2]["vlan"] = 300;  // a VDS port's VLAN is not in the standard list
+  Save(j);
+  const std::string list = Esxcli("network ip interface list").out;
+  const size_t at = list.find("vmk2\n");
+  ASSERT_NE(at, std::string::npos);
+  const std::string vmk2 = list.substr(at);
+  EXPECT_NE(vmk2.find("   Portset: DvsPortset-0\n   Portgroup: N/A\n"), std::string::npos) << vmk2;
+  EXPECT_NE(vmk2.find("   VDS Name: dvs-backup\n   VDS UUID: "), std::string::npos) << vmk2;
+  EXPECT_EQ(vmk2.find("VDS Port: N/A"), std::string::npos) << vmk2;
+  const std::string pgs = Esxcli("network vswitch standard portgroup list").out;
+  EXPECT_EQ(pgs.find("Backup NFC"), std::string::npos) << pgs;
+  EXPECT_NE(pgs.find("Management Network"), std::string::npos) << pgs;
+}
+
+TEST_F(EsxsimCli, PortgroupsListGivesVswitchAndVlanToVmknicsThatDoNotSay) {
+  Json j = BaseState();
+  j["portgroups"] = Json::parse(
+      R"([{"name": "Backup NFC", "vswitch": "vSwitch2", "vlan": 77},
+          {"name": "VM Network", "active_clients": 15}])");
+  Save(j);
+  const std::string pgs = Esxcli("network vswitch standard portgroup list").out;
+  EXPECT_NE(pgs.find("Backup NFC          vSwitch2                     1       77\n"),
+            std::string::npos)
+      << pgs;
+  EXPECT_NE(pgs.find("VM Network          vSwitch0                    15        0\n"),
+            std::string::npos)
+      << pgs;
+  EXPECT_NE(Esxcli("network ip interface list").out.find("   Portset: vSwitch2\n"),
+            std::string::npos);
+}
+
+TEST_F(EsxsimCli, APortgroupWithTwoVlansOrSwitchesIsAStateError) {
+  Json j = BaseState();
+  j["vmknics"][1]["portgroup"] = "Backup NFC";
+  j["vmknics"][1]["vlan"] = 100;
+  j["vmknics"][2]["vlan"] = 200;
+  Save(j);
+  RunResult r = Esxcli("network ip interface list");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("state.vmknics[2].vlan: portgroup 'Backup NFC' has VLAN 100 at "
+                       "state.vmknics[1], not 200 (a portgroup has one VLAN)"),
+            std::string::npos)
+      << r.err;
+  j["vmknics"][2]["vlan"] = 100;
+  j["vmknics"][2]["vswitch"] = "vSwitch1";
+  Save(j);
+  r = Esxcli("network vswitch standard portgroup list");
+  EXPECT_NE(r.err.find("state.vmknics[2].vswitch: portgroup 'Backup NFC' is on vSwitch0 at "
+                       "state.vmknics[1], not vSwitch1"),
+            std::string::npos)
+      << r.err;
+  j = BaseState();
+  j["vmknics"][0]["vlan"] = 4096;
+  Save(j);
+  EXPECT_NE(Esxcli("system version get")
+                .err.find("state.vmknics[0].vlan: expected a VLAN ID 0..4095, got 4096"),
+            std::string::npos);
+  j = BaseState();
+  j["portgroups"] = Json::parse(R"([{"name": "A"}, {"name": "A", "vlan": 3}])");
+  Save(j);
+  EXPECT_NE(Esxcli("system version get")
+                .err.find("state.portgroups[1].name: portgroup 'A' is already listed at "
+                          "state.portgroups[0]"),
+            std::string::npos);
+}
+
 TEST_F(EsxsimCli, DefaultFirewallRulesetsIncludeNfc) {
   const RunResult r = Esxcli("network firewall ruleset list -r NFC");
   EXPECT_EQ(r.out,

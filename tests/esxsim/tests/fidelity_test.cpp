@@ -367,6 +367,36 @@ TEST_F(EsxsimFidelity, VibInstallAcceptanceErrorEsxi80) {
   EXPECT_FALSE(Json::parse(in).contains("vibs")) << "a refused install must not change the state";
 }
 
+// ---- network vswitch standard portgroup list ----
+
+// vmk0 and vmk1 are the two portgroups with one client; the two others carry no vmknic.
+TEST_F(EsxsimFidelity, PortgroupList803) {
+  Json vmk0 = {
+      {"name", "vmk0"}, {"portgroup", "Management Network"}, {"vswitch", "vSwitch0"}, {"vlan", 0}};
+  Json vmk1 = {{"name", "vmk1"}, {"portgroup", "Mirror-Network"}};  // defaults: vSwitch0, VLAN 0
+  Json pgs = Json::array({{{"name", "VM Network"}, {"active_clients", 15}},
+                          {{"name", "SPAN-Monitoring-PG"},
+                           {"vswitch", "vSwitch-Mirror"},
+                           {"vlan", 4095},
+                           {"active_clients", 0}}});
+  const auto st = State({{"host", Host("8.0.3", "Releasebuild-24677879", "3", "0")},
+                         {"vmknics", {vmk0, vmk1}},
+                         {"portgroups", pgs}});
+  const ToolRun r = RunTool("esxcli", {"network", "vswitch", "standard", "portgroup", "list"}, st);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, Fixture("network_vswitch_standard_portgroup_list.esxi803.txt"));
+}
+
+TEST_F(EsxsimFidelity, PortgroupListCsv) {
+  Json vmk0 = {{"name", "vmk0"}, {"portgroup", "Management Network"}};
+  const auto st = State(
+      {{"vmknics", {vmk0}}, {"portgroups", {{{"name", "VM Network"}, {"active_clients", 3}}}}});
+  const ToolRun r = RunTool(
+      "esxcli", {"--formatter=csv", "network", "vswitch", "standard", "portgroup", "list"}, st);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, Fixture("network_vswitch_standard_portgroup_list.csv"));
+}
+
 // Every fixture is either compared by a test above or listed here with the reason it is not.
 TEST(EsxsimFidelityCoverage, EveryFixtureIsClassified) {
   const std::set<std::string> compared = {
@@ -379,6 +409,8 @@ TEST(EsxsimFidelityCoverage, EveryFixtureIsClassified) {
       "network_ip_netstack_list.esxi67-blog.txt",
       "network_ip_neighbor_list.type_dynamic.txt",
       "network_ip_route_ipv4_list.esxi803.txt",
+      "network_vswitch_standard_portgroup_list.esxi803.txt",
+      "network_vswitch_standard_portgroup_list.csv",
       "network_firewall_ruleset_list.esxi80u2b.txt",
       "network_firewall_ruleset_list_r_gdbserver.txt",
       "error_unknown_command.esxi803.txt",
@@ -401,8 +433,6 @@ TEST(EsxsimFidelityCoverage, EveryFixtureIsClassified) {
       {"network_firewall_get.from_honeypot.txt", "command not simulated; weak source"},
       {"network_firewall_ruleset_rule_list_r_gdbserver.txt", "command not simulated"},
       {"network_vswitch_standard_list.esxi803.txt", "not simulated; formatter test"},
-      {"network_vswitch_standard_portgroup_list.esxi803.txt", "not simulated; formatter test"},
-      {"network_vswitch_standard_portgroup_list.csv", "not simulated; formatter test"},
       {"network_nic_list.esxi80.xml", "not simulated; formatter test"},
       {"network_nic_list.esxi80.keyvalue.txt", "not simulated; formatter test"},
       {"network_nic_get.esxi80.xml", "not simulated; formatter test"},

@@ -155,11 +155,45 @@ def start_agents(lab, bin_dir: str) -> None:
                                 lab.ns(p.id), os.path.join(lab.out, "proxies", p.id, "agent.log"),
                                 None)
         start_agent(lab, p.id)
+    # Every bnfc-hostd runs under the ESXi profile (tests/esxi-profile: ENOSYS for the syscalls
+    # ESXi lacks, no netlink, empty /proc and /sys, an address-space limit) unless
+    # BNFC_LAB_ESXI_PROFILE=0 (lab.py/soak.py --no-esxi-profile, for debugging). On ESXi,
+    # esxcli/localcli/vmkping are VMware's and not bound by the agent's limits; here they are
+    # esxsim, which needs netlink and /proc, so the agent reaches them through esxi-relay, whose
+    # server runs outside the profile in the host's namespace.
+    esxi_profile = os.environ.get("BNFC_LAB_ESXI_PROFILE", "1") != "0"
+    if esxi_profile:
+        for tool in ("esxi-profile", "esxi-relay"):
+            if not os.access(os.path.join(bin_dir, tool), os.X_OK):
+                raise LabError(f"{os.path.join(bin_dir, tool)} is missing (build it: ./run build); "
+                               "or run the lab with --no-esxi-profile")
     for h in sc.hosts:
-        lab.agent_cmds[h.id] = ([hostd, "run", "--foreground", "--config",
-                                 os.path.join(lab.host_dir(h.id), "hostd.conf")],
-                                lab.ns(h.id), os.path.join(lab.host_dir(h.id), "agent.log"),
-                                lab.host_env(h.id))
+        argv = [hostd, "run", "--foreground", "--config",
+                os.path.join(lab.host_dir(h.id), "hostd.conf")]
+        env = lab.host_env(h.id)
+        if esxi_profile:
+            relay = os.path.join(bin_dir, "esxi-relay")
+            relay_bin = os.path.join(lab.host_dir(h.id), "relay-bin")
+            os.makedirs(relay_bin, exist_ok=True)
+            for name in ("esxcli", "localcli", "vmkping"):
+                link = os.path.join(relay_bin, name)
+                if not os.path.lexists(link):
+                    os.symlink(relay, link)
+            sock = f"@bnfc-relay-{lab.run_id}-{h.id}"
+            relay_log = os.path.join(lab.host_dir(h.id), "relay.log")
+            real_bin = env["PATH"].split(":")[0]  # the host's esxsim personalities
+            lab.processes.append(lab.runner.popen([relay, "serve", sock, real_bin], lab.ns(h.id),
+                                                  relay_log, env=env))
+            deadline = time.monotonic() + 10
+            while "esxi-relay: serving" not in (open(relay_log, errors="replace").read()
+                                                if os.path.exists(relay_log) else ""):
+                if time.monotonic() > deadline:
+                    raise LabError(f"{h.id}: esxi-relay did not start (see {relay_log})")
+                time.sleep(0.05)
+            env = dict(env, PATH=relay_bin + ":" + env["PATH"], ESXI_RELAY_SOCKET=sock)
+            argv = [os.path.join(bin_dir, "esxi-profile"), "--"] + argv
+        lab.agent_cmds[h.id] = (argv, lab.ns(h.id), os.path.join(lab.host_dir(h.id), "agent.log"),
+                                env)
         start_agent(lab, h.id)
 
 

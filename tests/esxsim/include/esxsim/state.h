@@ -45,7 +45,9 @@ struct Ipv6Address {
 struct Vmknic {
   std::string name;
   std::string portgroup;
-  std::string portset = "vSwitch0";
+  std::string portset = "vSwitch0";  // state key "vswitch" (or the older "portset")
+  std::string vds;                   // non-empty: on this VDS (no standard portgroup)
+  int64_t vlan = 0;                  // its standard portgroup's VLAN ID
   std::string netstack = "defaultTcpipStack";
   std::string mac;
   int64_t mtu = 1500;
@@ -64,6 +66,14 @@ struct Vmknic {
   int64_t rxdispqueue_size = 4;
   int64_t port_id = 0;  // default: 67108879 + index
   int64_t urpf = 0;
+};
+
+// A standard-switch portgroup (`network vswitch standard portgroup list`).
+struct Portgroup {
+  std::string name;
+  std::string vswitch = "vSwitch0";
+  int64_t vlan = 0;
+  int64_t active_clients = -1;  // -1: the number of vmknics in it
 };
 
 struct Neighbor {
@@ -136,6 +146,9 @@ struct State {
   HostInfo host;
   bool live = false;
   std::vector<Vmknic> vmknics;
+  // The `portgroups` list plus the portgroups of standard-switch vmknics, sorted by name, active
+  // clients resolved (computed at load; never written back).
+  std::vector<Portgroup> portgroups;
   std::vector<Netstack> netstacks;
   std::vector<Neighbor> neighbors;
   std::vector<Route> routes;
