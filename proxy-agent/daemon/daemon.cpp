@@ -73,16 +73,24 @@ void Daemon::ReloadKeysIfChanged() {
   if (auto s = store_.FillAllowList(allow_.get()); !s) {
     // Keep the previous allow-list: a broken file must not open or close access by accident.
     log::Error("key store not reloaded: " + s.error().message);
+    stats_.keystore_reload_failures++;
+    stats_.keystore_reload_failing = true;
     return;
   }
   stats_.keystore_reloads++;
+  stats_.keystore_reload_failing = false;
   // Revoked hosts leave the table at once; their pins follow on the next cycle.
   std::set<std::string> enrolled;
+  uint64_t by_state[3] = {0, 0, 0};
   for (const auto& r : store_.List().value_or({})) {
     if (r.state == enrol::KeyState::kAccepted) {
       enrolled.insert(r.host_id);
     }
+    by_state[static_cast<int>(r.state)]++;
   }
+  stats_.keys_pending = by_state[static_cast<int>(enrol::KeyState::kPending)];
+  stats_.keys_accepted = by_state[static_cast<int>(enrol::KeyState::kAccepted)];
+  stats_.keys_rejected = by_state[static_cast<int>(enrol::KeyState::kRejected)];
   std::vector<std::string> gone;
   for (const auto& [id, entry] : hosts_.hosts()) {
     if (enrolled.count(id) == 0) {

@@ -31,10 +31,18 @@ class NetworkSide {
   virtual void Stop(bool retain) = 0;
 };
 
+// Written by the loop, read by the HTTP thread for /metrics: atomics, so a scrape never reads a
+// half-written value.
 struct DaemonStats {
-  uint64_t reports_accepted = 0;
-  uint64_t replies_failed = 0;
-  uint64_t keystore_reloads = 0;
+  std::atomic<uint64_t> reports_accepted{0};
+  std::atomic<uint64_t> replies_failed{0};
+  std::atomic<uint64_t> keystore_reloads{0};
+  std::atomic<uint64_t> keystore_reload_failures{0};
+  std::atomic<bool> keystore_reload_failing{false};
+  // Keys in the store by state, as of the last successful (re)load.
+  std::atomic<uint64_t> keys_pending{0};
+  std::atomic<uint64_t> keys_accepted{0};
+  std::atomic<uint64_t> keys_rejected{0};
 };
 
 class Daemon {

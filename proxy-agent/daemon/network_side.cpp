@@ -205,7 +205,8 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     pins.push_back(row);
   }
   std::string pin_error;
-  auto rec = pin::Reconcile(kernel_, own_, table.Desired());
+  const auto desired = table.Desired();
+  auto rec = pin::Reconcile(kernel_, own_, desired);
   if (!rec) {
     pin_error = "pin reconcile failed: " + rec.error().message;
   } else {
@@ -331,6 +332,7 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
   metrics.version = BNFC_VERSION;
   report::FillFromReport(built, metrics);
   metrics.pins_installed = installed.size();
+  metrics.pins_desired = desired.size();
   for (const auto& f : all) {
     metrics.hosts[f.host_id].flows_on_backup = f.flows.on_backup;
     metrics.hosts[f.host_id].flows_off_backup = f.flows.off_backup;

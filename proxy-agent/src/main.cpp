@@ -256,6 +256,13 @@ int Run(const ProxyConfig& loaded, const Args& args) {
                             {"replay", c.dropped_replay},
                             {"malformed", c.dropped_malformed}};
     }
+    const auto& stats = daemon.stats();
+    m.keystore_reloads = stats.keystore_reloads;
+    m.keystore_reload_failures = stats.keystore_reload_failures;
+    m.keystore_reload_failing = stats.keystore_reload_failing;
+    m.enrolment_keys = {{"pending", stats.keys_pending},
+                        {"accepted", stats.keys_accepted},
+                        {"rejected", stats.keys_rejected}};
     if (const auto* zap = daemon.zap()) {
       m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
       m.reports_rejected["wrong_source"] = zap->stats().wrong_source.load();

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -178,6 +180,34 @@ TEST_F(DaemonTest, RevocationOnDiskCutsARunningSessionAndForgetsTheHost) {
   StopDaemon();
   EXPECT_EQ(daemon_->hosts().Find("esx01"), nullptr);
   EXPECT_GE(daemon_->server()->counters().dropped_revoked, 1u);
+}
+
+TEST_F(DaemonTest, StoreCountsAndReloadFailuresReachTheStats) {
+  enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
+  ASSERT_TRUE(store.Add("esx01", keys::Generate()->public_z85, {"127.0.0.1/32"}).ok());
+  ASSERT_TRUE(store.RecordPending(keys::Generate()->public_z85, "192.0.2.7").ok());
+  StartDaemon();
+  auto wait_for = [](const std::function<bool()>& done) {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return done();
+  };
+  const DaemonStats& stats = daemon_->stats();
+  ASSERT_TRUE(wait_for([&] { return stats.keystore_reloads.load() >= 1; }));
+  EXPECT_EQ(stats.keys_pending.load(), 1u);
+  EXPECT_EQ(stats.keys_accepted.load(), 1u);
+  EXPECT_FALSE(stats.keystore_reload_failing.load());
+  // A broken store on disk: counted, flagged, and the previous keys stay in force.
+  {
+    std::ofstream out(dir_ + "/enrolment.json", std::ios::trunc);
+    out << "{not json";
+  }
+  ASSERT_TRUE(wait_for([&] { return stats.keystore_reload_failures.load() >= 1; }));
+  EXPECT_TRUE(stats.keystore_reload_failing.load());
+  EXPECT_EQ(stats.keys_accepted.load(), 1u);
+  StopDaemon();
 }
 
 TEST_F(DaemonTest, ReportsQueuedDuringASlowCycleAreAllReadBeforeTheNextOne) {
