@@ -1,5 +1,6 @@
 // bnfc-proxyd: command-line entry point. Each subcommand is a small function; the daemon loop
 // lives in daemon/.
+#include <net/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -194,12 +196,45 @@ int Keygen(const ProxyConfig& config) {
   return 0;
 }
 
+// Lines joined with "; " for a one-line log message.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) {
+      out += (out.empty() ? "" : "; ") + line;
+    }
+  }
+  return out;
+}
+
+// The interfaces named in backup_interface and mapping lines (empty: any link counts).
+std::vector<int> BackupIfindexes(const ProxyConfig& config) {
+  std::vector<int> out;
+  std::vector<std::string> names = config.backup_interfaces;
+  for (const auto& m : config.mappings) {
+    names.push_back(m.interface);
+  }
+  for (const auto& n : names) {
+    if (unsigned i = if_nametoindex(n.c_str()); i != 0) {
+      out.push_back(static_cast<int>(i));
+    }
+  }
+  return out;
+}
+
 int Run(const ProxyConfig& loaded, const Args& args) {
   ProxyConfig config = loaded;
   config.retain_on_stop = loaded.retain_on_stop || args.Has("retain");
   bnfc::log::Options logging;
   logging.ident = "bnfc-proxyd";
   logging.to_syslog = !args.Has("foreground");
+  // Under systemd stderr already is the journal: syslog too would log every line twice.
+  if (bnfc::log::StderrIsJournal()) {
+    logging.journal_socket = bnfc::log::kJournalSocket;
+    logging.to_stderr = false;
+    logging.to_syslog = false;
+  }
   bool ok = true;
   logging.min_level = bnfc::log::ParseLevel(config.log_level, &ok);
   bnfc::log::Init(logging);
@@ -211,12 +246,12 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   if (auto lock = bnfc::proxyd::HoldRunLock(config.state_dir); !lock) {
     return Fail(lock.error().message);
   }
-  if (auto nd = bnfc::proxyd::CheckNetworkd(); nd.at_risk()) {
+  if (auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(config)); nd.at_risk()) {
     bnfc::log::Warn(
         "NETWORKD_FOREIGN_ROUTES: systemd-networkd runs with ManageForeignRoutes/"
         "ManageForeignRoutingPolicyRules on and will delete our pins when it restarts; "
         "run `bnfc-proxyd setup-networkd` (" +
-        nd.detail + ")");
+        OneLine(nd.detail) + ")");
   }
   auto kernel = bnfc::pin::MakeNetlinkKernel();
   bnfc::proxyd::ProxyNetworkSide network(config, *kernel);
@@ -447,7 +482,7 @@ int main(int argc, char** argv) {
     return Report(*config, *args);
   }
   if (command == "setup-networkd") {
-    auto nd = bnfc::proxyd::CheckNetworkd();
+    auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(*config));
     if (auto s = bnfc::proxyd::InstallNetworkdDropIn(); !s) {
       return Fail(s.error().message);
     }
@@ -456,7 +491,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "check-networkd") {
-    auto nd = bnfc::proxyd::CheckNetworkd();
+    auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(*config));
     std::cout << (nd.at_risk() ? "NETWORKD_FOREIGN_ROUTES: at risk\n" : "ok\n") << nd.detail;
     return nd.at_risk() ? 1 : 0;
   }
