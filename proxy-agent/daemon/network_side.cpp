@@ -92,6 +92,60 @@ std::vector<std::string> ManagementInterfaces(const report::PathFacts& path) {
   return out;
 }
 
+// ARP probes, one batch per backup interface, for the management next hops of the hosts mapped
+// onto it. Hosts that say their backup and management portgroups differ while both sit on one
+// segment are caught here: the management next hop answers on the backup interface.
+void ProxyNetworkSide::ProbeBackupSegments(const std::map<std::string, pin::MapResult>& maps,
+                                           std::map<std::string, report::PathFacts>& paths) {
+  constexpr int kArpTimeoutMs = 300;
+  std::map<int, std::vector<net::IpAddress>> targets;  // ifindex -> next hops
+  std::map<std::string, net::IpAddress> hop_of;        // host id -> its management next hop
+  for (auto& [id, p] : paths) {
+    auto m = maps.find(id);
+    if (m == maps.end() || !m->second.ok || !m->second.l2_adjacent)
+      continue;
+    auto hop =
+        net::IpAddress::Parse(p.management_next_hop.substr(0, p.management_next_hop.find(' ')));
+    if (!hop) {
+      p.backup_probe_evidence = "no management next hop to probe for";
+      continue;
+    }
+    if (hop->family != net::Family::kIPv4) {
+      p.backup_probe_applicable = false;
+      continue;
+    }
+    hop_of[id] = *hop;
+    auto& list = targets[m->second.ifindex];
+    if (std::find(list.begin(), list.end(), *hop) == list.end())
+      list.push_back(*hop);
+  }
+  std::map<int, Expected<std::vector<pin::ArpAnswer>>> answers;
+  for (const auto& [ifindex, list] : targets) {
+    std::string mac;
+    for (const auto& a : local_) {
+      if (a.ifindex == ifindex)
+        mac = a.mac;
+    }
+    answers.emplace(ifindex, kernel_.ArpProbe(ifindex, mac, list, kArpTimeoutMs));
+  }
+  for (const auto& [id, hop] : hop_of) {
+    const pin::MapResult& m = maps.at(id);
+    report::PathFacts& p = paths[id];
+    const auto& got = answers.at(m.ifindex);
+    if (!got) {
+      p.backup_probe_evidence = got.error().message;
+      continue;
+    }
+    p.backup_probe_ran = true;
+    for (const auto& a : *got) {
+      if (a.target == hop)
+        p.backup_probe_macs.push_back(a.mac);
+    }
+    p.backup_probe_evidence = "ARP probe for " + hop.ToString() + " on " + m.interface + ", " +
+                              std::to_string(kArpTimeoutMs) + " ms";
+  }
+}
+
 pin::MapResult ProxyNetworkSide::MapAddress(const std::string& nfc,
                                             const std::vector<pin::LocalAddress>& local,
                                             const std::vector<std::string>& management_interfaces) {
@@ -189,6 +243,7 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
                     m.via, m.source, e.received_ms});
     }
   }
+  ProbeBackupSegments(maps, paths);
   table.Expire(now_ms, config_.pin_ttl.count());
   for (const auto& [id, e] : hosts.hosts()) {
     if (now_ms - e.received_ms > config_.pin_ttl.count())

@@ -39,6 +39,8 @@ class ProxyNetworkSide : public NetworkSide {
  private:
   pin::MapResult MapAddress(const std::string& nfc, const std::vector<pin::LocalAddress>& local,
                             const std::vector<std::string>& management_interfaces);
+  void ProbeBackupSegments(const std::map<std::string, pin::MapResult>& maps,
+                           std::map<std::string, report::PathFacts>& paths);
   struct ConnectResult {
     bool ok = false;
     std::string evidence;

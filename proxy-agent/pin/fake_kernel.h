@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -179,6 +180,24 @@ class FakeKernel : public Kernel {
    private:
     FakeKernel& k_;
   };
+  // Who answers ARP on which interface: (ifindex, address, MAC).
+  std::vector<std::tuple<int, net::IpAddress, std::string>> arp_answers;
+  bool fail_arp = false;
+  size_t arp_probes = 0;  // ArpProbe calls
+  Expected<std::vector<ArpAnswer>> ArpProbe(int ifindex, const std::string&,
+                                            const std::vector<net::IpAddress>& targets,
+                                            int) override {
+    arp_probes++;
+    if (fail_arp)
+      return Unexpected(ErrorCode::kUnavailable, "ARP probe socket: fake failure");
+    std::vector<ArpAnswer> out;
+    for (const auto& [i, a, mac] : arp_answers) {
+      if (i == ifindex && std::find(targets.begin(), targets.end(), a) != targets.end())
+        out.push_back({a, mac});
+    }
+    return out;
+  }
+
   Expected<std::unique_ptr<ChangeWatch>> WatchLinks() override {
     return std::unique_ptr<ChangeWatch>(new Watch(*this));
   }

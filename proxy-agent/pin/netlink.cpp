@@ -6,15 +6,21 @@
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/inet_diag.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -478,6 +484,66 @@ class NetlinkKernel : public Kernel {
       }
     }
     return flows;
+  }
+
+  Expected<std::vector<ArpAnswer>> ArpProbe(int ifindex, const std::string& own_mac,
+                                            const std::vector<net::IpAddress>& targets,
+                                            int timeout_ms) override {
+    std::vector<ArpAnswer> out;
+    auto mac = net::MacAddress::Parse(own_mac);
+    if (!mac)
+      return Unexpected(ErrorCode::kInvalidArgument, "ARP probe: bad own MAC '" + own_mac + "'");
+    int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP));
+    if (fd < 0)
+      return Unexpected(ErrorCode::kUnavailable,
+                        std::string("ARP probe socket: ") + std::strerror(errno));
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ARP);
+    sll.sll_ifindex = ifindex;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+      int e = errno;
+      ::close(fd);
+      return Unexpected(ErrorCode::kUnavailable,
+                        std::string("ARP probe bind: ") + std::strerror(e));
+    }
+    sockaddr_ll to = sll;
+    to.sll_halen = 6;
+    std::memset(to.sll_addr, 0xff, 6);
+    std::vector<net::IpAddress> asked;
+    for (const auto& t : targets) {
+      if (t.family != net::Family::kIPv4)
+        continue;
+      // ARP over Ethernet: htype 1, ptype IPv4, hlen 6, plen 4, op 1 (request); sender IP 0.
+      uint8_t pkt[28] = {0, 1, 0x08, 0, 6, 4, 0, 1};
+      std::memcpy(pkt + 8, mac->bytes.data(), 6);
+      std::memcpy(pkt + 24, t.bytes.data(), 4);
+      if (::sendto(fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+          static_cast<ssize_t>(sizeof pkt))
+        asked.push_back(t);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!asked.empty()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0)
+        break;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0)
+        continue;
+      uint8_t buf[128];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) >= 28) {
+        if (buf[6] != 0 || buf[7] != 2 || buf[4] != 6 || buf[5] != 4)
+          continue;  // not an Ethernet/IPv4 ARP reply
+        net::IpAddress who = FromBytes(AF_INET, buf + 14);
+        if (std::find(asked.begin(), asked.end(), who) != asked.end())
+          out.push_back({who, MacText(buf + 8)});
+      }
+    }
+    ::close(fd);
+    return out;
   }
 
   Expected<std::unique_ptr<ChangeWatch>> WatchLinks() override {

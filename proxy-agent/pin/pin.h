@@ -125,6 +125,12 @@ struct Flow {
   int table = 0;  // table the lookup found the route in
 };
 
+// One answer to an ARP probe: `target` is at `mac` (several devices may answer for one target).
+struct ArpAnswer {
+  net::IpAddress target;
+  std::string mac;
+};
+
 // Link and address change notifications (RTNLGRP_LINK, RTNLGRP_IPV4/6_IFADDR).
 class ChangeWatch {
  public:
@@ -157,6 +163,12 @@ class Kernel {
   virtual Expected<std::vector<Flow>> Flows(int dport) = 0;
   // Subscribes to link/address changes.
   virtual Expected<std::unique_ptr<ChangeWatch>> WatchLinks() = 0;
+  // RFC 5227 ARP probes (sender address 0.0.0.0, so no neighbor cache is touched) for every IPv4
+  // `targets` entry, broadcast out of `ifindex` from `own_mac`, all at once; the answers heard on
+  // that interface within `timeout_ms`. Who answers shares the interface's broadcast domain.
+  virtual Expected<std::vector<ArpAnswer>> ArpProbe(int ifindex, const std::string& own_mac,
+                                                    const std::vector<net::IpAddress>& targets,
+                                                    int timeout_ms) = 0;
 };
 
 // libmnl implementation in the calling process's network namespace.

@@ -258,6 +258,45 @@ TEST_F(NetworkSideTest, DuplicateNfcAddressOnOneSegmentIsNeverIsolated) {
   EXPECT_TRUE(Has(r.pairs[0], report::codes::kMacMismatch)) << Codes(r.pairs[0]);
 }
 
+// The host claims VLAN 10 for vmk0 and VLAN 20 for vmk2, but both sit on one segment with both
+// proxy cards: the management next hop answers ARP on the backup card.
+TEST_F(NetworkSideTest, HostClaimingSeparateVlansOnOneSegmentIsCaughtByArp) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:01"});
+  kernel_.arp_answers.push_back({3, Ip("10.98.0.11"), "00:50:56:bb:00:01"});  // vmk2, weak host
+  kernel_.arp_answers.push_back({3, Ip("10.98.0.11"), "00:50:56:aa:00:01"});  // vmk0 itself
+  auto v = Run(Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"));
+  EXPECT_EQ(v.verdict, report::Verdict::kNotIsolated) << Codes(v);
+  EXPECT_TRUE(Has(v, report::codes::kPathSharedWithManagement)) << Codes(v);
+  const auto& path = CheckOf(v, report::checks::kDisjointPath);
+  EXPECT_NE(path.evidence.find("answered by"), std::string::npos) << path.evidence;
+  EXPECT_EQ(kernel_.arp_probes, 1u);
+}
+
+TEST_F(NetworkSideTest, OnlyTheBackupVmknicAnsweringArpIsNoProofOfSharing) {
+  // A host stack that answers for any of its addresses on any interface (weak host model) replies
+  // from vmk2's MAC: that is not the management next hop.
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:01"});
+  kernel_.arp_answers.push_back({3, Ip("10.98.0.11"), "00:50:56:bb:00:01"});
+  auto v = Run(Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"));
+  EXPECT_EQ(v.verdict, report::Verdict::kIsolated) << Codes(v);
+}
+
+TEST_F(NetworkSideTest, ArpProbeThatCannotRunLeavesTheDisjointCheckNotRun) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:01"});
+  kernel_.fail_arp = true;
+  auto v = Run(Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"));
+  EXPECT_EQ(v.verdict, report::Verdict::kUnknown) << Codes(v);
+  const auto& path = CheckOf(v, report::checks::kDisjointPath);
+  EXPECT_EQ(path.status, report::CheckStatus::kNotRun);
+  EXPECT_NE(path.evidence.find("fake failure"), std::string::npos) << path.evidence;
+}
+
 TEST(LearnManagementPaths, GatewayNextHopAndItsMac) {
   FakeKernel k;
   k.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01")};

@@ -409,6 +409,10 @@ class DyingKernel : public Kernel {
   }
   Expected<std::vector<Flow>> Flows(int p) override { return real_.Flows(p); }
   Expected<std::unique_ptr<ChangeWatch>> WatchLinks() override { return real_.WatchLinks(); }
+  Expected<std::vector<ArpAnswer>> ArpProbe(int i, const std::string& m,
+                                            const std::vector<net::IpAddress>& t, int ms) override {
+    return real_.ArpProbe(i, m, t, ms);
+  }
 
  private:
   Kernel& real_;
@@ -597,6 +601,40 @@ TEST_F(NetnsTest, LinkAndAddressChangesAreNotified) {
     CHILD_CHECK(std::system("ip link set eth0 down") == 0);
     auto link = (*w)->Drain();
     CHILD_CHECK(link.ok() && *link);
+    return 0;
+  }));
+}
+
+}  // namespace
+}  // namespace bnfc::pin
+
+namespace bnfc::pin {
+namespace {
+
+// The disjoint-path check's ARP probe against the real kernel: the address that lives behind
+// eth1 (on peer1) answers from peer1's MAC; an address nobody holds gets no answer; the probe
+// leaves no neighbor entry behind (sender 0.0.0.0).
+TEST_F(NetnsTest, ArpProbeHearsWhoAnswersBehindTheInterface) {
+  IN_NETNS(([] {
+    CHILD_CHECK(std::system("ip addr add 10.98.0.50/32 dev peer1") == 0);
+    auto k = MakeNetlinkKernel();
+    int eth1 = IfIndex(*k, "eth1");
+    // sysfs still shows the parent's namespace: ask ip(8).
+    std::string mac = Sh("ip -br link show eth1 | awk '{print $3}'");
+    mac.erase(mac.find_last_not_of("\n") + 1);
+    std::string peer = Sh("ip -br link show peer1 | awk '{print $3}'");
+    peer.erase(peer.find_last_not_of("\n") + 1);
+    auto got = k->ArpProbe(eth1, mac, {Ip("10.98.0.50"), Ip("10.98.0.77")}, 500);
+    if (!got)
+      std::fprintf(stderr, "ArpProbe: %s (own MAC '%s')\n", got.error().message.c_str(),
+                   mac.c_str());
+    CHILD_CHECK(got.ok());
+    CHILD_CHECK(got->size() == 1);
+    CHILD_CHECK(got->at(0).target == Ip("10.98.0.50"));
+    CHILD_CHECK(got->at(0).mac == peer);
+    CHILD_CHECK(Sh("ip neigh show 10.98.0.50").empty());
+    // A bad own MAC is refused before anything is sent.
+    CHILD_CHECK(!k->ArpProbe(eth1, "nonsense", {Ip("10.98.0.50")}, 100).ok());
     return 0;
   }));
 }

@@ -477,6 +477,9 @@ std::string StaleReason(const Report& r, int64_t now_ms, int64_t freshness_ms,
     return "bnfc-proxyd is not running (the report is from " +
            FormatTimestamp(r.generated_unix_ms) + ")";
   }
+  if (r.generated_unix_ms <= 0) {
+    return "no report has been generated yet";
+  }
   const int64_t age = now_ms - r.generated_unix_ms;
   if (age > freshness_ms || age < -freshness_ms) {
     return "the report is " + std::to_string(age / 1000) + " s old (generated " +

@@ -622,6 +622,22 @@ void DisjointPathCheck(const PairFacts& f, Builder& b, int64_t at) {
   if (a && mg && *a == *mg) {
     shared.push_back("the management path's next hop " + mg->ToString());
   }
+  ev += "\nARP probe for the management next hop on " + m.interface + ": " +
+        (!p.backup_probe_applicable    ? "not applicable (IPv6 next hop)"
+         : !p.backup_probe_ran         ? "not run"
+         : p.backup_probe_macs.empty() ? "no answer"
+                                       : "answered by " + Join(p.backup_probe_macs)) +
+        (p.backup_probe_evidence.empty() ? "" : " (" + p.backup_probe_evidence + ")");
+  if (mg && p.backup_probe_ran) {
+    for (const std::string& answer : p.backup_probe_macs) {
+      auto x = Mac(answer);
+      if (x && *x == *mg) {
+        shared.push_back("its segment: the management next hop answers ARP on " + m.interface +
+                         " from " + mg->ToString());
+        break;
+      }
+    }
+  }
   if (!shared.empty()) {
     b.Add(codes::kPathSharedWithManagement, Verdict::kNotIsolated,
           "The pinned backup path to " + f.host.nfc_address + " shares " + Join(shared) +
@@ -643,6 +659,9 @@ void DisjointPathCheck(const PairFacts& f, Builder& b, int64_t at) {
   }
   if (!a) {
     missing.push_back("the backup next hop's MAC");
+  }
+  if (p.backup_probe_applicable && !p.backup_probe_ran) {
+    missing.push_back("whether the management next hop answers on " + m.interface);
   }
   if (!missing.empty()) {
     b.NotRun(id, Join(missing) + (missing.size() == 1 ? " is" : " are") + " unknown", ev, at);
@@ -1272,8 +1291,13 @@ bool AllConditionsHold(const PairFacts& f) {
   auto mgmt_mac = Mac(p.management_next_hop_mac);
   if (!p.ran || p.management_interface.empty() || p.control_interface.empty() || !mgmt_mac ||
       p.management_interface == m.interface || p.control_interface == m.interface ||
-      *mgmt_mac == *host_mac) {
+      *mgmt_mac == *host_mac || (p.backup_probe_applicable && !p.backup_probe_ran)) {
     return false;
+  }
+  for (const std::string& answer : p.backup_probe_macs) {
+    if (auto x = Mac(answer); x && *x == *mgmt_mac) {
+      return false;  // the management next hop is on the backup segment
+    }
   }
   // Host side: this proxy's address checked from the tagged vmknic, all replies, DF at MTU,
   // neighbor entry equal to the proxy interface's MAC.

@@ -71,6 +71,8 @@ inline PairFacts GoodFacts(const std::string& host_id = "esx01",
   f.path.management_next_hop_mac = "00:50:56:6a:aa:01";
   f.path.control_peer = "10.98.0.11";
   f.path.control_interface = "eth0";
+  f.path.backup_probe_ran = true;  // nobody answered for 10.98.0.11 on eth1
+  f.path.backup_probe_evidence = "1 ARP probe on eth1 for 300 ms";
   f.pin = PinFacts{true, true, "10.99.0.11 dev eth1 src 10.99.0.100 table 902 proto 190"};
   f.neighbor =
       NeighborFacts{true, "00:50:56:6a:bb:01", "10.99.0.11 dev eth1 lladdr 00:50:56:6a:bb:01"};

@@ -380,6 +380,7 @@ TEST(ReportStale, NeverRendersIsolatedAndExitsThree) {
   EXPECT_EQ(StaleReason(fresh, t + 5'000, 90'000, true), "");
   EXPECT_NE(StaleReason(fresh, t + 91'000, 90'000, true).find("91 s old"), std::string::npos);
   EXPECT_NE(StaleReason(fresh, t + 5'000, 90'000, false).find("not running"), std::string::npos);
+  EXPECT_EQ(StaleReason(Report{}, t, 90'000, true), "no report has been generated yet");
   Report r = fresh;
   MarkStale(r, StaleReason(fresh, t, 90'000, false));
   EXPECT_TRUE(r.stale);

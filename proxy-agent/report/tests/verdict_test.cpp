@@ -266,6 +266,14 @@ std::vector<Case> SingleFaultCases() {
       {"backup next hop is the management next hop",
        [](PairFacts& f) { f.path.management_next_hop_mac = "00:50:56:6a:bb:01"; },
        codes::kPathSharedWithManagement, Verdict::kNotIsolated},
+      {"management next hop answers ARP on the backup interface",
+       [](PairFacts& f) {
+         f.path.backup_probe_macs = {"00:50:56:6a:bb:01", "00:50:56:6a:aa:01"};
+       },
+       codes::kPathSharedWithManagement, Verdict::kNotIsolated},
+      {"ARP probe on the backup interface not run",
+       [](PairFacts& f) { f.path.backup_probe_ran = false; }, codes::kCheckNotRun,
+       Verdict::kUnknown},
       {"management next hop MAC unknown",
        [](PairFacts& f) { f.path.management_next_hop_mac.clear(); }, codes::kCheckNotRun,
        Verdict::kUnknown},

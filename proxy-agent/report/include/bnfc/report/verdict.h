@@ -180,6 +180,13 @@ struct PathFacts {
   std::string management_next_hop_mac;  // "" when the neighbor entry is missing
   std::string control_peer;             // source address of the host's control connection
   std::string control_interface;  // the interface a route lookup back to it takes; "" if unknown
+  // An ARP probe for the management next hop sent out of the pin's interface: an answer from the
+  // management next hop's own MAC proves the backup segment is the management segment, whatever
+  // the host says about its VLANs.
+  bool backup_probe_ran = false;
+  bool backup_probe_applicable = true;         // false for an IPv6 next hop (only ARP is probed)
+  std::vector<std::string> backup_probe_macs;  // MACs that answered on the pin's interface
+  std::string backup_probe_evidence;
 };
 
 struct PinFacts {
