@@ -109,9 +109,15 @@ bool SecureServer::Admit(zmq::message_t& routing, zmq::message_t& payload, Incom
               "' sent with the key of '" + peer->identity + "'");
     return false;
   }
-  if (!replay_.Accept(peer->identity, envelope->boot_id(), envelope->sequence())) {
-    counters_.dropped_replay++;
-    return false;
+  switch (replay_.Check(peer->identity, envelope->boot_id(), envelope->sequence())) {
+    case ReplayVerdict::kAccepted:
+      break;
+    case ReplayVerdict::kNotNewer:
+      counters_.dropped_replay++;
+      return false;
+    case ReplayVerdict::kImplausible:
+      counters_.dropped_implausible_stamp++;
+      return false;
   }
   counters_.accepted++;
   out->routing_id = routing.to_string();

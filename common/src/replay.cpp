@@ -4,14 +4,24 @@
 
 namespace bnfc::channel {
 
-bool ReplayGuard::Accept(const std::string& sender, uint64_t boot_id, uint64_t sequence) {
+ReplayVerdict ReplayGuard::Check(const std::string& sender, uint64_t boot_id, uint64_t sequence) {
+  if (sequence > kMaxSequence) {
+    return ReplayVerdict::kImplausible;
+  }
+  if (clock_ != nullptr) {
+    int64_t now_ms = clock_->NowUnixMs();
+    uint64_t now_us = now_ms > 0 ? static_cast<uint64_t>(now_ms) * 1000 : 0;
+    if (boot_id > now_us + kMaxBootIdAheadUs) {
+      return ReplayVerdict::kImplausible;
+    }
+  }
   auto it = last_.find(sender);
   std::pair<uint64_t, uint64_t> candidate{boot_id, sequence};
   if (it != last_.end() && !(candidate > it->second)) {
-    return false;
+    return ReplayVerdict::kNotNewer;
   }
   last_[sender] = candidate;
-  return true;
+  return ReplayVerdict::kAccepted;
 }
 
 EnvelopeStamper::EnvelopeStamper(std::string host_id, const Clock& clock)

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "bnfc/host_id.h"
 #include "bnfc/keys.h"
 #include "bnfc/log.h"
 
@@ -28,11 +29,11 @@ Status AllowList::ReplaceAll(std::map<std::string, Peer> by_key) {
 }
 
 Status AllowList::Validate(const std::string& public_z85, const Peer& peer) {
-  if (auto s = keys::ValidateKey(public_z85, "key for '" + peer.identity + "'"); !s) {
+  if (auto s = ValidateHostId(peer.identity); !s) {
     return s;
   }
-  if (peer.identity.empty()) {
-    return Unexpected(ErrorCode::kInvalidArgument, "an enrolled key needs a host id");
+  if (auto s = keys::ValidateKey(public_z85, "key for '" + peer.identity + "'"); !s) {
+    return s;
   }
   if (peer.allowed_sources.empty()) {
     return Unexpected(ErrorCode::kInvalidArgument,

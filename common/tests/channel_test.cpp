@@ -1,10 +1,12 @@
 // Secure-channel tests: every case uses a real CURVE socket pair on 127.0.0.1.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <limits>
 
 #include <chrono>
 #include <cstdlib>
@@ -410,6 +412,35 @@ TEST(ReplayGuardTest, StrictlyIncreasingPerSender) {
   EXPECT_FALSE(guard.Accept("a", 5, 6));
   EXPECT_FALSE(guard.Accept("a", 4, 100));
   EXPECT_TRUE(guard.Accept("a", 6, 1));
+}
+
+TEST(ReplayGuardTest, StampsNoStamperCouldPassAreRefusedAndNotRemembered) {
+  FakeClock clock;  // the receiver's wall clock
+  ReplayGuard guard(&clock);
+  const uint64_t now_us = static_cast<uint64_t>(clock.NowUnixMs()) * 1000;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  EXPECT_EQ(guard.Check("a", kMax, 1), ReplayVerdict::kImplausible);
+  EXPECT_EQ(guard.Check("a", now_us, kMax), ReplayVerdict::kImplausible);
+  EXPECT_EQ(guard.Check("a", now_us, kMaxSequence + 1), ReplayVerdict::kImplausible);
+  EXPECT_EQ(guard.Check("a", now_us + kMaxBootIdAheadUs + 1, 1), ReplayVerdict::kImplausible);
+  EXPECT_EQ(guard.senders(), 0u);  // nothing remembered: the honest stamper is not locked out
+  EXPECT_EQ(guard.Check("a", now_us, 1), ReplayVerdict::kAccepted);
+  // The furthest a sender can push its own window: a day ahead, at the last sequence.
+  EXPECT_EQ(guard.Check("a", now_us + kMaxBootIdAheadUs, kMaxSequence), ReplayVerdict::kAccepted);
+  EXPECT_EQ(guard.Check("a", now_us, 2), ReplayVerdict::kNotNewer);
+  // ... which real time overtakes: a day later the host's next boot gets in again.
+  clock.Advance(std::chrono::hours(24) + std::chrono::seconds(1));
+  EXPECT_EQ(guard.Check("a", now_us + kMaxBootIdAheadUs + 1000000, 1), ReplayVerdict::kAccepted);
+  // And forgetting a sender (the host was revoked) clears its window at once.
+  guard.Forget("a");
+  EXPECT_EQ(guard.Check("a", now_us, 1), ReplayVerdict::kAccepted);
+}
+
+TEST(ReplayGuardTest, WithoutAClockOnlyTheSequenceIsBounded) {
+  ReplayGuard guard(nullptr);  // the host agent about its proxies
+  EXPECT_EQ(guard.Check("p", std::numeric_limits<uint64_t>::max() - 1, 1),
+            ReplayVerdict::kAccepted);
+  EXPECT_EQ(guard.Check("q", 5, kMaxSequence + 1), ReplayVerdict::kImplausible);
 }
 
 }  // namespace

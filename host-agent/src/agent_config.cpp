@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bnfc/fs.h"
+#include "bnfc/host_id.h"
 
 namespace bnfc::hostagent {
 
@@ -146,9 +147,17 @@ Expected<AgentConfig> ParseAgentConfig(const std::string& text, const std::strin
 
   if (c.Has("host_id")) {
     s.host_id = *c.GetString("host_id");
+    if (auto valid = ValidateHostId(s.host_id); !valid) {
+      return config::KeyError(source, c.GetAll("host_id").back(), "host_id", valid.error().message);
+    }
   } else {
     char name[256] = {0};
     s.host_id = gethostname(name, sizeof(name) - 1) == 0 ? name : "unknown";
+    if (auto valid = ValidateHostId(s.host_id); !valid) {
+      return Unexpected(
+          ErrorCode::kInvalidArgument,
+          source + ": the hostname is not a usable host id; set host_id: " + valid.error().message);
+    }
   }
   s.policy = *c.GetString("tag_policy") == "observe" ? TagPolicy::kObserve : TagPolicy::kEnsure;
   s.exclusive = *c.GetBool("exclusive");

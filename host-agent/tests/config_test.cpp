@@ -101,6 +101,13 @@ TEST(AgentConfig, ErrorsNameFileLineAndKey) {
   auto unknown = ParseAgentConfig("backup_vmk = vmk2\nbogus = 1\n", "h.conf");
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.error().message, HasSubstr("bogus"));
+  // The proxy could never enrol these: refused here with the grammar, not at the proxy.
+  for (const std::string& id : {std::string("../x"), std::string(300, 'a'), std::string("a/b")}) {
+    auto bad_id = ParseAgentConfig("backup_vmk = vmk2\nhost_id = " + id + "\n", "h.conf");
+    ASSERT_FALSE(bad_id.ok()) << id;
+    EXPECT_THAT(bad_id.error().message, HasSubstr("h.conf line 2: key 'host_id'"));
+    EXPECT_THAT(bad_id.error().message, HasSubstr("A-Z a-z 0-9"));
+  }
 }
 
 TEST(AgentConfig, ShippedConfigObserves) {

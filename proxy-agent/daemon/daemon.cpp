@@ -20,7 +20,12 @@ Daemon::Daemon(ProxyConfig config, keys::KeyPair server_keys, NetworkSide& netwo
       stamper_(config_.proxy_id, clock) {}
 
 Status Daemon::Start() {
-  if (auto s = store_.FillAllowList(allow_.get()); !s) {
+  int64_t read_ns = clock_.NowUnixMs() * 1000000;
+  auto snapshot = store_.Read();
+  if (!snapshot) {
+    return snapshot.error();  // no last good allow-list to fall back on: refuse to start
+  }
+  if (auto s = ApplyStore(std::move(*snapshot), read_ns); !s) {
     return s;
   }
   zap_ = std::make_shared<channel::ZapHandler>(context_, allow_);
@@ -60,46 +65,141 @@ Status Daemon::Start() {
   return OkStatus();
 }
 
-void Daemon::ReloadKeysIfChanged() {
-  struct stat st {};
-  int64_t mtime = -1;
-  if (::stat(store_.path().c_str(), &st) == 0) {
-    mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  }
-  if (mtime == keystore_mtime_ns_) {
-    return;
-  }
-  keystore_mtime_ns_ = mtime;
-  if (auto s = store_.FillAllowList(allow_.get()); !s) {
-    // Keep the previous allow-list: a broken file must not open or close access by accident.
-    log::Error("key store not reloaded: " + s.error().message);
-    stats_.keystore_reload_failures++;
-    stats_.keystore_reload_failing = true;
-    return;
-  }
-  stats_.keystore_reloads++;
-  stats_.keystore_reload_failing = false;
-  // Revoked hosts leave the table at once; their pins follow on the next cycle.
-  std::set<std::string> enrolled;
-  uint64_t by_state[3] = {0, 0, 0};
-  for (const auto& r : store_.List().value_or({})) {
+namespace {
+
+// Accepted records as comparable text, to tell an access change from bookkeeping (pending keys).
+std::set<std::string> AccessOf(const std::vector<enrol::KeyRecord>& records) {
+  std::set<std::string> out;
+  for (const auto& r : records) {
     if (r.state == enrol::KeyState::kAccepted) {
-      enrolled.insert(r.host_id);
+      std::string line = r.public_z85 + " " + r.host_id;
+      for (const auto& s : r.sources) {
+        line += " " + s;
+      }
+      out.insert(line);
     }
-    by_state[static_cast<int>(r.state)]++;
   }
-  stats_.keys_pending = by_state[static_cast<int>(enrol::KeyState::kPending)];
-  stats_.keys_accepted = by_state[static_cast<int>(enrol::KeyState::kAccepted)];
-  stats_.keys_rejected = by_state[static_cast<int>(enrol::KeyState::kRejected)];
-  std::vector<std::string> gone;
+  return out;
+}
+
+std::set<std::string> EnrolledHosts(const std::vector<enrol::KeyRecord>& records) {
+  std::set<std::string> out;
+  for (const auto& r : records) {
+    if (r.state == enrol::KeyState::kAccepted) {
+      out.insert(r.host_id);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+KeyStoreHealth Daemon::keystore_health() const {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return health_;
+}
+
+Status Daemon::ApplyStore(enrol::StoreSnapshot snapshot, int64_t read_unix_ns) {
+  if (snapshot.text == applied_.text && snapshot.stamp.exists == applied_.stamp.exists) {
+    applied_.stamp = snapshot.stamp;  // same bytes: only remember that they were seen again
+    applied_read_unix_ns_ = read_unix_ns;
+    return OkStatus();
+  }
+  auto by_key = enrol::KeyStore::AllowListOf(snapshot.records, store_.path());
+  if (!by_key) {
+    return by_key.error();
+  }
+  if (auto s = allow_->ReplaceAll(std::move(*by_key)); !s) {
+    return s;
+  }
+  bool access_changed = AccessOf(snapshot.records) != AccessOf(applied_.records);
+  std::set<std::string> enrolled = EnrolledHosts(snapshot.records);
+  std::set<std::string> gone;
+  for (const auto& id : EnrolledHosts(applied_.records)) {
+    if (enrolled.count(id) == 0) {
+      gone.insert(id);
+    }
+  }
   for (const auto& [id, entry] : hosts_.hosts()) {
     if (enrolled.count(id) == 0) {
-      gone.push_back(id);
+      gone.insert(id);
     }
   }
+  applied_ = std::move(snapshot);
+  applied_read_unix_ns_ = read_unix_ns;
+  stats_.keystore_reloads++;
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    health_.revision = applied_.revision;
+    health_.keys_by_state.clear();
+    for (const auto& r : applied_.records) {
+      health_.keys_by_state[enrol::KeyStateName(r.state)]++;
+    }
+  }
+  if (access_changed) {
+    log::Info("enrolment store revision " + std::to_string(applied_.revision) +
+              " in force: " + std::to_string(allow_->size()) + " enrolled host key(s)");
+  }
+  // Revoked hosts leave the table at once (their pins follow on the next cycle) and lose their
+  // replay state, so that re-enrolling a host is also the way out of any replay-window mistake.
   for (const auto& id : gone) {
-    log::Info("host " + id + " is no longer enrolled; forgetting it");
-    hosts_.Remove(id);
+    if (hosts_.Find(id) != nullptr) {
+      log::Info("host " + id + " is no longer enrolled; forgetting it");
+      hosts_.Remove(id);
+    }
+    if (server_) {
+      server_->replay_guard().Forget(id);
+    }
+  }
+  return OkStatus();
+}
+
+void Daemon::StoreFailed(const Error& error, const enrol::FileStamp& stamp) {
+  std::string problem = "enrolment store not applied, revision " +
+                        std::to_string(applied_.revision) + " stays in force: " + error.message;
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    health_.reload_failures++;
+    health_.stale = true;
+    health_.problem = problem;
+  }
+  // Once per distinct failure (message and file), not once per cycle.
+  std::string key = problem + "@" + std::to_string(stamp.inode) + ":" +
+                    std::to_string(stamp.mtime_ns) + ":" + std::to_string(stamp.ctime_ns);
+  if (key != failure_logged_) {
+    failure_logged_ = key;
+    log::Error(problem + "; retrying every interval");
+  }
+}
+
+void Daemon::ReloadKeysIfChanged() {
+  bool stale = keystore_health().stale;
+  auto stamp = enrol::StampOf(store_.path());
+  // The stat is only a cheap first look; after a failure, or while the timestamps cannot tell a
+  // same-tick write apart, the file is read and compared byte for byte.
+  if (stamp && !stale && !enrol::StoreMayHaveChanged(applied_, applied_read_unix_ns_, *stamp)) {
+    return;
+  }
+  int64_t read_ns = clock_.NowUnixMs() * 1000000;
+  auto snapshot = store_.Read();
+  if (!snapshot) {
+    StoreFailed(snapshot.error(), stamp.value_or(enrol::FileStamp{}));
+    return;  // nothing recorded as seen: the next cycle reads again
+  }
+  enrol::FileStamp read_stamp = snapshot->stamp;
+  if (auto s = ApplyStore(std::move(*snapshot), read_ns); !s) {
+    StoreFailed(s.error(), read_stamp);
+    return;
+  }
+  if (stale) {
+    {
+      std::lock_guard<std::mutex> lock(health_mu_);
+      health_.stale = false;
+      health_.problem.clear();
+    }
+    failure_logged_.clear();
+    log::Info("enrolment store applied again: revision " + std::to_string(applied_.revision) +
+              " in force");
   }
 }
 

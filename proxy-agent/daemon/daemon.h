@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,18 +33,19 @@ class NetworkSide {
   virtual void Stop(bool retain) = 0;
 };
 
-// Written by the loop, read by the HTTP thread for /metrics: atomics, so a scrape never reads a
-// half-written value.
 struct DaemonStats {
-  std::atomic<uint64_t> reports_accepted{0};
-  std::atomic<uint64_t> replies_failed{0};
-  std::atomic<uint64_t> keystore_reloads{0};
-  std::atomic<uint64_t> keystore_reload_failures{0};
-  std::atomic<bool> keystore_reload_failing{false};
-  // Keys in the store by state, as of the last successful (re)load.
-  std::atomic<uint64_t> keys_pending{0};
-  std::atomic<uint64_t> keys_accepted{0};
-  std::atomic<uint64_t> keys_rejected{0};
+  uint64_t reports_accepted = 0;
+  uint64_t replies_failed = 0;
+  uint64_t keystore_reloads = 0;  // store changes applied
+};
+
+// What /healthz and the metrics say about the enrolment store.
+struct KeyStoreHealth {
+  uint64_t revision = 0;         // revision of the store in force
+  uint64_t reload_failures = 0;  // reads of the store that could not be applied
+  bool stale = false;   // the store on disk cannot be applied: the last good allow-list is in force
+  std::string problem;  // why, while stale
+  std::map<std::string, uint64_t> keys_by_state;  // "pending", ... -> keys in the store in force
 };
 
 class Daemon {
@@ -55,12 +58,15 @@ class Daemon {
   Status Run(const std::atomic<bool>& stop);
   const HostTable& hosts() const { return hosts_; }
   const DaemonStats& stats() const { return stats_; }
+  KeyStoreHealth keystore_health() const;  // thread-safe
   const channel::SecureServer* server() const { return server_.get(); }
   const channel::ZapHandler* zap() const { return zap_.get(); }
   std::string endpoint() const { return server_ ? server_->endpoint() : ""; }
 
  private:
   void ReloadKeysIfChanged();
+  Status ApplyStore(enrol::StoreSnapshot snapshot, int64_t read_unix_ns);
+  void StoreFailed(const Error& error, const enrol::FileStamp& stamp);
   void Handle(const channel::Incoming& in);
 
   ProxyConfig config_;
@@ -75,7 +81,11 @@ class Daemon {
   channel::EnvelopeStamper stamper_;
   HostTable hosts_;
   DaemonStats stats_;
-  int64_t keystore_mtime_ns_ = -1;
+  enrol::StoreSnapshot applied_;      // the store in force
+  int64_t applied_read_unix_ns_ = 0;  // when it (or the same bytes) was last read
+  std::string failure_logged_;        // the failure last logged, so each one is logged once
+  mutable std::mutex health_mu_;
+  KeyStoreHealth health_;
 };
 
 }  // namespace bnfc::proxyd

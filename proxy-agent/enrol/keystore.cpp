@@ -2,16 +2,20 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <map>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "bnfc/fs.h"
+#include "bnfc/host_id.h"
 #include "bnfc/keys.h"
+#include "bnfc/text.h"
 
 namespace bnfc::enrol {
 namespace {
@@ -53,15 +57,73 @@ Expected<KeyState> ParseState(const std::string& s) {
   return Unexpected(ErrorCode::kParse, "unknown key state '" + s + "'");
 }
 
-Expected<std::vector<KeyRecord>> Load(const std::string& path) {
-  if (!fs::Exists(path)) {
-    return std::vector<KeyRecord>{};
+FileStamp StampFrom(const struct stat& st) {
+  FileStamp f;
+  f.exists = true;
+  f.device = static_cast<uint64_t>(st.st_dev);
+  f.inode = static_cast<uint64_t>(st.st_ino);
+  f.size = static_cast<int64_t>(st.st_size);
+  f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  f.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  return f;
+}
+
+Unexpected IoError(const std::string& what, const std::string& path) {
+  int e = errno;
+  return Unexpected(e == EACCES || e == EPERM ? ErrorCode::kPermission : ErrorCode::kIo,
+                    "cannot " + what + " " + path + ": " + std::strerror(e));
+}
+
+// One descriptor for the stat and the bytes, so the stamp describes exactly what was parsed.
+Expected<StoreSnapshot> ReadStore(const std::string& path) {
+  // O_NONBLOCK: a FIFO put in the store's place must not hang the daemon; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return StoreSnapshot{};  // no store yet: nothing enrolled
+    }
+    return IoError("open", path);
   }
-  auto text = fs::ReadFile(path);
-  if (!text) {
-    return text.error();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    auto e = IoError("stat", path);
+    ::close(fd);
+    return e;
   }
-  return Deserialize(*text, path);
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Unexpected(ErrorCode::kInvalidArgument, path + " is not a regular file");
+  }
+  std::string text;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      auto e = IoError("read", path);
+      ::close(fd);
+      return e;
+    }
+    if (n == 0) {
+      break;
+    }
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxStoreBytes) {
+      ::close(fd);
+      return Unexpected(
+          ErrorCode::kInvalidArgument,
+          path + " is larger than " + std::to_string(kMaxStoreBytes) + " bytes; not a key store");
+    }
+  }
+  ::close(fd);
+  auto snapshot = Parse(text, path);
+  if (!snapshot) {
+    return snapshot.error();
+  }
+  snapshot->stamp = StampFrom(st);
+  return snapshot;
 }
 
 bool Matches(const KeyRecord& r, const Selector& s) {
@@ -80,7 +142,7 @@ Expected<std::vector<std::string>> NormaliseSources(const std::vector<std::strin
     auto p = net::Prefix::Parse(s);
     if (!p) {
       return Unexpected(ErrorCode::kInvalidArgument,
-                        "source prefix '" + s + "': " + p.error().message);
+                        "source prefix " + text::QuoteUntrusted(s, 64) + ": " + p.error().message);
     }
     out.push_back(p->Network().ToString());
   }
@@ -101,7 +163,7 @@ const char* KeyStateName(KeyState s) {
   return "pending";
 }
 
-std::string Serialize(const std::vector<KeyRecord>& records) {
+std::string Serialize(const std::vector<KeyRecord>& records, uint64_t revision) {
   json keys = json::array();
   for (const auto& r : records) {
     keys.push_back({{"public_key", r.public_z85},
@@ -115,16 +177,86 @@ std::string Serialize(const std::vector<KeyRecord>& records) {
                     {"decided_ms", r.decided_ms},
                     {"attempts", r.attempts}});
   }
-  return json{{"version", 1}, {"keys", keys}}.dump(2) + "\n";
+  // Replacing invalid UTF-8 cannot happen after ValidateRecords; it keeps dump() from throwing.
+  return json{{"version", kStoreVersion}, {"revision", revision}, {"keys", keys}}.dump(
+             2, ' ', false, json::error_handler_t::replace) +
+         "\n";
 }
 
-Expected<std::vector<KeyRecord>> Deserialize(const std::string& text, const std::string& source) {
+Status ValidateRecords(const std::vector<KeyRecord>& records, const std::string& source) {
+  std::set<std::string> seen_keys;
+  std::map<std::string, size_t> accepted_host;  // host id -> index of its accepted key
+  for (size_t i = 0; i < records.size(); ++i) {
+    const KeyRecord& r = records[i];
+    std::string where = source + ": keys[" + std::to_string(i) + "]";
+    auto fail = [&](const std::string& why) -> Status {
+      return Unexpected(ErrorCode::kParse, where + ": " + why);
+    };
+    if (auto s = keys::ValidateKey(r.public_z85, "public_key"); !s) {
+      return fail(s.error().message);
+    }
+    if (!seen_keys.insert(r.public_z85).second) {
+      return fail("the key " + keys::Fingerprint(r.public_z85) + " appears twice");
+    }
+    if (!r.host_id.empty() || r.state == KeyState::kAccepted) {
+      if (auto s = ValidateHostId(r.host_id); !s) {
+        return fail(s.error().message);
+      }
+    }
+    channel::Peer peer{r.host_id, {}};
+    for (const auto& prefix : r.sources) {
+      auto p = net::Prefix::Parse(prefix);
+      if (!p) {
+        return fail("source " + text::QuoteUntrusted(prefix, 64) + ": " + p.error().message);
+      }
+      peer.allowed_sources.push_back(*p);
+    }
+    if (!r.last_address.empty() && !net::IpAddress::Parse(r.last_address)) {
+      return fail("last_address " + text::QuoteUntrusted(r.last_address, 64) +
+                  " is not an IP address");
+    }
+    if (r.state != KeyState::kAccepted) {
+      continue;
+    }
+    if (auto s = channel::AllowList::Validate(r.public_z85, peer); !s) {
+      return fail(s.error().message);
+    }
+    auto [it, fresh] = accepted_host.emplace(r.host_id, i);
+    if (!fresh) {
+      return fail("host '" + r.host_id + "' already has an accepted key (keys[" +
+                  std::to_string(it->second) + "]); one accepted key per host");
+    }
+  }
+  return OkStatus();
+}
+
+Expected<StoreSnapshot> Parse(const std::string& text, const std::string& source) {
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
     return Unexpected(ErrorCode::kParse,
                       source + ": not a key store (expected a JSON object with a \"keys\" array)");
   }
-  std::vector<KeyRecord> out;
+  StoreSnapshot out;
+  out.text = text;
+  // A store written by a newer release is refused, never read partly and rewritten as ours.
+  if (!doc.contains("version") || !doc["version"].is_number_integer() ||
+      doc["version"] != kStoreVersion) {
+    std::string shown = !doc.contains("version") ? std::string("(missing)")
+                        : doc["version"].is_number_integer()
+                            ? doc["version"].dump()
+                            : text::QuoteUntrusted(doc["version"].dump(), 32);
+    return Unexpected(ErrorCode::kParse, source + ": key store version " + shown +
+                                             " is not supported (this bnfc-proxyd reads version " +
+                                             std::to_string(kStoreVersion) +
+                                             "); the file is left unchanged");
+  }
+  if (doc.contains("revision")) {
+    if (!doc["revision"].is_number_unsigned()) {
+      return Unexpected(ErrorCode::kParse,
+                        source + ": \"revision\" must be a non-negative integer");
+    }
+    out.revision = doc["revision"].get<uint64_t>();
+  }
   size_t index = 0;
   for (const auto& k : doc["keys"]) {
     std::string where = source + ": keys[" + std::to_string(index++) + "]";
@@ -147,12 +279,46 @@ Expected<std::vector<KeyRecord>> Deserialize(const std::string& text, const std:
         return s.error();
       }
       r.fingerprint = keys::Fingerprint(r.public_z85);
-      out.push_back(std::move(r));
+      out.records.push_back(std::move(r));
     } catch (const json::exception& e) {
       return Unexpected(ErrorCode::kParse, where + ": " + e.what());
     }
   }
+  if (auto s = ValidateRecords(out.records, source); !s) {
+    return s.error();
+  }
   return out;
+}
+
+Expected<std::vector<KeyRecord>> Deserialize(const std::string& text, const std::string& source) {
+  auto snapshot = Parse(text, source);
+  if (!snapshot) {
+    return snapshot.error();
+  }
+  return std::move(snapshot->records);
+}
+
+Expected<FileStamp> StampOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return FileStamp{};
+    }
+    return IoError("stat", path);
+  }
+  return StampFrom(st);
+}
+
+bool StoreMayHaveChanged(const StoreSnapshot& last, int64_t last_read_unix_ns,
+                         const FileStamp& now) {
+  if (now != last.stamp) {
+    return true;
+  }
+  if (!now.exists) {
+    return false;
+  }
+  // Racily clean: a write in the same tick as the one we read would not have moved the stamp.
+  return std::max(now.mtime_ns, now.ctime_ns) + kRacyStampWindowNs > last_read_unix_ns;
 }
 
 template <typename F>
@@ -161,18 +327,34 @@ Status KeyStore::Mutate(F change) {
   if (!lock.ok()) {
     return Unexpected(ErrorCode::kIo, "cannot lock " + path_ + ".lock: " + lock.error());
   }
-  auto records = Load(path_);
-  if (!records) {
-    return records.error();
+  auto snapshot = ReadStore(path_);
+  if (!snapshot) {
+    return snapshot.error();  // an unreadable or foreign store is never overwritten
   }
-  if (auto s = change(*records); !s) {
+  std::vector<KeyRecord>& records = snapshot->records;
+  if (auto s = change(records); !s) {
     return s;
   }
-  return fs::WriteFileAtomic(path_, Serialize(*records), 0600);
+  if (auto s = ValidateRecords(records, path_); !s) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      "refusing to write a store the daemon would "
+                      "not load: " +
+                          s.error().message);
+  }
+  // The revision moves on every write, so readers see a change even when the timestamps do not.
+  return fs::WriteFileAtomic(path_, Serialize(records, snapshot->revision + 1), 0600);
 }
 
 Expected<std::vector<KeyRecord>> KeyStore::List() const {
-  return Load(path_);
+  auto snapshot = ReadStore(path_);
+  if (!snapshot) {
+    return snapshot.error();
+  }
+  return std::move(snapshot->records);
+}
+
+Expected<StoreSnapshot> KeyStore::Read() const {
+  return ReadStore(path_);
 }
 
 Status KeyStore::RecordPending(const std::string& public_z85, const std::string& address) {
@@ -180,11 +362,13 @@ Status KeyStore::RecordPending(const std::string& public_z85, const std::string&
     return Unexpected(ErrorCode::kInvalidArgument, "refusing to record an invalid or test key");
   }
   int64_t now = clock_.NowUnixMs();
+  // The address comes from libzmq; anything but an IP address is not kept.
+  const std::string usable_address = net::IpAddress::Parse(address) ? address : "";
   return Mutate([&](std::vector<KeyRecord>& records) -> Status {
     for (auto& r : records) {
       if (r.public_z85 == public_z85) {
         r.last_seen_ms = now;
-        r.last_address = address;
+        r.last_address = usable_address;
         r.attempts++;
         return OkStatus();
       }
@@ -192,7 +376,7 @@ Status KeyStore::RecordPending(const std::string& public_z85, const std::string&
     KeyRecord r;
     r.public_z85 = public_z85;
     r.fingerprint = keys::Fingerprint(public_z85);
-    r.last_address = address;
+    r.last_address = usable_address;
     r.first_seen_ms = r.last_seen_ms = now;
     r.attempts = 1;
     records.push_back(std::move(r));
@@ -217,6 +401,9 @@ Status KeyStore::RecordPending(const std::string& public_z85, const std::string&
 
 Expected<KeyRecord> KeyStore::Accept(const std::string& host_id, const Selector& which,
                                      std::vector<std::string> sources) {
+  if (auto s = ValidateHostId(host_id); !s) {
+    return s.error();
+  }
   KeyRecord result;
   auto status = Mutate([&](std::vector<KeyRecord>& records) -> Status {
     std::vector<KeyRecord*> found;
@@ -269,6 +456,9 @@ Expected<KeyRecord> KeyStore::Accept(const std::string& host_id, const Selector&
 
 Expected<KeyRecord> KeyStore::Add(const std::string& host_id, const std::string& public_z85,
                                   std::vector<std::string> sources) {
+  if (auto s = ValidateHostId(host_id); !s) {
+    return s.error();
+  }
   if (auto s = keys::ValidateKey(public_z85, "key for '" + host_id + "'"); !s) {
     return s.error();
   }
@@ -335,6 +525,9 @@ Expected<KeyRecord> KeyStore::Reject(const Selector& which) {
 }
 
 Expected<size_t> KeyStore::Revoke(const std::string& host_id) {
+  if (auto s = ValidateHostId(host_id); !s) {
+    return s.error();
+  }
   size_t revoked = 0;
   auto status = Mutate([&](std::vector<KeyRecord>& records) -> Status {
     for (auto& r : records) {
@@ -355,13 +548,10 @@ Expected<size_t> KeyStore::Revoke(const std::string& host_id) {
   return revoked;
 }
 
-Status KeyStore::FillAllowList(channel::AllowList* allow) const {
-  auto records = List();
-  if (!records) {
-    return records.error();
-  }
+Expected<std::map<std::string, channel::Peer>> KeyStore::AllowListOf(
+    const std::vector<KeyRecord>& records, const std::string& source) {
   std::map<std::string, channel::Peer> by_key;
-  for (const auto& r : *records) {
+  for (const auto& r : records) {
     if (r.state != KeyState::kAccepted) {
       continue;
     }
@@ -369,14 +559,27 @@ Status KeyStore::FillAllowList(channel::AllowList* allow) const {
     for (const auto& s : r.sources) {
       auto p = net::Prefix::Parse(s);
       if (!p) {
-        return Unexpected(ErrorCode::kParse, path_ + ": host '" + r.host_id + "' source '" + s +
-                                                 "': " + p.error().message);
+        return Unexpected(ErrorCode::kParse, source + ": host '" + r.host_id + "' source " +
+                                                 text::QuoteUntrusted(s, 64) + ": " +
+                                                 p.error().message);
       }
       peer.allowed_sources.push_back(*p);
     }
     by_key[r.public_z85] = std::move(peer);
   }
-  return allow->ReplaceAll(std::move(by_key));
+  return by_key;
+}
+
+Status KeyStore::FillAllowList(channel::AllowList* allow) const {
+  auto records = List();
+  if (!records) {
+    return records.error();
+  }
+  auto by_key = AllowListOf(*records, path_);
+  if (!by_key) {
+    return by_key.error();
+  }
+  return allow->ReplaceAll(std::move(*by_key));
 }
 
 }  // namespace bnfc::enrol

@@ -289,19 +289,18 @@ int Run(const ProxyConfig& loaded, const Args& args) {
                             {"identity_mismatch", c.dropped_identity_mismatch},
                             {"revoked", c.dropped_revoked},
                             {"replay", c.dropped_replay},
+                            {"implausible_stamp", c.dropped_implausible_stamp},
                             {"malformed", c.dropped_malformed}};
     }
-    const auto& stats = daemon.stats();
-    m.keystore_reloads = stats.keystore_reloads;
-    m.keystore_reload_failures = stats.keystore_reload_failures;
-    m.keystore_reload_failing = stats.keystore_reload_failing;
-    m.enrolment_keys = {{"pending", stats.keys_pending},
-                        {"accepted", stats.keys_accepted},
-                        {"rejected", stats.keys_rejected}};
     if (const auto* zap = daemon.zap()) {
       m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
       m.reports_rejected["wrong_source"] = zap->stats().wrong_source.load();
     }
+    auto store = daemon.keystore_health();
+    m.keystore_revision = store.revision;
+    m.keystore_reload_failures = store.reload_failures;
+    m.keystore_stale = store.stale;
+    m.enrolment_keys = store.keys_by_state;
     return bnfc::report::RenderPrometheus(m);
   };
   content.report_json = [&] { return bnfc::report::RenderJson(current()); };
@@ -309,6 +308,10 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   content.health = [&]() -> bnfc::Status {
     if (daemon.zap() == nullptr || !daemon.zap()->running()) {
       return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, "the ZAP handler is not running");
+    }
+    // A store that cannot be applied means a revocation may not be in force: not healthy.
+    if (auto store = daemon.keystore_health(); store.stale) {
+      return bnfc::Unexpected(bnfc::ErrorCode::kUnavailable, store.problem);
     }
     return bnfc::OkStatus();
   };

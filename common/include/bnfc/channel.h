@@ -37,7 +37,8 @@ struct ServerCounters {
   uint64_t dropped_identity_mismatch = 0;
   uint64_t dropped_revoked = 0;
   uint64_t dropped_replay = 0;
-  uint64_t dropped_malformed = 0;  // not a [routing id, payload] pair
+  uint64_t dropped_implausible_stamp = 0;  // boot id / sequence no honest sender uses
+  uint64_t dropped_malformed = 0;          // not a [routing id, payload] pair
 };
 
 struct Incoming {
@@ -100,7 +101,7 @@ class SecureClient {
   SecureClient(zmq::context_t& context, ClientOptions options);
   ClientOptions options_;
   zmq::socket_t socket_;
-  ReplayGuard replay_;
+  ReplayGuard replay_{nullptr};  // no boot id bound: the host's clock may be far off
   uint64_t dropped_ = 0;
 };
 

@@ -59,6 +59,39 @@ net::IpAddress Ip(const std::string& s) {
   return *net::IpAddress::Parse(s);
 }
 
+// Waits (bounded) until every named link in this namespace reports operstate UP. A veth's carrier
+// comes on when both ends are up, but the kernel attaches its queue (and sets operstate) later,
+// from its link-watch work: a packet sent before then is dropped, so a first ARP or SYN could be
+// lost and a probe with a short timeout fail under load.
+bool WaitOperUp(const std::vector<std::string>& names) {
+  for (int tries = 0; tries < 1000; ++tries) {
+    bool all = true;
+    for (const auto& n : names) {
+      all = all && Sh("ip -o link show dev " + n).find(" state UP ") != std::string::npos;
+    }
+    if (all)
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+// Waits (bounded) until the private namespace has settled: links operationally up and IPv6
+// link-local autoconfiguration done (each link's "local fe80::" route in place). Until then the
+// kernel keeps adding routes of its own, and a test comparing route tables before and after an
+// operation would see them appear.
+bool WaitSettled() {
+  if (!WaitOperUp({"eth0", "eth1", "peer0", "peer1"}))
+    return false;
+  for (int tries = 0; tries < 1000; ++tries) {
+    if (CountLines(Sh("ip -6 route show table local | grep 'local fe80::'")) == 4 &&
+        Sh("ip -6 addr show tentative").empty())
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
 // Runs `body` in a forked child inside a fresh network namespace with two veth pairs:
 // eth0 (10.98.0.100/24, "management") <-> peer0 and eth1 (10.99.0.100/24, fd00:99::100/64,
 // "backup") <-> peer1. Returns the child's exit status.
@@ -68,14 +101,19 @@ int InPrivateNetns(const std::function<int()>& body) {
   if (pid == 0) {
     if (unshare(CLONE_NEWNET) != 0)
       _exit(77);
-    if (std::system("ip link set lo up && "
+    // No duplicate address detection here: nothing else is on these links, and without it the
+    // link-local addresses (and their routes) are in place as soon as the links are up.
+    if (std::system("echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad && "
+                    "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && "
+                    "ip link set lo up && "
                     "ip link add eth0 type veth peer name peer0 && "
                     "ip link add eth1 type veth peer name peer1 && "
                     "ip link set eth0 up && ip link set peer0 up && "
                     "ip link set eth1 up && ip link set peer1 up && "
                     "ip addr add 10.98.0.100/24 dev eth0 && "
                     "ip addr add 10.99.0.100/24 dev eth1 && "
-                    "ip -6 addr add fd00:99::100/64 dev eth1 nodad") != 0) {
+                    "ip -6 addr add fd00:99::100/64 dev eth1 nodad") != 0 ||
+        !WaitSettled()) {
       _exit(78);
     }
     int rc = body();
@@ -107,6 +145,15 @@ std::string MacOf(Kernel& k, const std::string& name) {
       return a.mac;
   }
   return "";
+}
+
+// The link's own MAC. MacOf() goes through addresses, and an interface without IPv4 has none until
+// the kernel's IPv6 link-local autoconfiguration has run, which it does asynchronously after the
+// link comes up: reading it that way right after setup returned "" now and then.
+std::string LinkMac(const std::string& name) {
+  std::string out = Sh("ip -o link show dev " + name);
+  auto at = out.find("link/ether ");
+  return at == std::string::npos ? "" : out.substr(at + 11, 17);
 }
 
 bool CanUnshare() {
@@ -178,7 +225,8 @@ class RemoteHost {
         _exit(1);
       if (std::system(
               "ip link set lo up && ip link set peer0 up && ip link set peer1 up && "
-              "ip addr add 10.98.0.11/24 dev peer0 && ip addr add 10.99.0.11/24 dev peer1") != 0)
+              "ip addr add 10.98.0.11/24 dev peer0 && ip addr add 10.99.0.11/24 dev peer1") != 0 ||
+          !WaitOperUp({"peer0", "peer1"}))
         _exit(78);
       int s = socket(AF_INET, SOCK_STREAM, 0);
       int one = 1;
@@ -206,6 +254,7 @@ class RemoteHost {
     ok = ok && std::system(move.c_str()) == 0;
     ok = ok && write(to_child[1], "m", 1) == 1;
     ok = ok && read(from_child[0], &c, 1) == 1 && c == 'r';
+    ok = ok && WaitOperUp({"eth0", "eth1"});
     close(to_child[1]);
     close(from_child[0]);
     return ok;
@@ -503,7 +552,8 @@ TEST_F(NetnsTest, FlowAuditSeesRealConnectionsAndTheInterfaceTheyUse) {
     auto k = MakeNetlinkKernel();
     int eth0 = IfIndex(*k, "eth0");
     int eth1 = IfIndex(*k, "eth1");
-    std::string host_mac = MacOf(*k, "peer1");
+    std::string host_mac = LinkMac("peer1");
+    CHILD_CHECK(host_mac.size() == 17);
     RemoteHost host;
     CHILD_CHECK(host.Start());
     Ownership own;

@@ -207,15 +207,6 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
     w.Count("bnfc_enrolment_keys", {{"state", state}},
             it == s.enrolment_keys.end() ? 0 : it->second);
   }
-  w.Family("bnfc_keystore_reloads_total", "counter",
-           "Times the daemon reloaded the enrolment store after it changed on disk.");
-  w.Count("bnfc_keystore_reloads_total", {}, s.keystore_reloads);
-  w.Family("bnfc_keystore_reload_failures_total", "counter",
-           "Times the changed enrolment store could not be loaded (the previous one stays).");
-  w.Count("bnfc_keystore_reload_failures_total", {}, s.keystore_reload_failures);
-  w.Family("bnfc_keystore_reload_failing", "gauge",
-           "1 while the store on disk could not be loaded and an older one is in force.");
-  w.Sample("bnfc_keystore_reload_failing", {}, s.keystore_reload_failing ? 1 : 0);
 
   w.Family("bnfc_reports_received_total", "counter", "Host reports accepted.");
   w.Count("bnfc_reports_received_total", {}, s.reports_received);
@@ -226,6 +217,16 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   w.Family("bnfc_replay_drops_total", "counter",
            "Envelopes dropped because (boot id, sequence) did not increase.");
   w.Count("bnfc_replay_drops_total", {}, s.replay_drops);
+
+  w.Family("bnfc_keystore_revision", "gauge", "Revision of the enrolment store in force.");
+  w.Count("bnfc_keystore_revision", {}, s.keystore_revision);
+  w.Family("bnfc_keystore_reload_failures_total", "counter",
+           "Reads of the enrolment store that could not be applied.");
+  w.Count("bnfc_keystore_reload_failures_total", {}, s.keystore_reload_failures);
+  w.Family(
+      "bnfc_keystore_stale", "gauge",
+      "1 while the enrolment store on disk cannot be applied and the previous one is in force.");
+  w.Sample("bnfc_keystore_stale", {}, s.keystore_stale ? 1 : 0);
 
   w.Family("bnfc_host_last_report_age_seconds", "gauge",
            "Seconds since the host's last accepted report (hosts that have reported).");

@@ -41,12 +41,12 @@ struct MetricsSnapshot {
   uint64_t pins_installed = 0;
   uint64_t pins_desired = 0;  // hosts within their TTL whose NFC address maps (pins wanted)
   std::map<std::string, uint64_t> enrolment_keys;  // key state (pending, ...) -> count
-  uint64_t keystore_reloads = 0;
-  uint64_t keystore_reload_failures = 0;
-  bool keystore_reload_failing = false;  // the store on disk is not the one in force
   uint64_t reports_received = 0;
   std::map<std::string, uint64_t> reports_rejected;  // reason -> count
   uint64_t replay_drops = 0;
+  uint64_t keystore_revision = 0;             // enrolment store revision in force
+  uint64_t keystore_reload_failures = 0;      // store reads that could not be applied
+  bool keystore_stale = false;                // the store on disk is not the one in force
   std::map<std::string, HostMetrics> hosts;   // host id -> figures
   std::map<std::string, CheckTiming> checks;  // check name -> durations
 };
