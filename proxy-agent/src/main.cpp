@@ -16,7 +16,9 @@
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
 #include "bnfc/log.h"
+#include "bnfc/report/evidence.h"
 #include "bnfc/report/http.h"
+#include "bnfc/report/merge.h"
 #include "bnfc/version.h"
 #include "daemon.h"
 #include "keystore.h"
@@ -46,8 +48,10 @@ Commands:
   keys show-server-key                     the proxy's public key and fingerprint
   keygen                                   create the server key pair if missing
   run [--foreground] [--retain]            the agent: control channel, pins, checks, report
-  report [--format json|html|text]         the latest validation report (text on a terminal,
-                                           JSON otherwise); exit status below
+  report [--format json|html|text|junit|csv] [--merge URL|FILE ...]
+                                           the latest validation report (text on a terminal,
+                                           JSON otherwise); --merge: one report from several
+                                           proxies' /report.json; exit status below
   pins [--json]                            what is pinned, and why (3 when stale)
   check-networkd                           is systemd-networkd set to delete foreign routes?
   setup-networkd                           install the networkd drop-in that keeps our pins
@@ -330,34 +334,71 @@ int Run(const ProxyConfig& loaded, const Args& args) {
 }
 
 // The report as stored, re-judged now: stale when the daemon is not running or the report is
-// older than `freshness` (then every pair is UNKNOWN). The exit status follows the verdicts.
+// older than `freshness` (then every pair is UNKNOWN). With --merge, several proxies' reports in
+// one. The exit status follows the verdicts.
 int Report(const ProxyConfig& config, const Args& args) {
   namespace report = bnfc::report;
   std::string format = args.Get("format", isatty(1) ? "text" : "json");
-  if (format != "json" && format != "html" && format != "text") {
-    return Fail("--format must be json, html or text, not '" + format + "'", report::kExitUsage);
+  if (format != "json" && format != "html" && format != "text" && format != "junit" &&
+      format != "csv") {
+    return Fail("--format must be json, html, text, junit or csv, not '" + format + "'",
+                report::kExitUsage);
   }
-  const std::string path = config.state_dir + "/report.json";
-  auto text = bnfc::fs::ReadFile(path);
-  if (!text) {
-    return Fail("no report yet (" + text.error().message +
-                    "); is `bnfc-proxyd run` running with this config?",
-                report::kExitNoReport);
+  const int64_t now = bnfc::SystemClock::Instance().NowUnixMs();
+  std::vector<std::string> sources = args.GetAll("merge");
+  if (!sources.empty()) {
+    sources.insert(sources.end(), args.positional.begin() + 1, args.positional.end());
+  } else if (args.positional.size() > 1) {
+    return Fail("report takes no argument '" + args.positional[1] + "' (did you mean --merge?)",
+                report::kExitUsage);
   }
-  auto r = report::ParseReportJson(*text);
-  if (!r) {
-    return Fail(path + ": " + r.error().message, report::kExitNoReport);
+  report::Report r;
+  if (sources.empty()) {
+    const std::string path = config.state_dir + "/report.json";
+    auto text = bnfc::fs::ReadFile(path);
+    if (!text) {
+      return Fail("no report yet (" + text.error().message +
+                      "); is `bnfc-proxyd run` running with this config?",
+                  report::kExitNoReport);
+    }
+    auto parsed = report::ParseReportJson(*text);
+    if (!parsed) {
+      return Fail(path + ": " + parsed.error().message, report::kExitNoReport);
+    }
+    r = std::move(*parsed);
+    auto why = report::StaleReason(r, now, config.freshness.count(),
+                                   bnfc::proxyd::DaemonRunning(config.state_dir));
+    if (!why.empty() && !r.stale) {
+      report::MarkStale(r, why);
+    }
+  } else {
+    // Every source must be read: a fleet view that silently drops a proxy would overstate it.
+    std::vector<report::Report> all;
+    for (const auto& source : sources) {
+      auto text = report::FetchReportText(source);
+      if (!text) {
+        return Fail(text.error().message, report::kExitNoReport);
+      }
+      auto parsed = report::ParseReportJson(*text);
+      if (!parsed) {
+        return Fail(source + ": " + parsed.error().message, report::kExitNoReport);
+      }
+      all.push_back(std::move(*parsed));
+    }
+    r = report::MergeReports(std::move(all), now, config.freshness.count());
+    if (format == "text" || format == "html") {
+      // One host may be paired with several proxies: say which pair each row is.
+      for (auto& p : r.pairs) {
+        p.host_id = p.proxy_id + "/" + p.host_id;
+      }
+    }
   }
-  auto why =
-      report::StaleReason(*r, bnfc::SystemClock::Instance().NowUnixMs(), config.freshness.count(),
-                          bnfc::proxyd::DaemonRunning(config.state_dir));
-  if (!why.empty() && !r->stale) {
-    report::MarkStale(*r, why);
-  }
-  std::cout << (format == "json"   ? report::RenderJson(*r)
-                : format == "html" ? report::RenderHtml(*r)
-                                   : report::RenderText(*r));
-  return report::ExitCodeFor(*r);
+  std::cout << (format == "json"    ? report::RenderJson(r)
+                : format == "html"  ? report::RenderHtml(r)
+                : format == "junit" ? report::RenderJunit(r)
+                : format == "csv"   ? report::RenderCsv(r)
+                                    : report::RenderText(r));
+  return report::ExitCodeFor(r);
 }
 
 // pins.txt / pins.json as written by the daemon, marked stale like the report.
@@ -469,6 +510,9 @@ int main(int argc, char** argv) {
   }
   const std::string& command = args->positional[0];
   auto config = Config(*args);
+  if (!config && command == "report" && args->Has("merge") && !args->Has("config")) {
+    config = bnfc::proxyd::ProxyConfigFromText("", "(defaults)");  // merging needs no proxy
+  }
   if (!config) {
     return Fail(config.error().message, verdict_exit ? bnfc::report::kExitUsage : 1);
   }
