@@ -4,14 +4,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bnfc/cli.h"
 #include "bnfc/clock.h"
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
@@ -88,40 +92,9 @@ struct Args {
   }
 };
 
-const char* const kFlagsWithoutValue[] = {"json", "help", "retain", "version", "foreground"};
-
 std::atomic<bool> g_stop{false};
 void OnSignal(int) {
   g_stop = true;
-}
-
-Expected<Args> ParseArgs(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) {
-      args.positional.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2);
-    auto eq = name.find('=');
-    if (eq != std::string::npos) {
-      args.options.emplace(name.substr(0, eq), name.substr(eq + 1));
-      continue;
-    }
-    bool flag = false;
-    for (const char* f : kFlagsWithoutValue) {
-      flag = flag || name == f;
-    }
-    if (flag) {
-      args.options.emplace(name, "true");
-    } else if (i + 1 < argc) {
-      args.options.emplace(name, argv[++i]);
-    } else {
-      return bnfc::Unexpected(bnfc::ErrorCode::kInvalidArgument, "option " + a + " needs a value");
-    }
-  }
-  return args;
 }
 
 int Fail(const std::string& message, int code = 1) {
@@ -338,7 +311,25 @@ int Run(const ProxyConfig& loaded, const Args& args) {
 // one. The exit status follows the verdicts.
 int Report(const ProxyConfig& config, const Args& args) {
   namespace report = bnfc::report;
-  std::string format = args.Get("format", isatty(1) ? "text" : "json");
+  if (args.Has("json") && args.Get("format", "json") != "json") {
+    return Fail("--json and --format " + args.Get("format") + " contradict each other",
+                report::kExitUsage);
+  }
+  std::string format = args.Has("json") ? "json" : args.Get("format", isatty(1) ? "text" : "json");
+  std::set<std::string> verdicts;
+  for (const auto& v : args.GetAll("verdict")) {
+    bool known = false;
+    for (report::Verdict x : report::VerdictsBySeverity()) {
+      known = known || v == report::VerdictName(x);
+    }
+    if (!known) {
+      return Fail(
+          "--verdict must be ISOLATED, DEGRADED, UNKNOWN, UNREACHABLE or NOT_ISOLATED, not '" + v +
+              "'",
+          report::kExitUsage);
+    }
+    verdicts.insert(v);
+  }
   if (format != "json" && format != "html" && format != "text" && format != "junit" &&
       format != "csv") {
     return Fail("--format must be json, html, text, junit or csv, not '" + format + "'",
@@ -392,6 +383,20 @@ int Report(const ProxyConfig& config, const Args& args) {
         p.host_id = p.proxy_id + "/" + p.host_id;
       }
     }
+  }
+  // Filters: the summary and the exit status then speak of the pairs shown.
+  const auto hosts = args.GetAll("host");
+  if (!hosts.empty() || !verdicts.empty()) {
+    std::vector<report::PairVerdict> kept;
+    for (auto& p : r.pairs) {
+      const std::string bare = p.host_id.substr(p.host_id.find('/') + 1);  // merged: PROXY/HOST
+      bool host_ok = hosts.empty() || std::find(hosts.begin(), hosts.end(), bare) != hosts.end();
+      if (host_ok && (verdicts.empty() || verdicts.count(report::VerdictName(p.verdict)))) {
+        kept.push_back(std::move(p));
+      }
+    }
+    r.pairs = std::move(kept);
+    report::Summarise(r);
   }
   std::cout << (format == "json"    ? report::RenderJson(r)
                 : format == "html"  ? report::RenderHtml(r)
@@ -492,41 +497,186 @@ int Keys(const ProxyConfig& config, const Args& args) {
 
 }  // namespace
 
+// Every command, its options and operands, and its exit statuses: the one source for parsing
+// and for `COMMAND --help`.
+const std::vector<bnfc::cli::Command>& Commands() {
+  using bnfc::cli::Command;
+  using bnfc::cli::Option;
+  const Option config{"config", "FILE", "configuration (default /etc/bnfc/proxyd.conf)"};
+  const Option json{"json", "", "JSON instead of text"};
+  const std::string plain = "  0  success\n  1  failure (the message says why)\n  2  usage error\n";
+  const std::string verdicts =
+      "  0  every pair ISOLATED\n  1  some pair DEGRADED, none worse\n"
+      "  2  some pair NOT_ISOLATED or UNREACHABLE\n"
+      "  3  some pair UNKNOWN, the report is stale, or there are no pairs\n"
+      "  4  usage error (bad option, format or argument)\n"
+      "  5  no report to read (missing or unreadable report.json, or a --merge source)\n";
+  const Option fingerprint{"fingerprint", "FP", "the pending key with this fingerprint"};
+  const Option key{"key", "Z85", "the key itself"};
+  const Option from{"from", "ADDRESS", "the pending key last seen from this address"};
+  const Option source{"source", "PREFIX", "addresses HOST may connect from", true};
+  static const std::vector<Command> commands = {
+      {"keys list", "", "Enrolled, pending and rejected host keys.", {json, config}, 0, 0, plain},
+      {"keys accept",
+       "HOST",
+       "Enrol a pending key as HOST (sources default to the address it connected from).",
+       {fingerprint, key, from, source, config},
+       1,
+       1,
+       plain},
+      {"keys add", "HOST", "Enrol a key given out of band.", {key, source, config}, 1, 1, plain},
+      {"keys reject", "", "Reject a pending key.", {fingerprint, key, from, config}, 0, 0, plain},
+      {"keys revoke",
+       "HOST",
+       "Remove HOST's access at once (a running daemon too).",
+       {config},
+       1,
+       1,
+       plain},
+      {"keys show-server-key",
+       "",
+       "The proxy's public key and fingerprint.",
+       {config},
+       0,
+       0,
+       plain},
+      {"keygen", "", "Create the server key pair if missing.", {config}, 0, 0, plain},
+      {"run",
+       "",
+       "The agent: control channel, pins, checks, report, /metrics.",
+       {{"foreground", "", "log to stderr only (no syslog)"},
+        {"retain", "", "keep the pins when stopping"},
+        config},
+       0,
+       0,
+       plain},
+      {"report",
+       "[SOURCE ...]",
+       "The latest validation report, re-judged now (stale when old or the daemon is not "
+       "running).\nText on a terminal, JSON otherwise; --merge: one report from several "
+       "proxies' /report.json.",
+       {{"format", "FORMAT", "json, html, text, junit or csv"},
+        {"json", "", "the same as --format json"},
+        {"merge", "URL|FILE", "merge these proxies' reports (http://HOST:PORT or a file)", true},
+        {"host", "HOST", "only this host's pairs", true},
+        {"verdict", "VERDICT", "only pairs with this verdict (ISOLATED, DEGRADED, ...)", true},
+        config},
+       0,
+       SIZE_MAX,
+       verdicts,
+       bnfc::report::kExitUsage},
+      {"pins",
+       "",
+       "What is pinned, and why (3 when stale).",
+       {json, config},
+       0,
+       0,
+       "  0  the pin list is current\n  3  stale: the daemon is not running or the list is "
+       "old\n  4  usage error\n  5  no pin list to read\n",
+       bnfc::report::kExitUsage},
+      {"check-networkd",
+       "",
+       "Would systemd-networkd delete our pins when it restarts?",
+       {config},
+       0,
+       0,
+       "  0  no risk\n  1  at risk (NETWORKD_FOREIGN_ROUTES)\n  2  usage error\n"},
+      {"setup-networkd",
+       "",
+       "Install the networkd drop-in that keeps our pins.",
+       {config},
+       0,
+       0,
+       plain},
+  };
+  return commands;
+}
+
 int main(int argc, char** argv) {
-  // `report` and `pins` give 0-3 a meaning (verdicts): their usage and I/O errors are 4 and up.
-  const bool verdict_exit =
-      argc > 1 && (std::strcmp(argv[1], "report") == 0 || std::strcmp(argv[1], "pins") == 0);
-  auto args = ParseArgs(argc, argv);
-  if (!args) {
-    return Fail(args.error().message, verdict_exit ? bnfc::report::kExitUsage : 2);
+  std::vector<std::string> words(argv + 1, argv + argc);
+  // --config may also come before the command (bnfc-proxyd --config FILE keys list).
+  std::string leading_config;
+  while (!words.empty() && words[0].rfind("--config", 0) == 0) {
+    if (words[0].rfind("--config=", 0) == 0) {
+      leading_config = words[0].substr(9);
+      words.erase(words.begin());
+    } else if (words[0] == "--config" && words.size() > 1) {
+      leading_config = words[1];
+      words.erase(words.begin(), words.begin() + 2);
+    } else {
+      return Fail("option --config needs a value (FILE)", 2);
+    }
   }
-  if (args->Has("version")) {
+  if (words.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (words[0] == "--version") {
     std::cout << "bnfc-proxyd " << BNFC_VERSION << "\n";
     return 0;
   }
-  if (args->positional.empty() || args->Has("help") || args->positional[0] == "help") {
+  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     std::cout << kUsage;
-    return args->positional.empty() && !args->Has("help") ? 2 : 0;
+    return 0;
   }
-  const std::string& command = args->positional[0];
-  auto config = Config(*args);
-  if (!config && command == "report" && args->Has("merge") && !args->Has("config")) {
+  // The command is its words: "keys" alone means "keys list".
+  std::string name = words[0];
+  size_t used = 1;
+  if (name == "keys") {
+    const bool verb = words.size() > 1 && !words[1].empty() && words[1][0] != '-';
+    name += " " + (verb ? words[1] : std::string("list"));
+    used = verb ? 2 : 1;
+  }
+  const bnfc::cli::Command* spec = nullptr;
+  for (const auto& c : Commands()) {
+    spec = c.name == name ? &c : spec;
+  }
+  if (spec == nullptr) {
+    return Fail("unknown command '" + name + "' (see `bnfc-proxyd --help`)", 2);
+  }
+  auto parsed = bnfc::cli::Parse(*spec, {words.begin() + static_cast<long>(used), words.end()});
+  if (!parsed) {
+    return Fail(parsed.error().message, spec->usage_exit);
+  }
+  if (parsed->help) {
+    std::cout << bnfc::cli::Help("bnfc-proxyd", *spec);
+    return 0;
+  }
+  Args args;
+  args.positional.assign(words.begin(), words.begin() + static_cast<long>(used));
+  if (name == "keys list" && used == 1) {
+    args.positional.push_back("list");
+  }
+  args.positional.insert(args.positional.end(), parsed->operands.begin(), parsed->operands.end());
+  args.options = parsed->values;
+  if (!leading_config.empty() && !args.Has("config")) {
+    args.options.emplace("config", leading_config);
+  }
+  const std::string command = args.positional[0];
+  if (command == "report" && !parsed->operands.empty() && !args.Has("merge")) {
+    return Fail("report: unexpected argument '" + parsed->operands[0] +
+                    "' (sources are read with --merge; see `report --help`)",
+                bnfc::report::kExitUsage);
+  }
+  const bool verdict_exit = spec->usage_exit == bnfc::report::kExitUsage;
+  auto config = Config(args);
+  if (!config && command == "report" && args.Has("merge") && !args.Has("config")) {
     config = bnfc::proxyd::ProxyConfigFromText("", "(defaults)");  // merging needs no proxy
   }
   if (!config) {
     return Fail(config.error().message, verdict_exit ? bnfc::report::kExitUsage : 1);
   }
   if (command == "keys") {
-    return Keys(*config, *args);
+    return Keys(*config, args);
   }
   if (command == "keygen") {
     return Keygen(*config);
   }
   if (command == "run") {
-    return Run(*config, *args);
+    return Run(*config, args);
   }
   if (command == "report") {
-    return Report(*config, *args);
+    return Report(*config, args);
   }
   if (command == "setup-networkd") {
     auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(*config));
@@ -542,8 +692,5 @@ int main(int argc, char** argv) {
     std::cout << (nd.at_risk() ? "NETWORKD_FOREIGN_ROUTES: at risk\n" : "ok\n") << nd.detail;
     return nd.at_risk() ? 1 : 0;
   }
-  if (command == "pins") {
-    return Pins(*config, *args);
-  }
-  return Fail("unknown command '" + command + "'\n" + kUsage, 2);
+  return Pins(*config, args);
 }

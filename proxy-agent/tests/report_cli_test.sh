@@ -124,6 +124,17 @@ assert len(pin) == 1 and pin[0]["status"] == "not_run" and pin[0]["evidence"] ==
 assert pin[0]["verdict"] == "NOT_ISOLATED" and pin[0]["proxy"] == "proxy01", pin
 PY
 
+# Filters: only the pairs asked for, and the exit status speaks of them.
+write_report 0 ISOLATED NOT_ISOLATED DEGRADED
+expect_exit 0 report --json --verdict ISOLATED
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [p["host"] for p in r["pairs"]] == ["esx00"], r["pairs"]' \
+  "$work/out" || fail "--verdict ISOLATED"
+expect_exit 2 report --json --host esx01 --host esx02
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [p["host"] for p in r["pairs"]] == ["esx01", "esx02"], r["pairs"]' \
+  "$work/out" || fail "--host twice"
+expect_exit 1 report --format text --verdict DEGRADED
+grep -q "esx01" "$work/out" && fail "--verdict DEGRADED shows esx01"
+
 # --merge: files and a loopback URL in one report; one unreadable source fails the whole view.
 write_report 0 ISOLATED
 cp "$work/state/report.json" "$work/a.json"
