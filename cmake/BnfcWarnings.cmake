@@ -20,14 +20,17 @@ endfunction()
 
 # A libFuzzer-style harness (a source defining LLVMFuzzerTestOneInput) and its committed corpus.
 # Normal builds link it with tests/fuzz/replay_main.cpp into a GoogleTest executable that replays
-# every file of CORPUS, one CTest test per file ("<name>.Corpus/FuzzReplay.Input/<file>"); run it
-# by hand with file arguments to replay just those. With -DBNFC_LIBFUZZER=ON (clang) it becomes a
-# real libFuzzer binary instead; tests/fuzz/run-fuzzers.sh does that build.
+# every file of CORPUS, one CTest test per file ("<name>.Corpus/FuzzReplay.Input/<file>"), and
+# every file of the third-party fixture folders named in SHARED (sub-folders of
+# BNFC_FIXTURES_DIR, read at run time, never copied; "<name>.Shared/FuzzReplay.Input/<file>");
+# run it by hand with file arguments to replay just those. With -DBNFC_LIBFUZZER=ON (clang) it
+# becomes a real libFuzzer binary instead; tests/fuzz/run-fuzzers.sh does that build and passes
+# the same shared folders as extra seed folders.
 #   bnfc_fuzz_replay(config_fuzzer SOURCES fuzz/config_fuzzer.cpp LIBS bnfc_common
-#                    CORPUS fuzz/corpus/config)
+#                    CORPUS fuzz/corpus/config [SHARED esxcli])
 option(BNFC_LIBFUZZER "Build fuzz harnesses as libFuzzer binaries (clang only)" OFF)
 function(bnfc_fuzz_replay name)
-  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;LIBS;SHARED" ${ARGN})
   get_filename_component(corpus "${ARG_CORPUS}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   if(BNFC_LIBFUZZER)
     add_executable(${name} ${ARG_SOURCES})
@@ -40,7 +43,12 @@ function(bnfc_fuzz_replay name)
   add_executable(${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
   bnfc_strict(${name})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest)
-  target_compile_definitions(${name} PRIVATE BNFC_FUZZ_CORPUS_DIR="${corpus}")
+  set(shared "")
+  foreach(dir IN LISTS ARG_SHARED)
+    string(APPEND shared "${BNFC_FIXTURES_DIR}/${dir}:")
+  endforeach()
+  target_compile_definitions(${name} PRIVATE BNFC_FUZZ_CORPUS_DIR="${corpus}"
+                                             BNFC_FUZZ_SHARED_DIRS="${shared}")
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   # Re-list the tests when a corpus file is added or removed.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${corpus}")

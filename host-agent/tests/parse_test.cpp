@@ -1,5 +1,6 @@
-// Parser tests: every esxcli/vmkping capture in tests/fixtures/esxcli/ that is an output of a
-// command the agent reads, with its values asserted; variants; XML; precise errors.
+// Parser tests: every esxcli/vmkping capture in the shared esxcli fixtures
+// (../shared/fixtures/esxcli/) that is an output of a command the agent reads, with its values
+// asserted; variants; XML; precise errors.
 #include "hostagent/parse.h"
 
 #include <gmock/gmock.h>

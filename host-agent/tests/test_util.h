@@ -31,8 +31,15 @@ inline std::string BinDir() {
   return ec ? std::string() : (exe.parent_path().parent_path() / "bin").string();
 }
 
+// Third-party fixtures live next to the repository, never in it: BNFC_FIXTURES_DIR, else
+// <source>/../shared/fixtures.
+inline std::string FixturesDir() {
+  const char* d = std::getenv("BNFC_FIXTURES_DIR");
+  return d ? d : SourceDir() + "/../shared/fixtures";
+}
+
 inline std::string FixturePath(const std::string& name) {
-  return SourceDir() + "/tests/fixtures/esxcli/" + name;
+  return FixturesDir() + "/esxcli/" + name;
 }
 
 // Reads a fixture; an empty string when it cannot be read (the test then fails on its values).

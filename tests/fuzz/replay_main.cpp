@@ -1,8 +1,11 @@
 // Replays a committed fuzz corpus through a libFuzzer-style harness as ordinary GoogleTest tests.
 //
 // Linked with one harness (a source that defines LLVMFuzzerTestOneInput) by bnfc_fuzz_replay() in
-// cmake/BnfcWarnings.cmake, which sets BNFC_FUZZ_CORPUS_DIR. Every regular file of that folder is
-// one test; a harness reports a broken invariant by aborting, which fails that test. Run with file
+// cmake/BnfcWarnings.cmake, which sets BNFC_FUZZ_CORPUS_DIR (the committed corpus) and
+// BNFC_FUZZ_SHARED_DIRS (third-party fixture folders, ':'-separated, read where they are so that no
+// copy lives in the repository). Every regular file of those folders is one test (SOURCES.md, their
+// provenance notes, excepted); a harness reports a broken invariant by aborting, which fails that
+// test. Run with file
 // arguments (`config_fuzzer crash-1234`) to replay just those files, as a libFuzzer binary would.
 #include <dirent.h>
 #include <sys/stat.h>
@@ -15,12 +18,16 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #ifndef BNFC_FUZZ_CORPUS_DIR
 #error "BNFC_FUZZ_CORPUS_DIR must name the corpus folder (see bnfc_fuzz_replay)"
+#endif
+#ifndef BNFC_FUZZ_SHARED_DIRS
+#define BNFC_FUZZ_SHARED_DIRS ""
 #endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -38,22 +45,45 @@ void PrintTo(const CorpusFile& file, std::ostream* os) {
   *os << file.path.substr(file.path.rfind('/') + 1);
 }
 
-std::vector<CorpusFile> ListCorpus() {
-  std::vector<std::string> names;
-  if (DIR* dir = opendir(BNFC_FUZZ_CORPUS_DIR)) {
-    while (dirent* e = readdir(dir)) {
-      std::string path = std::string(BNFC_FUZZ_CORPUS_DIR) + "/" + e->d_name;
-      struct stat st {};
-      if (e->d_name[0] != '.' && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-        names.push_back(e->d_name);
-      }
+std::vector<std::string> SharedDirs() {
+  std::vector<std::string> dirs;
+  std::string all = BNFC_FUZZ_SHARED_DIRS;
+  for (size_t start = 0, end; start < all.size(); start = end + 1) {
+    end = all.find(':', start);
+    if (end == std::string::npos) {
+      end = all.size();
     }
-    closedir(dir);
+    if (end > start) {
+      dirs.push_back(all.substr(start, end - start));
+    }
   }
-  std::sort(names.begin(), names.end());
+  return dirs;
+}
+
+// Sorted (folder, file name) pairs of the regular files in `dirs`.
+std::vector<std::pair<std::string, std::string>> ListFiles(const std::vector<std::string>& dirs) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& d : dirs) {
+    if (DIR* dir = opendir(d.c_str())) {
+      while (dirent* e = readdir(dir)) {
+        std::string path = d + "/" + e->d_name;
+        struct stat st {};
+        if (e->d_name[0] != '.' && std::string(e->d_name) != "SOURCES.md" &&
+            stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+          files.emplace_back(d, e->d_name);
+        }
+      }
+      closedir(dir);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<CorpusFile> ListCorpus(const std::vector<std::string>& dirs) {
   std::vector<CorpusFile> out;
   std::set<std::string> used;
-  for (const std::string& name : names) {
+  for (const auto& [dir, name] : ListFiles(dirs)) {
     std::string id;
     for (char c : name) {
       bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -63,7 +93,7 @@ std::vector<CorpusFile> ListCorpus() {
     for (int n = 2; !used.insert(unique).second; ++n) {
       unique = id + "_" + std::to_string(n);
     }
-    out.push_back({std::string(BNFC_FUZZ_CORPUS_DIR) + "/" + name, unique});
+    out.push_back({dir + "/" + name, unique});
   }
   return out;
 }
@@ -100,11 +130,22 @@ std::string CorpusTestName(const ::testing::TestParamInfo<CorpusFile>& param) {
   return param.param.test_name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, FuzzReplay, ::testing::ValuesIn(ListCorpus()), CorpusTestName);
+INSTANTIATE_TEST_SUITE_P(Corpus, FuzzReplay,
+                         ::testing::ValuesIn(ListCorpus({BNFC_FUZZ_CORPUS_DIR})), CorpusTestName);
+INSTANTIATE_TEST_SUITE_P(Shared, FuzzReplay, ::testing::ValuesIn(ListCorpus(SharedDirs())),
+                         CorpusTestName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(FuzzReplay);
 
 TEST(FuzzCorpus, IsNotEmpty) {
-  EXPECT_FALSE(ListCorpus().empty()) << "no corpus files in " << BNFC_FUZZ_CORPUS_DIR;
+  EXPECT_FALSE(ListCorpus({BNFC_FUZZ_CORPUS_DIR}).empty())
+      << "no corpus files in " << BNFC_FUZZ_CORPUS_DIR;
+}
+
+// A missing or empty shared fixture folder fails here rather than silently replaying less.
+TEST(FuzzCorpus, SharedFixturesArePresent) {
+  for (const std::string& dir : SharedDirs()) {
+    EXPECT_FALSE(ListCorpus({dir}).empty()) << "no fixture files in " << dir;
+  }
 }
 
 }  // namespace

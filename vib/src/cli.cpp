@@ -1,6 +1,9 @@
 #include "bnfc/vib/cli.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <iomanip>
 #include <sstream>
 
@@ -15,10 +18,13 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: bnfc-vib COMMAND ...
 
-  inspect FILE [--json]     list a VIB's or offline bundle's members, descriptor, payloads and
+  inspect FILE [--json] [--target 7.0|8.0]
+                            list a VIB's or offline bundle's members, descriptor, payloads and
                             every problem found (exit 1 when there is an error-level problem)
-  verify FILE [--json]      recompute every size and checksum and check the layout ESXi 7/8
-                            expect; print the problems; exit 0 only when there is no error
+  verify FILE [--json] [--target 7.0|8.0]
+                            recompute every size and checksum, check the layout and the payload
+                            tree, and say what each target ESXi release would do (default: both);
+                            exit 0 only when no target has an error
   build --manifest M --payload DIR --out FILE.vib
                             make a VIB (GNU ar: descriptor.xml, empty sig.pkcs7, tgz payload)
                             from the key = value manifest M and the staged tree DIR
@@ -101,9 +107,20 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
   const char* cmd = verify ? "verify" : "inspect";
   std::string file;
   bool json = false;
+  std::vector<Release> targets;
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--json") {
       json = true;
+    } else if (args[i] == "--target") {
+      auto t = i + 1 < args.size() ? ParseRelease(args[i + 1]) : std::nullopt;
+      if (!t) {
+        err << "bnfc-vib " << cmd << ": --target takes 7.0 or 8.0\n" << kUsage;
+        return 2;
+      }
+      if (std::find(targets.begin(), targets.end(), *t) == targets.end()) {
+        targets.push_back(*t);
+      }
+      ++i;
     } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
       file = args[i];
     } else {
@@ -119,13 +136,20 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
   if (!Load(file, &l, err, cmd)) {
     return 2;
   }
+  if (targets.empty()) {
+    targets.assign(std::begin(kAllReleases), std::end(kAllReleases));
+  }
   Problems problems;
+  std::vector<std::pair<Release, Problems>> per_release;
   nlohmann::json j;
   std::ostringstream text;
   std::string what;
   if (l.kind == FileKind::kBundle) {
     BundleReport r = InspectBundle(l.bytes);
     problems = AllProblems(r);
+    for (Release t : targets) {
+      per_release.emplace_back(t, ReleaseProblems(r, t));
+    }
     j = ToJson(r);
     what = "offline bundle, " + std::to_string(r.vibs.size()) + " VIB(s)" +
            (r.component ? ", component form" : "");
@@ -151,6 +175,9 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
   } else {
     VibReport r = InspectVib(l.bytes);
     problems = r.problems;
+    for (Release t : targets) {
+      per_release.emplace_back(t, ReleaseProblems(r, t));
+    }
     j = ToJson(r);
     what = l.kind == FileKind::kVib ? "VIB" : "not a VIB or zip";
     if (r.descriptor) {
@@ -161,14 +188,34 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
     }
   }
   j["file"] = file;
-  size_t errors = 0, warnings = 0;
-  for (const auto& p : problems) {
-    (p.severity == Severity::kError ? errors : warnings)++;
+  auto count = [](const Problems& ps, Severity s) {
+    return static_cast<size_t>(
+        std::count_if(ps.begin(), ps.end(), [s](const Problem& p) { return p.severity == s; }));
+  };
+  const size_t errors = count(problems, Severity::kError);
+  const size_t warnings = count(problems, Severity::kWarning);
+  // Errors common to every release fail every target; a target fails on its own errors too.
+  std::vector<std::string> failed;
+  nlohmann::json targets_json = nlohmann::json::object();
+  for (const auto& [t, ps] : per_release) {
+    bool ok = errors == 0 && count(ps, Severity::kError) == 0;
+    if (!ok) {
+      failed.push_back(ReleaseName(t));
+    }
+    nlohmann::json tj = {{"ok", ok}, {"problems", nlohmann::json::array()}};
+    for (const auto& p : ps) {
+      tj["problems"].push_back(ToJson(p));
+    }
+    targets_json[ReleaseName(t)] = tj;
   }
+  j["targets"] = targets_json;
+  j["ok"] = failed.empty();
   if (json) {
     if (verify) {
-      nlohmann::json v = {
-          {"file", file}, {"ok", errors == 0}, {"problems", nlohmann::json::array()}};
+      nlohmann::json v = {{"file", file},
+                          {"ok", failed.empty()},
+                          {"problems", nlohmann::json::array()},
+                          {"targets", targets_json}};
       for (const auto& p : problems) {
         v["problems"].push_back(ToJson(p));
       }
@@ -179,16 +226,34 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
   } else {
     out << file << ": " << what << ", " << l.bytes.size() << " bytes\n" << text.str();
     if (problems.empty()) {
-      out << (verify ? "verify: ok, no problems\n" : "problems: none\n");
+      out << "problems: none\n";
     } else {
       out << "problems (" << errors << " error(s), " << warnings << " warning(s)):\n";
       PrintProblems(problems, out);
-      if (verify) {
-        out << (errors ? "verify: FAILED\n" : "verify: ok\n");
+    }
+    for (const auto& [t, ps] : per_release) {
+      bool ok = errors == 0 && count(ps, Severity::kError) == 0;
+      out << "target ESXi " << ReleaseName(t) << ": " << (ok ? "ok" : "FAILED");
+      if (!ps.empty()) {
+        out << " (" << count(ps, Severity::kError) << " error(s), " << count(ps, Severity::kWarning)
+            << " warning(s) for this release)";
+      }
+      out << "\n";
+      PrintProblems(ps, out);
+    }
+    if (verify) {
+      if (failed.empty()) {
+        out << "verify: ok\n";
+      } else {
+        out << "verify: FAILED for ESXi";
+        for (const auto& f : failed) {
+          out << " " << f;
+        }
+        out << "\n";
       }
     }
   }
-  return errors ? 1 : 0;
+  return failed.empty() ? 0 : 1;
 }
 
 int Build(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -285,6 +350,9 @@ int Bundle(const std::vector<std::string>& args, std::ostream& out, std::ostream
     }
     inputs.push_back({f, std::move(*data)});
   }
+  // Zip entry times are DOS local time: pin the zone so every machine writes the same bytes.
+  ::setenv("TZ", "UTC0", 1);
+  ::tzset();
   auto zip = BuildBundle(inputs, opts);
   if (!zip) {
     err << "bnfc-vib bundle: " << zip.error().message << "\n";

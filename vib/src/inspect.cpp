@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -59,9 +60,11 @@ void CheckPayload(const DescriptorPayload& dp, const PayloadReport& pr, const De
                      " is not one bnfc-vib checks");
     }
   }
+  // Which gunzip checksums a release wants is a per-release rule (ReleaseProblems); here only
+  // a payload that cannot be checked at all, compressed or uncompressed, is noted.
   if (dp.checksums.empty()) {
     AddError(problems, "PAYLOAD_CHECKSUM_MISSING", where, "the descriptor gives no checksum");
-  } else if (!have_sha256 || !have_gz_sha256 || !have_gz_sha1) {
+  } else if (!have_sha256 || (!have_gz_sha256 && !have_gz_sha1)) {
     std::string missing;
     auto add = [&](bool have, const char* what) {
       if (!have) {
@@ -72,7 +75,7 @@ void CheckPayload(const DescriptorPayload& dp, const PayloadReport& pr, const De
     add(have_gz_sha256, "gunzip sha-256");
     add(have_gz_sha1, "gunzip sha-1");
     AddWarning(problems, "PAYLOAD_CHECKSUM_MISSING", where,
-               "no " + missing + " checksum; ESXi 7/8 VIBs ship all three");
+               "no " + missing + " checksum; VIBs for ESXi 8 ship all three");
   }
   if (!info.gzip) {
     AddError(problems, "PAYLOAD_NOT_GZIP", where, info.gzip_error);
@@ -200,12 +203,8 @@ VibReport InspectVib(std::string_view bytes, uint64_t max_gunzip) {
     pr.declared_type = dp.type;
     pr.info = AnalyzePayload(r.members[it->second].data, max_gunzip);
     CheckPayload(dp, pr, d, &r.problems);
+    CheckTreeSafety(pr.info.entries, "payload " + dp.name, &r.problems);
     for (const auto& e : pr.info.entries) {
-      if (!e.path.empty() && (e.path[0] == '/' || e.path == ".." || e.path.rfind("../", 0) == 0 ||
-                              e.path.find("/../") != std::string::npos)) {
-        AddError(&r.problems, "PAYLOAD_UNSAFE_PATH", "payload " + dp.name,
-                 "entry " + Quote(e.path) + " would land outside the root");
-      }
       if (e.kind == 'f') {
         payload_files.insert(e.path.rfind("./", 0) == 0 ? e.path.substr(2) : e.path);
       }
@@ -242,8 +241,12 @@ VibReport InspectVib(std::string_view bytes, uint64_t max_gunzip) {
   return r;
 }
 
-Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_view bytes,
-                                                                   uint64_t max_total) {
+uint64_t ZipBudget(uint64_t zip_size, uint64_t max_total) {
+  return std::min(max_total, kZipBudgetBase + kZipBudgetRatio * zip_size);
+}
+
+Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(
+    std::string_view bytes, uint64_t max_total, std::vector<std::string>* not_regular) {
   ArchivePtr a(archive_read_new(), archive_read_free);
   archive_read_support_format_zip_seekable(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
@@ -266,6 +269,21 @@ Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_v
     }
     const char* p = archive_entry_pathname(e);
     std::string path = p ? p : "";
+    // The central directory's size: refuse before inflating anything that cannot fit.
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+        total + static_cast<uint64_t>(archive_entry_size(e)) > max_total) {
+      return Unexpected(ErrorCode::kParse, "zip: entry '" + path + "' says " +
+                                               std::to_string(archive_entry_size(e)) +
+                                               " bytes uncompressed, more than the " +
+                                               std::to_string(max_total) + " allowed; refusing");
+    }
+    const auto type = archive_entry_filetype(e);
+    if (type != AE_IFREG && type != AE_IFDIR && type != 0) {
+      if (not_regular) {
+        not_regular->push_back(path);
+      }
+      continue;
+    }
     std::string data;
     char buf[65536];
     for (;;) {
@@ -281,7 +299,7 @@ Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_v
       total += static_cast<uint64_t>(n);
       if (total > max_total) {
         return Unexpected(ErrorCode::kParse, "zip: more than " + std::to_string(max_total) +
-                                                 " bytes uncompressed; refusing");
+                                                 " bytes uncompressed in '" + path + "'; refusing");
       }
       data.append(buf, static_cast<size_t>(n));
     }
@@ -309,11 +327,27 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip) {
   BundleReport r;
   r.size = bytes.size();
   r.sha256 = Sha256Hex(bytes);
-  auto entries = ReadZip(bytes, max_gunzip);
+  std::vector<std::string> special;
+  auto entries = ReadZip(bytes, ZipBudget(bytes.size(), max_gunzip), &special);
   if (!entries) {
     AddError(&r.problems, "BUNDLE_ZIP_INVALID", "bundle", entries.error().message);
     return r;
   }
+  auto check_paths = [&](const std::string& zip, const std::vector<std::string>& not_regular,
+                         const std::vector<std::pair<std::string, std::string>>& all) {
+    for (const auto& path : not_regular) {
+      AddError(&r.problems, "BUNDLE_SPECIAL_ENTRY", zip,
+               "entry " + Quote(path) + " is neither a regular file nor a directory");
+    }
+    for (const auto& [path, data] : all) {
+      if (EscapesRoot(path)) {
+        AddError(&r.problems, "BUNDLE_UNSAFE_PATH", zip,
+                 "entry " + Quote(path) +
+                     " is absolute or contains '..': it would land outside the depot");
+      }
+    }
+  };
+  check_paths("bundle", special, *entries);
   std::map<std::string, const std::string*> files;
   for (const auto& [path, data] : *entries) {
     r.entries.emplace_back(path, data.size());
@@ -364,11 +398,14 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip) {
              "the bundle has no " + metadata_url);
     return r;
   }
-  auto meta = ReadZip(*files[metadata_url], max_gunzip);
+  std::vector<std::string> meta_special;
+  auto meta = ReadZip(*files[metadata_url], ZipBudget(files[metadata_url]->size(), max_gunzip),
+                      &meta_special);
   if (!meta) {
     AddError(&r.problems, "BUNDLE_ZIP_INVALID", metadata_url, meta.error().message);
     return r;
   }
+  check_paths(metadata_url, meta_special, *meta);
   std::map<std::string, std::string> meta_files;
   for (auto& [path, data] : *meta) {
     r.metadata_entries.push_back(path);
@@ -459,6 +496,62 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip) {
     }
   }
   return r;
+}
+
+const char* ReleaseName(Release r) {
+  return r == Release::k70 ? "7.0" : "8.0";
+}
+
+std::optional<Release> ParseRelease(std::string_view text) {
+  if (text == "7.0" || text == "7") {
+    return Release::k70;
+  }
+  if (text == "8.0" || text == "8") {
+    return Release::k80;
+  }
+  return std::nullopt;
+}
+
+Problems ReleaseProblems(const VibReport& r, Release release) {
+  Problems out;
+  if (!r.descriptor) {
+    return out;
+  }
+  const std::string id = VibId(*r.descriptor);
+  for (const auto& dp : r.descriptor->payloads) {
+    const std::string where = "payload " + dp.name;
+    bool gz_sha256 = false;
+    for (const auto& ck : dp.checksums) {
+      gz_sha256 = gz_sha256 || (ck.type == "sha-256" && ck.verify_process == "gunzip");
+    }
+    if (release == Release::k80 && !gz_sha256) {
+      // ESXi 8.0's own words (ProfileValidationError; Broadcom KB 318056, lamw/ghettoVCB#275).
+      AddError(&out, "ESXI8_NO_GUNZIP_SHA256", where,
+               "ESXi 8.0 refuses this VIB: \"the payload(s) in VIB " + id +
+                   " does not have sha-256 gunzip checksum. This will prevent VIB security "
+                   "verification and secure boot from functioning properly\"");
+    }
+    if (release == Release::k70 && gz_sha256) {
+      // Releases before 8 failed VIBs carrying this checksum (lamw/ghettoVCB#299, #311;
+      // w2c/letsencrypt-esxi#10, #44); no public report shows one installing on 7.0.
+      AddWarning(&out, "ESXI7_GUNZIP_SHA256_UNPROVEN", where,
+                 "carries a sha-256 gunzip checksum: ESXi 5.5/6.x (and, in one report, 7.x) "
+                 "refused such VIBs with \"Calculated digest at EOF does not match expected "
+                 "result\"; installing it on 7.0 is not proven");
+    }
+  }
+  return out;
+}
+
+Problems ReleaseProblems(const BundleReport& r, Release release) {
+  Problems out;
+  for (const auto& v : r.vibs) {
+    for (Problem p : ReleaseProblems(v.report, release)) {
+      p.where = v.path + ": " + p.where;
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
 }
 
 Problems AllProblems(const BundleReport& r) {

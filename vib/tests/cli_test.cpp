@@ -22,17 +22,46 @@ CliRun Cli(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
-std::string FixturePath(const std::string& name) {
-  return testing::SourceDir() + "/tests/fixtures/vib/" + name;
+using testing::FixturePath;
+
+TEST(Cli, EachFixturePassesTheReleasesItWasBuiltForAndFailsTheOthersWithEsxisReason) {
+  // nsx-ext (three checksums, installed on ESXi 8): 8.0 ok, 7.0 ok with the unproven-digest note.
+  CliRun nsx = Cli({"verify", FixturePath("esxcli-nsx-ext.vib")});
+  EXPECT_EQ(nsx.code, 0) << nsx.out << nsx.err;
+  EXPECT_NE(nsx.out.find("target ESXi 8.0: ok\n"), std::string::npos) << nsx.out;
+  EXPECT_NE(nsx.out.find("warning ESXI7_GUNZIP_SHA256_UNPROVEN"), std::string::npos) << nsx.out;
+  EXPECT_NE(nsx.out.find("verify: ok\n"), std::string::npos) << nsx.out;
+
+  // ghettoVCB 2019 (VIB Author: sha-256 and gunzip sha-1): installed on 6.x/7.x, refused by 8.
+  CliRun g7 = Cli({"verify", "--target", "7.0", FixturePath("ghettoVCB-2019.vib")});
+  EXPECT_EQ(g7.code, 0) << g7.out;
+  EXPECT_EQ(g7.out.find("ESXI"), std::string::npos) << g7.out;
+  CliRun g8 = Cli({"verify", FixturePath("ghettoVCB-2019.vib"), "--target", "8.0"});
+  EXPECT_EQ(g8.code, 1) << g8.out;
+  EXPECT_NE(g8.out.find("error ESXI8_NO_GUNZIP_SHA256"), std::string::npos) << g8.out;
+  EXPECT_NE(g8.out.find("the payload(s) in VIB virtuallyGhetto_bootbank_ghettoVCB_1.0.0-0.0.0 "
+                        "does not have sha-256 gunzip checksum"),
+            std::string::npos)
+      << g8.out;
+  EXPECT_NE(g8.out.find("verify: FAILED for ESXi 8.0"), std::string::npos) << g8.out;
+
+  // hwmond (only the plain sha-256; ESXi 6.5 with --force): 7.0 passes with a note, 8.0 refuses;
+  // with no --target both are checked and the verdict is a failure.
+  CliRun h7 = Cli({"verify", "--target", "7.0", FixturePath("hwmond-xserve-3.2.5.vib")});
+  EXPECT_EQ(h7.code, 0) << h7.out;
+  EXPECT_NE(h7.out.find("warning PAYLOAD_CHECKSUM_MISSING"), std::string::npos) << h7.out;
+  CliRun h = Cli({"verify", FixturePath("hwmond-xserve-3.2.5.vib"), "--json"});
+  EXPECT_EQ(h.code, 1) << h.out;
+  auto j = nlohmann::json::parse(h.out);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["targets"]["7.0"]["ok"], true);
+  EXPECT_EQ(j["targets"]["8.0"]["ok"], false);
+  EXPECT_EQ(j["targets"]["8.0"]["problems"][0]["code"], "ESXI8_NO_GUNZIP_SHA256");
 }
 
-TEST(Cli, VerifyFixturesExitsZero) {
-  CliRun a = Cli({"verify", FixturePath("esxcli-nsx-ext.vib")});
-  EXPECT_EQ(a.code, 0) << a.out << a.err;
-  EXPECT_NE(a.out.find("verify: ok, no problems"), std::string::npos) << a.out;
-  CliRun b = Cli({"verify", FixturePath("hwmond-xserve-3.2.5.vib")});
-  EXPECT_EQ(b.code, 0) << b.out << b.err;
-  EXPECT_NE(b.out.find("warning PAYLOAD_CHECKSUM_MISSING"), std::string::npos) << b.out;
+TEST(Cli, UnknownTargetIsAUsageError) {
+  EXPECT_EQ(Cli({"verify", FixturePath("esxcli-nsx-ext.vib"), "--target", "6.5"}).code, 2);
+  EXPECT_EQ(Cli({"verify", FixturePath("esxcli-nsx-ext.vib"), "--target"}).code, 2);
 }
 
 TEST(Cli, InspectJsonIsParseable) {
@@ -45,8 +74,8 @@ TEST(Cli, InspectJsonIsParseable) {
 }
 
 TEST(Cli, InspectTextShowsHeaderFields) {
-  CliRun r = Cli({"inspect", FixturePath("hwmond-xserve-3.2.5.vib")});
-  EXPECT_EQ(r.code, 0);
+  CliRun r = Cli({"inspect", FixturePath("hwmond-xserve-3.2.5.vib"), "--target", "7.0"});
+  EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("payload1"), std::string::npos);
   EXPECT_NE(r.out.find("plain"), std::string::npos);
   EXPECT_NE(r.out.find("100644"), std::string::npos);

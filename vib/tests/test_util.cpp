@@ -15,8 +15,13 @@ std::string SourceDir() {
   return s ? s : ".";
 }
 
+std::string FixturePath(const std::string& name) {
+  const char* s = std::getenv("BNFC_FIXTURES_DIR");
+  return (s ? std::string(s) : SourceDir() + "/../shared/fixtures") + "/vib/" + name;
+}
+
 std::string Fixture(const std::string& name) {
-  std::ifstream in(SourceDir() + "/tests/fixtures/vib/" + name, std::ios::binary);
+  std::ifstream in(FixturePath(name), std::ios::binary);
   EXPECT_TRUE(in.good()) << "fixture " << name << " missing";
   std::stringstream ss;
   ss << in.rdbuf();

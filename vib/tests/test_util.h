@@ -10,7 +10,10 @@
 namespace bnfc::vib::testing {
 
 std::string SourceDir();
-std::string Fixture(const std::string& name);  // bytes of tests/fixtures/vib/<name>
+// Third-party VIBs live next to the repository, never in it: BNFC_FIXTURES_DIR/vib/<name>, else
+// <source>/../shared/fixtures/vib/<name>.
+std::string FixturePath(const std::string& name);
+std::string Fixture(const std::string& name);  // its bytes
 std::string MakeTempDir();                     // removed by RemoveTree
 void RemoveTree(const std::string& dir);
 void WriteFile(const std::string& path, const std::string& data, unsigned mode = 0644);

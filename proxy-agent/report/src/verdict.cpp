@@ -73,8 +73,17 @@ bool IsTagHostCode(const std::string& code) {
          code == "TAG_ON_OTHER_VMKNIC";
 }
 
+// Host notes that change nothing where NBD goes: what `observe` (or `ensure` without consent and
+// proof) would have done to the tag.
+bool IsAdvisoryHostCode(const std::string& code) {
+  return code == "PLANNED_TAG_ADD" || code == "PLANNED_TAG_REMOVE";
+}
+
 // The verdict a host-reported problem implies. Unknown codes are never ignored.
 Verdict HostProblemImpact(const std::string& code) {
+  if (IsAdvisoryHostCode(code)) {
+    return Verdict::kIsolated;
+  }
   if (code == "HOSTD_DOWN") {
     return Verdict::kUnreachable;
   }
@@ -1271,7 +1280,7 @@ bool AllConditionsHold(const PairFacts& f) {
     return false;
   }
   for (const HostProblem& p : h.problems) {
-    if (!IsPerProxyHostCode(p.code)) {
+    if (!IsPerProxyHostCode(p.code) && !IsAdvisoryHostCode(p.code)) {
       return false;
     }
   }

@@ -557,6 +557,20 @@ TEST(Verdict, HostPerProxyProblemsAreDerivedFromTheCheckNotPassedThrough) {
   EXPECT_TRUE(v.findings.empty());
 }
 
+TEST(Verdict, PlannedTagChangesAreAdvisoryButUnknownHostCodesAreNot) {
+  // What observe would have done changes nothing where NBD goes; it is shown, not held against
+  // the pair. A host code the engine does not know is never ignored.
+  PairFacts f = GoodFacts();
+  f.host.problems.push_back({"PLANNED_TAG_REMOVE", "would remove the tag from vmk3", ""});
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated) << Codes(v);
+  ASSERT_TRUE(HasCode(v, "PLANNED_TAG_REMOVE")) << Codes(v);
+  EXPECT_TRUE(AllConditionsHold(f));
+  f.host.problems.push_back({"SOMETHING_NEW", "a code from a newer agent", ""});
+  EXPECT_EQ(Evaluate(f).verdict, Verdict::kUnknown);
+  EXPECT_FALSE(AllConditionsHold(f));
+}
+
 TEST(Verdict, FailoverWithTagOnManagementIsNotIsolated) {
   PairFacts f = GoodFacts();
   f.host.failover_active = true;

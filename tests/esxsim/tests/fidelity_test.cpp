@@ -1,6 +1,7 @@
-// Fidelity: for every capture in tests/fixtures/esxcli/ of a command esxsim implements, run the
-// real esxsim binary on a state holding the same data and compare the bytes. Captures that are
-// incomplete or whose editor stripped trailing spaces say so in their test.
+// Fidelity: for every capture in the shared esxcli fixtures (../shared/fixtures/esxcli/) of a
+// command esxsim implements, run the real esxsim binary on a state holding the same data and
+// compare the bytes. Captures that are incomplete or whose editor stripped trailing spaces say so
+// in their test.
 #include <unistd.h>
 #include <algorithm>
 

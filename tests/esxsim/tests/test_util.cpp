@@ -20,6 +20,13 @@ std::string SourceDir() {
   return s ? s : ".";
 }
 
+// Third-party captures live next to the repository, never in it: BNFC_FIXTURES_DIR, else
+// <source>/../shared/fixtures.
+std::string EsxcliFixturesDir() {
+  const char* s = std::getenv("BNFC_FIXTURES_DIR");
+  return (s ? std::string(s) : SourceDir() + "/../shared/fixtures") + "/esxcli";
+}
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream os;
@@ -42,7 +49,7 @@ std::string BinDir() {
 }
 
 std::string Fixture(const std::string& name) {
-  const std::string path = SourceDir() + "/tests/fixtures/esxcli/" + name;
+  const std::string path = EsxcliFixturesDir() + "/" + name;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ADD_FAILURE() << "fixture missing: " << path;
@@ -53,8 +60,9 @@ std::string Fixture(const std::string& name) {
 
 std::vector<std::string> FixtureNames() {
   std::vector<std::string> names;
-  DIR* d = ::opendir((SourceDir() + "/tests/fixtures/esxcli").c_str());
+  DIR* d = ::opendir(EsxcliFixturesDir().c_str());
   if (d == nullptr) {
+    ADD_FAILURE() << "fixtures missing: " << EsxcliFixturesDir();
     return names;
   }
   while (dirent* e = ::readdir(d)) {

@@ -9,7 +9,8 @@
 
 namespace esxsim_test {
 
-// Bytes of tests/fixtures/esxcli/<name>; fails the test (ADD_FAILURE) and returns "" if missing.
+// Bytes of <fixtures>/esxcli/<name> (../shared/fixtures unless BNFC_FIXTURES_DIR); fails the test
+// (ADD_FAILURE) and returns "" if missing.
 std::string Fixture(const std::string& name);
 std::vector<std::string> FixtureNames();
 

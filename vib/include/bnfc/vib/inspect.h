@@ -58,12 +58,33 @@ BundleReport InspectBundle(std::string_view bytes, uint64_t max_gunzip = kMaxGun
 // Every problem of a bundle, the VIBs' ones with "<path>: " in front of `where`.
 Problems AllProblems(const BundleReport& r);
 
+// What one ESXi release would do with a VIB, beyond the checks that hold for every release.
+// Each rule and its evidence is in docs/vib.md ("Per-release rules"): errors only for what that
+// release is known to refuse, warnings for what it is known or suspected to trip over.
+enum class Release { k70, k80 };
+inline constexpr Release kAllReleases[] = {Release::k70, Release::k80};
+const char* ReleaseName(Release r);  // "7.0", "8.0"
+std::optional<Release> ParseRelease(std::string_view text);
+Problems ReleaseProblems(const VibReport& r, Release release);
+// Every VIB of the bundle, with "<path>: " in front of `where`.
+Problems ReleaseProblems(const BundleReport& r, Release release);
+
 nlohmann::json ToJson(const VibReport& r);
 nlohmann::json ToJson(const BundleReport& r);
 nlohmann::json ToJson(const Problem& p);
 
-// Reads a zip (libarchive) into (path, bytes) pairs; kParse when it is not a complete zip.
-Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(std::string_view bytes,
-                                                                   uint64_t max_total);
+// Reads a zip (libarchive) into (path, bytes) pairs of its regular files; kParse when it is not a
+// complete zip or would inflate to more than max_total bytes (checked against each entry's
+// declared size before inflating, and while inflating). Entries that are neither files nor
+// directories (symlinks, devices) are left out and their paths put in `not_regular`.
+Expected<std::vector<std::pair<std::string, std::string>>> ReadZip(
+    std::string_view bytes, uint64_t max_total, std::vector<std::string>* not_regular = nullptr);
+
+// A bundle's XML and VIBs compress little (VIBs are already gzip'd): inflating a zip to more than
+// 16 MiB plus 16 times its size is refused (a zip bomb, not a depot), so memory stays bounded by
+// the input.
+inline constexpr uint64_t kZipBudgetBase = 16ull << 20;
+inline constexpr uint64_t kZipBudgetRatio = 16;
+uint64_t ZipBudget(uint64_t zip_size, uint64_t max_total);
 
 }  // namespace bnfc::vib
