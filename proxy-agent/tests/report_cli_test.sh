@@ -154,11 +154,12 @@ python3 -u -m http.server --bind 127.0.0.1 --directory "$work" 0 > "$work/http.l
 server=$!
 port=""
 i=0
-while [ -z "$port" ] && [ $i -lt 100 ]; do
+while [ -z "$port" ] && [ $i -lt 600 ]; do  # up to 30 s on a loaded machine
   port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$work/http.log" | head -1)
   i=$((i + 1))
   sleep 0.05
 done
+[ -n "$port" ] || fail "the loopback HTTP server did not start: $(cat "$work/http.log")"
 expect_exit 2 report --format text --merge "http://127.0.0.1:$port/a.json" "$work/b.json"
 grep -q "proxy01/esx00" "$work/out" || fail "merged text does not name proxy01's pair"
 grep -q "proxy02/esx00" "$work/out" || fail "merged text does not name proxy02's pair"
