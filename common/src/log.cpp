@@ -1,6 +1,9 @@
 // Logging to stderr and syslog; see common/include/bnfc/log.h.
 #include "bnfc/log.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -8,7 +11,10 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -80,7 +86,91 @@ void WriteAll(int fd, const std::string& s) {
   }
 }
 
+// One native journal field: KEY=value, or KEY, a 64-bit little-endian length and the raw value
+// when it holds a newline (the journal's protocol).
+void AppendField(std::string& out, const std::string& key, const std::string& value) {
+  if (value.find('\n') == std::string::npos) {
+    out += key + "=" + value + "\n";
+    return;
+  }
+  out += key + "\n";
+  uint64_t n = value.size();
+  for (int i = 0; i < 8; ++i) {
+    out += static_cast<char>((n >> (8 * i)) & 0xff);
+  }
+  out += value + "\n";
+}
+
+bool SendJournal(const std::string& socket_path, const std::string& entry) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path) {
+    return false;
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  ssize_t n = ::sendto(fd, entry.data(), entry.size(), MSG_NOSIGNAL,
+                       reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::close(fd);
+  return n == static_cast<ssize_t>(entry.size());
+}
+
+bool ValidFieldName(const std::string& k) {
+  if (k.empty() || k[0] == '_' || k.size() > 64) {
+    return false;
+  }
+  for (char c : k) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void WriteLocked(Level level, const std::string& message, const Fields& fields);
+
 }  // namespace
+
+bool StderrIsJournal() {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  struct stat st {};
+  if (env == nullptr || ::fstat(2, &st) != 0) {
+    return false;
+  }
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) {
+    return false;
+  }
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+std::string StructuredText(const std::string& message, const Fields& fields) {
+  std::string out = message;
+  for (const auto& [k, v] : fields) {
+    std::string name;
+    for (char c : k) {
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
+    std::string value;
+    for (char c : v) {
+      value += (quote && (c == '"' || c == '\\')) ? std::string("\\") + c : std::string(1, c);
+    }
+    out += " " + name + "=" + (quote ? "\"" + value + "\"" : value);
+  }
+  return out;
+}
+
+void WriteStructured(Level level, const std::string& message, const Fields& fields) {
+  if (!Enabled(level)) {
+    return;
+  }
+  WriteLocked(level, message, fields);
+}
 
 void Init(const Options& options) {
   State& s = GetState();
@@ -107,11 +197,31 @@ void Write(Level level, const std::string& message) {
   if (!Enabled(level)) {
     return;
   }
-  std::string text = Escape(message);
+  WriteLocked(level, message, {});
+}
+
+namespace {
+
+void WriteLocked(Level level, const std::string& message, const Fields& fields) {
   State& s = GetState();
   std::lock_guard<std::mutex> lock(s.mu);
   const Options& o = s.options;
-  if (o.to_stderr) {
+  if (!o.journal_socket.empty()) {
+    std::string entry;
+    AppendField(entry, "MESSAGE", Escape(message));  // one message, one line, as on stderr
+    AppendField(entry, "PRIORITY", std::to_string(Priority(level)));
+    AppendField(entry, "SYSLOG_IDENTIFIER", o.ident);
+    for (const auto& [k, v] : fields) {
+      if (ValidFieldName(k)) {
+        AppendField(entry, k, v);
+      }
+    }
+    if (SendJournal(o.journal_socket, entry)) {
+      return;
+    }
+  }
+  std::string text = Escape(fields.empty() ? message : StructuredText(message, fields));
+  if (o.to_stderr || !o.journal_socket.empty()) {
     WriteAll(o.stderr_fd, Timestamp() + " " + o.ident + "[" + std::to_string(::getpid()) + "] " +
                               LevelName(level) + ": " + text + "\n");
   }
@@ -123,6 +233,8 @@ void Write(Level level, const std::string& message) {
     }
   }
 }
+
+}  // namespace
 
 const char* LevelName(Level level) {
   switch (level) {

@@ -1,10 +1,16 @@
 #include "bnfc/log.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <regex>
 #include <thread>
 #include <vector>
@@ -171,6 +177,112 @@ TEST(LogLevel, Parse) {
   EXPECT_FALSE(ok);
   EXPECT_EQ(ParseLevel("verbose", nullptr), Level::kInfo);
   EXPECT_STREQ(LevelName(Level::kWarning), "warning");
+}
+
+// A datagram socket standing in for journald: what the logger sends is what the journal gets.
+class FakeJournal {
+ public:
+  FakeJournal() {
+    char tmpl[] = "/tmp/bnfc-journal.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/socket";
+    fd_ = socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  ~FakeJournal() {
+    close(fd_);
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  // The next entry's fields (binary-framed values decoded), or nothing after a short wait.
+  std::vector<std::pair<std::string, std::string>> Next() {
+    std::vector<std::pair<std::string, std::string>> out;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 2000) != 1) {
+      return out;
+    }
+    char buf[65536];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    std::string d(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    size_t pos = 0;
+    while (pos < d.size()) {
+      size_t nl = d.find('\n', pos);
+      std::string line = d.substr(pos, nl - pos);
+      size_t eq = line.find('=');
+      if (eq != std::string::npos) {
+        out.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+        pos = nl + 1;
+      } else {
+        uint64_t len = 0;
+        for (int i = 0; i < 8; ++i) {
+          len |= static_cast<uint64_t>(static_cast<unsigned char>(d[nl + 1 + i])) << (8 * i);
+        }
+        out.emplace_back(line, d.substr(nl + 9, len));
+        pos = nl + 9 + len + 1;
+      }
+    }
+    return out;
+  }
+  std::string path() const { return path_; }
+
+ private:
+  std::string dir_, path_;
+  int fd_ = -1;
+};
+
+TEST_F(LogTest, JournalGetsOneEntryWithFieldsAndNothingOnStderrOrSyslog) {
+  FakeJournal journal;
+  Options o = ToFile();
+  o.to_syslog = true;
+  int syslog_calls = 0;
+  o.syslog_sink = [&](int, const std::string&) { syslog_calls++; };
+  o.journal_socket = journal.path();
+  Init(o);
+  WriteStructured(Level::kWarning, "verdict of esx02 changed\n",
+                  {{"BNFC_HOST", "esx02"},
+                   {"BNFC_EVIDENCE", "line one\nline two"},
+                   {"_FORGED", "x"},
+                   {"lower", "x"}});
+  auto fields = journal.Next();
+  std::map<std::string, std::string> m(fields.begin(), fields.end());
+  EXPECT_EQ(m["MESSAGE"], "verdict of esx02 changed\\n");  // escaped: one line
+  EXPECT_EQ(m["PRIORITY"], std::to_string(LOG_WARNING));
+  EXPECT_EQ(m["SYSLOG_IDENTIFIER"], "bnfc-test");
+  EXPECT_EQ(m["BNFC_HOST"], "esx02");
+  EXPECT_EQ(m["BNFC_EVIDENCE"], "line one\nline two");  // binary framing keeps it whole
+  EXPECT_EQ(m.count("_FORGED"), 0u);                    // trusted fields cannot be forged
+  EXPECT_EQ(m.count("lower"), 0u);
+  EXPECT_TRUE(Lines().empty());
+  EXPECT_EQ(syslog_calls, 0);
+}
+
+TEST_F(LogTest, WithoutAJournalStructuredFieldsFollowTheMessageOnStderr) {
+  Options o = ToFile();
+  o.journal_socket = "/nonexistent/journal/socket";  // refused: stderr is the fallback
+  o.to_stderr = false;
+  Init(o);
+  WriteStructured(Level::kInfo, "verdict changed", {{"BNFC_HOST", "esx 02"}, {"BNFC_NEW", "X"}});
+  auto lines = Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("info: verdict changed bnfc_host=\"esx 02\" bnfc_new=X"),
+            std::string::npos)
+      << lines[0];
+}
+
+TEST_F(LogTest, StderrIsJournalOnlyWhenJournalStreamNamesStderr) {
+  unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(StderrIsJournal());
+  struct stat st {};
+  ASSERT_EQ(fstat(2, &st), 0);
+  const std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  setenv("JOURNAL_STREAM", mine.c_str(), 1);
+  EXPECT_TRUE(StderrIsJournal());
+  setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":1").c_str(), 1);
+  EXPECT_FALSE(StderrIsJournal());  // stderr redirected elsewhere by a child: not the journal
+  unsetenv("JOURNAL_STREAM");
 }
 
 }  // namespace

@@ -135,6 +135,10 @@ Status Daemon::ApplyStore(enrol::StoreSnapshot snapshot, int64_t read_unix_ns) {
   {
     std::lock_guard<std::mutex> lock(health_mu_);
     health_.revision = applied_.revision;
+    health_.keys_by_state.clear();
+    for (const auto& r : applied_.records) {
+      health_.keys_by_state[enrol::KeyStateName(r.state)]++;
+    }
   }
   if (access_changed) {
     log::Info("enrolment store revision " + std::to_string(applied_.revision) +

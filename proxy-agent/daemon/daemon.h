@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,7 @@ struct KeyStoreHealth {
   uint64_t reload_failures = 0;  // reads of the store that could not be applied
   bool stale = false;   // the store on disk cannot be applied: the last good allow-list is in force
   std::string problem;  // why, while stale
+  std::map<std::string, uint64_t> keys_by_state;  // "pending", ... -> keys in the store in force
 };
 
 class Daemon {

@@ -20,7 +20,9 @@
 namespace bnfc::proxyd {
 
 ProxyNetworkSide::ProxyNetworkSide(const ProxyConfig& config, pin::Kernel& kernel)
-    : config_(config), kernel_(kernel) {
+    : config_(config),
+      kernel_(kernel),
+      history_(HistoryOptions{config.state_dir + "/history.jsonl"}) {
   own_ = {config.route_table, config.rt_protocol, config.rule_priority, config.nfc_port};
   for (const auto& m : config.mappings) {
     pin::ManualMapping mm{*net::Prefix::Parse(m.prefix), m.interface, std::nullopt};
@@ -260,7 +262,8 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     pins.push_back(row);
   }
   std::string pin_error;
-  auto rec = pin::Reconcile(kernel_, own_, table.Desired());
+  const auto desired = table.Desired();
+  auto rec = pin::Reconcile(kernel_, own_, desired);
   if (!rec) {
     pin_error = "pin reconcile failed: " + rec.error().message;
   } else {
@@ -386,6 +389,7 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
   metrics.version = BNFC_VERSION;
   report::FillFromReport(built, metrics);
   metrics.pins_installed = installed.size();
+  metrics.pins_desired = desired.size();
   for (const auto& f : all) {
     metrics.hosts[f.host_id].flows_on_backup = f.flows.on_backup;
     metrics.hosts[f.host_id].flows_off_backup = f.flows.off_backup;
@@ -407,6 +411,7 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
   (void)fs::WriteFileAtomic(dir + "/report.html", report::RenderHtml(built), 0644);
   (void)fs::WriteFileAtomic(dir + "/pins.json", PinsJson(pins, pin_error), 0644);
   (void)fs::WriteFileAtomic(dir + "/pins.txt", PinsText(pins, pin_error), 0644);
+  history_.Observe(built);  // after report.json: a record never points at a future report
 }
 
 void ProxyNetworkSide::Stop(bool retain) {

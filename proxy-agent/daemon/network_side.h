@@ -11,6 +11,7 @@
 #include "bnfc/report/metrics.h"
 #include "bnfc/report/report.h"
 #include "daemon.h"
+#include "history.h"
 #include "pin.h"
 #include "report_files.h"
 
@@ -63,6 +64,7 @@ class ProxyNetworkSide : public NetworkSide {
   mutable std::mutex mu_;
   report::Report report_;
   report::MetricsSnapshot metrics_;
+  VerdictHistory history_;
 };
 
 }  // namespace bnfc::proxyd

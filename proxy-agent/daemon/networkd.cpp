@@ -51,13 +51,60 @@ void ApplyFile(const std::string& path, NetworkdCheck* check) {
   }
 }
 
+bool NetworkdProcessRuns(const std::string& root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root + "/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    auto comm = fs::ReadFile(entry.path().string() + "/comm", 256);
+    if (comm && Trim(comm->substr(0, comm->find('\n'))) == "systemd-network")
+      return true;  // the kernel cuts comm at 15 characters
+  }
+  return false;
+}
+
+// The ADMIN_STATE networkd wrote for one link ("" when there is no state file).
+std::string AdminState(const std::string& path) {
+  auto text = fs::ReadFile(path, 1 << 16);
+  if (!text)
+    return "";
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("ADMIN_STATE=", 0) == 0)
+      return Trim(line.substr(12));
+  }
+  return "";
+}
+
 }  // namespace
 
-NetworkdCheck CheckNetworkd(const std::string& root) {
+NetworkdCheck CheckNetworkd(const std::string& root, const std::vector<int>& ifindexes) {
   namespace stdfs = std::filesystem;
   NetworkdCheck check;
   std::error_code ec;
-  check.running = stdfs::is_directory(root + "/run/systemd/netif", ec);
+  check.running = NetworkdProcessRuns(root);
+  const std::string links = root + "/run/systemd/netif/links";
+  for (const auto& entry : stdfs::directory_iterator(links, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.size() > 9 ||
+        name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    if (!ifindexes.empty() &&
+        std::find(ifindexes.begin(), ifindexes.end(), std::stoi(name)) == ifindexes.end())
+      continue;
+    const std::string state = AdminState(entry.path().string());
+    if (!state.empty() && state != "unmanaged") {
+      check.manages = true;
+      check.detail += entry.path().string() + ": ADMIN_STATE=" + state + "\n";
+    }
+  }
+  if (!check.running)
+    check.detail += "no systemd-networkd process\n";
+  else if (!check.manages)
+    check.detail += "systemd-networkd manages none of the " +
+                    std::string(ifindexes.empty() ? "links" : "backup interfaces") + "\n";
   ApplyFile(root + "/etc/systemd/networkd.conf", &check);
   // Drop-ins are applied in lexical order of their file names across the three directories; a
   // file in /etc hides one of the same name in /run or /usr/lib.
@@ -79,8 +126,8 @@ NetworkdCheck CheckNetworkd(const std::string& root) {
   std::sort(dropins.begin(), dropins.end());
   for (const auto& [name, path] : dropins)
     ApplyFile(path, &check);
-  if (check.detail.empty())
-    check.detail = "no setting found: networkd's defaults (yes) apply\n";
+  if (check.detail.find("ManageForeign") == std::string::npos)
+    check.detail += "no setting found: networkd's defaults (yes) apply\n";
   return check;
 }
 

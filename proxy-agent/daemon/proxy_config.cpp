@@ -1,5 +1,7 @@
 #include "proxy_config.h"
 
+#include <unistd.h>
+
 #include <sstream>
 
 #include "bnfc/fs.h"
@@ -13,7 +15,7 @@ const config::Schema& ProxySchema() {
   using config::Type;
   using K = config::KeySpec;
   static const config::Schema schema = {
-      K::Make("proxy_id", Type::kString, "name of this proxy in reports").Required(),
+      K::Make("proxy_id", Type::kString, "name of this proxy in reports (default: host name)"),
       K::Make("listen", Type::kString,
               "ADDRESS:PORT of the CURVE control channel (the management address)")
           .Default("0.0.0.0:9902"),
@@ -126,6 +128,14 @@ Status ValidateProxyId(const std::string& id) {
   return OkStatus();
 }
 
+std::string LocalHostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) {
+    return "";
+  }
+  return name;
+}
+
 Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::string& source) {
   auto parsed = config::ParseText(text, source, ProxySchema());
   if (!parsed) {
@@ -134,7 +144,11 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
   const config::Config& c = *parsed;
   ProxyConfig out;
   out.source = source;
-  out.proxy_id = *c.GetString("proxy_id");
+  out.proxy_id = c.GetAll("proxy_id").empty() ? LocalHostName() : *c.GetString("proxy_id");
+  if (out.proxy_id.empty() && c.GetAll("proxy_id").empty()) {
+    return Unexpected(ErrorCode::kInvalidArgument,
+                      source + ": proxy_id is not set and the host name is empty");
+  }
   if (out.proxy_id.empty()) {
     return config::KeyError(source, c.GetAll("proxy_id").back(), "proxy_id",
                             "must not be empty: it names this proxy in every report");

@@ -50,6 +50,8 @@ Status ValidateProxyId(const std::string& id);
 
 const config::Schema& ProxySchema();
 Expected<ProxyConfig> LoadProxyConfig(const std::string& path);
+// gethostname(2): proxy_id's default ("" when it fails).
+std::string LocalHostName();
 Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::string& source);
 
 }  // namespace bnfc::proxyd

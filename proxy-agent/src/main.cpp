@@ -1,23 +1,30 @@
 // bnfc-proxyd: command-line entry point. Each subcommand is a small function; the daemon loop
 // lives in daemon/.
+#include <net/if.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bnfc/cli.h"
 #include "bnfc/clock.h"
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
 #include "bnfc/log.h"
+#include "bnfc/report/evidence.h"
 #include "bnfc/report/http.h"
+#include "bnfc/report/merge.h"
 #include "bnfc/text.h"
 #include "bnfc/version.h"
 #include "daemon.h"
@@ -48,8 +55,10 @@ Commands:
   keys show-server-key                     the proxy's public key and fingerprint
   keygen                                   create the server key pair if missing
   run [--foreground] [--retain]            the agent: control channel, pins, checks, report
-  report [--format json|html|text]         the latest validation report (text on a terminal,
-                                           JSON otherwise); exit status below
+  report [--format json|html|text|junit|csv] [--merge URL|FILE ...]
+                                           the latest validation report (text on a terminal,
+                                           JSON otherwise); --merge: one report from several
+                                           proxies' /report.json; exit status below
   pins [--json]                            what is pinned, and why (3 when stale)
   check-networkd                           is systemd-networkd set to delete foreign routes?
   setup-networkd                           install the networkd drop-in that keeps our pins
@@ -86,40 +95,9 @@ struct Args {
   }
 };
 
-const char* const kFlagsWithoutValue[] = {"json", "help", "retain", "version", "foreground"};
-
 std::atomic<bool> g_stop{false};
 void OnSignal(int) {
   g_stop = true;
-}
-
-Expected<Args> ParseArgs(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) {
-      args.positional.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2);
-    auto eq = name.find('=');
-    if (eq != std::string::npos) {
-      args.options.emplace(name.substr(0, eq), name.substr(eq + 1));
-      continue;
-    }
-    bool flag = false;
-    for (const char* f : kFlagsWithoutValue) {
-      flag = flag || name == f;
-    }
-    if (flag) {
-      args.options.emplace(name, "true");
-    } else if (i + 1 < argc) {
-      args.options.emplace(name, argv[++i]);
-    } else {
-      return bnfc::Unexpected(bnfc::ErrorCode::kInvalidArgument, "option " + a + " needs a value");
-    }
-  }
-  return args;
 }
 
 int Fail(const std::string& message, int code = 1) {
@@ -218,12 +196,45 @@ void RaiseOpenFileLimit() {
                   std::to_string(rl.rlim_max));
 }
 
+// Lines joined with "; " for a one-line log message.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) {
+      out += (out.empty() ? "" : "; ") + line;
+    }
+  }
+  return out;
+}
+
+// The interfaces named in backup_interface and mapping lines (empty: any link counts).
+std::vector<int> BackupIfindexes(const ProxyConfig& config) {
+  std::vector<int> out;
+  std::vector<std::string> names = config.backup_interfaces;
+  for (const auto& m : config.mappings) {
+    names.push_back(m.interface);
+  }
+  for (const auto& n : names) {
+    if (unsigned i = if_nametoindex(n.c_str()); i != 0) {
+      out.push_back(static_cast<int>(i));
+    }
+  }
+  return out;
+}
+
 int Run(const ProxyConfig& loaded, const Args& args) {
   ProxyConfig config = loaded;
   config.retain_on_stop = loaded.retain_on_stop || args.Has("retain");
   bnfc::log::Options logging;
   logging.ident = "bnfc-proxyd";
   logging.to_syslog = !args.Has("foreground");
+  // Under systemd stderr already is the journal: syslog too would log every line twice.
+  if (bnfc::log::StderrIsJournal()) {
+    logging.journal_socket = bnfc::log::kJournalSocket;
+    logging.to_stderr = false;
+    logging.to_syslog = false;
+  }
   bool ok = true;
   logging.min_level = bnfc::log::ParseLevel(config.log_level, &ok);
   bnfc::log::Init(logging);
@@ -236,12 +247,12 @@ int Run(const ProxyConfig& loaded, const Args& args) {
     return Fail(lock.error().message);
   }
   RaiseOpenFileLimit();
-  if (auto nd = bnfc::proxyd::CheckNetworkd(); nd.at_risk()) {
+  if (auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(config)); nd.at_risk()) {
     bnfc::log::Warn(
         "NETWORKD_FOREIGN_ROUTES: systemd-networkd runs with ManageForeignRoutes/"
         "ManageForeignRoutingPolicyRules on and will delete our pins when it restarts; "
         "run `bnfc-proxyd setup-networkd` (" +
-        nd.detail + ")");
+        OneLine(nd.detail) + ")");
   }
   auto kernel = bnfc::pin::MakeNetlinkKernel();
   bnfc::proxyd::ProxyNetworkSide network(config, *kernel);
@@ -301,6 +312,7 @@ int Run(const ProxyConfig& loaded, const Args& args) {
     m.keystore_revision = store.revision;
     m.keystore_reload_failures = store.reload_failures;
     m.keystore_stale = store.stale;
+    m.enrolment_keys = store.keys_by_state;
     return bnfc::report::RenderPrometheus(m);
   };
   content.report_json = [&] { return bnfc::report::RenderJson(current()); };
@@ -330,34 +342,103 @@ int Run(const ProxyConfig& loaded, const Args& args) {
 }
 
 // The report as stored, re-judged now: stale when the daemon is not running or the report is
-// older than `freshness` (then every pair is UNKNOWN). The exit status follows the verdicts.
+// older than `freshness` (then every pair is UNKNOWN). With --merge, several proxies' reports in
+// one. The exit status follows the verdicts.
 int Report(const ProxyConfig& config, const Args& args) {
   namespace report = bnfc::report;
-  std::string format = args.Get("format", isatty(1) ? "text" : "json");
-  if (format != "json" && format != "html" && format != "text") {
-    return Fail("--format must be json, html or text, not '" + format + "'", report::kExitUsage);
+  if (args.Has("json") && args.Get("format", "json") != "json") {
+    return Fail("--json and --format " + args.Get("format") + " contradict each other",
+                report::kExitUsage);
   }
-  const std::string path = config.state_dir + "/report.json";
-  auto text = bnfc::fs::ReadFile(path);
-  if (!text) {
-    return Fail("no report yet (" + text.error().message +
-                    "); is `bnfc-proxyd run` running with this config?",
-                report::kExitNoReport);
+  std::string format = args.Has("json") ? "json" : args.Get("format", isatty(1) ? "text" : "json");
+  std::set<std::string> verdicts;
+  for (const auto& v : args.GetAll("verdict")) {
+    bool known = false;
+    for (report::Verdict x : report::VerdictsBySeverity()) {
+      known = known || v == report::VerdictName(x);
+    }
+    if (!known) {
+      return Fail(
+          "--verdict must be ISOLATED, DEGRADED, UNKNOWN, UNREACHABLE or NOT_ISOLATED, not '" + v +
+              "'",
+          report::kExitUsage);
+    }
+    verdicts.insert(v);
   }
-  auto r = report::ParseReportJson(*text);
-  if (!r) {
-    return Fail(path + ": " + r.error().message, report::kExitNoReport);
+  if (format != "json" && format != "html" && format != "text" && format != "junit" &&
+      format != "csv") {
+    return Fail("--format must be json, html, text, junit or csv, not '" + format + "'",
+                report::kExitUsage);
   }
-  auto why =
-      report::StaleReason(*r, bnfc::SystemClock::Instance().NowUnixMs(), config.freshness.count(),
-                          bnfc::proxyd::DaemonRunning(config.state_dir));
-  if (!why.empty() && !r->stale) {
-    report::MarkStale(*r, why);
+  const int64_t now = bnfc::SystemClock::Instance().NowUnixMs();
+  std::vector<std::string> sources = args.GetAll("merge");
+  if (!sources.empty()) {
+    sources.insert(sources.end(), args.positional.begin() + 1, args.positional.end());
+  } else if (args.positional.size() > 1) {
+    return Fail("report takes no argument '" + args.positional[1] + "' (did you mean --merge?)",
+                report::kExitUsage);
   }
-  std::cout << (format == "json"   ? report::RenderJson(*r)
-                : format == "html" ? report::RenderHtml(*r)
-                                   : report::RenderText(*r));
-  return report::ExitCodeFor(*r);
+  report::Report r;
+  if (sources.empty()) {
+    const std::string path = config.state_dir + "/report.json";
+    auto text = bnfc::fs::ReadFile(path);
+    if (!text) {
+      return Fail("no report yet (" + text.error().message +
+                      "); is `bnfc-proxyd run` running with this config?",
+                  report::kExitNoReport);
+    }
+    auto parsed = report::ParseReportJson(*text);
+    if (!parsed) {
+      return Fail(path + ": " + parsed.error().message, report::kExitNoReport);
+    }
+    r = std::move(*parsed);
+    auto why = report::StaleReason(r, now, config.freshness.count(),
+                                   bnfc::proxyd::DaemonRunning(config.state_dir));
+    if (!why.empty() && !r.stale) {
+      report::MarkStale(r, why);
+    }
+  } else {
+    // Every source must be read: a fleet view that silently drops a proxy would overstate it.
+    std::vector<report::Report> all;
+    for (const auto& source : sources) {
+      auto text = report::FetchReportText(source);
+      if (!text) {
+        return Fail(text.error().message, report::kExitNoReport);
+      }
+      auto parsed = report::ParseReportJson(*text);
+      if (!parsed) {
+        return Fail(source + ": " + parsed.error().message, report::kExitNoReport);
+      }
+      all.push_back(std::move(*parsed));
+    }
+    r = report::MergeReports(std::move(all), now, config.freshness.count());
+    if (format == "text" || format == "html") {
+      // One host may be paired with several proxies: say which pair each row is.
+      for (auto& p : r.pairs) {
+        p.host_id = p.proxy_id + "/" + p.host_id;
+      }
+    }
+  }
+  // Filters: the summary and the exit status then speak of the pairs shown.
+  const auto hosts = args.GetAll("host");
+  if (!hosts.empty() || !verdicts.empty()) {
+    std::vector<report::PairVerdict> kept;
+    for (auto& p : r.pairs) {
+      const std::string bare = p.host_id.substr(p.host_id.find('/') + 1);  // merged: PROXY/HOST
+      bool host_ok = hosts.empty() || std::find(hosts.begin(), hosts.end(), bare) != hosts.end();
+      if (host_ok && (verdicts.empty() || verdicts.count(report::VerdictName(p.verdict)))) {
+        kept.push_back(std::move(p));
+      }
+    }
+    r.pairs = std::move(kept);
+    report::Summarise(r);
+  }
+  std::cout << (format == "json"    ? report::RenderJson(r)
+                : format == "html"  ? report::RenderHtml(r)
+                : format == "junit" ? report::RenderJunit(r)
+                : format == "csv"   ? report::RenderCsv(r)
+                                    : report::RenderText(r));
+  return report::ExitCodeFor(r);
 }
 
 // pins.txt / pins.json as written by the daemon, marked stale like the report.
@@ -451,41 +532,189 @@ int Keys(const ProxyConfig& config, const Args& args) {
 
 }  // namespace
 
+// Every command, its options and operands, and its exit statuses: the one source for parsing
+// and for `COMMAND --help`.
+const std::vector<bnfc::cli::Command>& Commands() {
+  using bnfc::cli::Command;
+  using bnfc::cli::Option;
+  const Option config{"config", "FILE", "configuration (default /etc/bnfc/proxyd.conf)"};
+  const Option json{"json", "", "JSON instead of text"};
+  const std::string plain = "  0  success\n  1  failure (the message says why)\n  2  usage error\n";
+  const std::string verdicts =
+      "  0  every pair ISOLATED\n  1  some pair DEGRADED, none worse\n"
+      "  2  some pair NOT_ISOLATED or UNREACHABLE\n"
+      "  3  some pair UNKNOWN, the report is stale, or there are no pairs\n"
+      "  4  usage error (bad option, format or argument)\n"
+      "  5  no report to read (missing or unreadable report.json, or a --merge source)\n";
+  const Option fingerprint{"fingerprint", "FP", "the pending key with this fingerprint"};
+  const Option key{"key", "Z85", "the key itself"};
+  const Option from{"from", "ADDRESS", "the pending key last seen from this address"};
+  const Option source{"source", "PREFIX", "addresses HOST may connect from", true};
+  static const std::vector<Command> commands = {
+      {"keys list", "", "Enrolled, pending and rejected host keys.", {json, config}, 0, 0, plain},
+      {"keys accept",
+       "HOST",
+       "Enrol a pending key as HOST (sources default to the address it connected from).",
+       {fingerprint, key, from, source, config},
+       1,
+       1,
+       plain},
+      {"keys add", "HOST", "Enrol a key given out of band.", {key, source, config}, 1, 1, plain},
+      {"keys reject", "", "Reject a pending key.", {fingerprint, key, from, config}, 0, 0, plain},
+      {"keys revoke",
+       "HOST",
+       "Remove HOST's access at once (a running daemon too).",
+       {config},
+       1,
+       1,
+       plain},
+      {"keys show-server-key",
+       "",
+       "The proxy's public key and fingerprint.",
+       {config},
+       0,
+       0,
+       plain},
+      {"keygen", "", "Create the server key pair if missing.", {config}, 0, 0, plain},
+      {"run",
+       "",
+       "The agent: control channel, pins, checks, report, /metrics.",
+       {{"foreground", "", "log to stderr only (no syslog)"},
+        {"retain", "", "keep the pins when stopping"},
+        config},
+       0,
+       0,
+       plain},
+      {"report",
+       "[SOURCE ...]",
+       "The latest validation report, re-judged now (stale when old or the daemon is not "
+       "running).\nText on a terminal, JSON otherwise; --merge: one report from several "
+       "proxies' /report.json.",
+       {{"format", "FORMAT", "json, html, text, junit or csv"},
+        {"json", "", "the same as --format json"},
+        {"merge", "URL|FILE", "merge these proxies' reports (http://HOST:PORT or a file)", true},
+        {"host", "HOST", "only this host's pairs", true},
+        {"verdict", "VERDICT", "only pairs with this verdict (ISOLATED, DEGRADED, ...)", true},
+        config},
+       0,
+       SIZE_MAX,
+       verdicts,
+       bnfc::report::kExitUsage},
+      {"pins",
+       "",
+       "What is pinned, and why (3 when stale).",
+       {json, config},
+       0,
+       0,
+       "  0  the pin list is current\n  3  stale: the daemon is not running or the list is "
+       "old\n  4  usage error\n  5  no pin list to read\n",
+       bnfc::report::kExitUsage},
+      {"check-networkd",
+       "",
+       "Would systemd-networkd delete our pins when it restarts?",
+       {config},
+       0,
+       0,
+       "  0  no risk\n  1  at risk (NETWORKD_FOREIGN_ROUTES)\n  2  usage error\n"},
+      {"setup-networkd",
+       "",
+       "Install the networkd drop-in that keeps our pins.",
+       {config},
+       0,
+       0,
+       plain},
+  };
+  return commands;
+}
+
 int main(int argc, char** argv) {
-  // `report` and `pins` give 0-3 a meaning (verdicts): their usage and I/O errors are 4 and up.
-  const bool verdict_exit =
-      argc > 1 && (std::strcmp(argv[1], "report") == 0 || std::strcmp(argv[1], "pins") == 0);
-  auto args = ParseArgs(argc, argv);
-  if (!args) {
-    return Fail(args.error().message, verdict_exit ? bnfc::report::kExitUsage : 2);
+  std::vector<std::string> words(argv + 1, argv + argc);
+  // --config may also come before the command (bnfc-proxyd --config FILE keys list).
+  std::string leading_config;
+  while (!words.empty() && words[0].rfind("--config", 0) == 0) {
+    if (words[0].rfind("--config=", 0) == 0) {
+      leading_config = words[0].substr(9);
+      words.erase(words.begin());
+    } else if (words[0] == "--config" && words.size() > 1) {
+      leading_config = words[1];
+      words.erase(words.begin(), words.begin() + 2);
+    } else {
+      return Fail("option --config needs a value (FILE)", 2);
+    }
   }
-  if (args->Has("version")) {
+  if (words.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (words[0] == "--version") {
     std::cout << "bnfc-proxyd " << BNFC_VERSION << "\n";
     return 0;
   }
-  if (args->positional.empty() || args->Has("help") || args->positional[0] == "help") {
+  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     std::cout << kUsage;
-    return args->positional.empty() && !args->Has("help") ? 2 : 0;
+    return 0;
   }
-  const std::string& command = args->positional[0];
-  auto config = Config(*args);
+  // The command is its words: "keys" alone means "keys list".
+  std::string name = words[0];
+  size_t used = 1;
+  if (name == "keys") {
+    const bool verb = words.size() > 1 && !words[1].empty() && words[1][0] != '-';
+    name += " " + (verb ? words[1] : std::string("list"));
+    used = verb ? 2 : 1;
+  }
+  const bnfc::cli::Command* spec = nullptr;
+  for (const auto& c : Commands()) {
+    spec = c.name == name ? &c : spec;
+  }
+  if (spec == nullptr) {
+    return Fail("unknown command '" + name + "' (see `bnfc-proxyd --help`)", 2);
+  }
+  auto parsed = bnfc::cli::Parse(*spec, {words.begin() + static_cast<long>(used), words.end()});
+  if (!parsed) {
+    return Fail(parsed.error().message, spec->usage_exit);
+  }
+  if (parsed->help) {
+    std::cout << bnfc::cli::Help("bnfc-proxyd", *spec);
+    return 0;
+  }
+  Args args;
+  args.positional.assign(words.begin(), words.begin() + static_cast<long>(used));
+  if (name == "keys list" && used == 1) {
+    args.positional.push_back("list");
+  }
+  args.positional.insert(args.positional.end(), parsed->operands.begin(), parsed->operands.end());
+  args.options = parsed->values;
+  if (!leading_config.empty() && !args.Has("config")) {
+    args.options.emplace("config", leading_config);
+  }
+  const std::string command = args.positional[0];
+  if (command == "report" && !parsed->operands.empty() && !args.Has("merge")) {
+    return Fail("report: unexpected argument '" + parsed->operands[0] +
+                    "' (sources are read with --merge; see `report --help`)",
+                bnfc::report::kExitUsage);
+  }
+  const bool verdict_exit = spec->usage_exit == bnfc::report::kExitUsage;
+  auto config = Config(args);
+  if (!config && command == "report" && args.Has("merge") && !args.Has("config")) {
+    config = bnfc::proxyd::ProxyConfigFromText("", "(defaults)");  // merging needs no proxy
+  }
   if (!config) {
     return Fail(config.error().message, verdict_exit ? bnfc::report::kExitUsage : 1);
   }
   if (command == "keys") {
-    return Keys(*config, *args);
+    return Keys(*config, args);
   }
   if (command == "keygen") {
     return Keygen(*config);
   }
   if (command == "run") {
-    return Run(*config, *args);
+    return Run(*config, args);
   }
   if (command == "report") {
-    return Report(*config, *args);
+    return Report(*config, args);
   }
   if (command == "setup-networkd") {
-    auto nd = bnfc::proxyd::CheckNetworkd();
+    auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(*config));
     if (auto s = bnfc::proxyd::InstallNetworkdDropIn(); !s) {
       return Fail(s.error().message);
     }
@@ -494,12 +723,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "check-networkd") {
-    auto nd = bnfc::proxyd::CheckNetworkd();
+    auto nd = bnfc::proxyd::CheckNetworkd("", BackupIfindexes(*config));
     std::cout << (nd.at_risk() ? "NETWORKD_FOREIGN_ROUTES: at risk\n" : "ok\n") << nd.detail;
     return nd.at_risk() ? 1 : 0;
   }
-  if (command == "pins") {
-    return Pins(*config, *args);
-  }
-  return Fail("unknown command '" + command + "'\n" + kUsage, 2);
+  return Pins(*config, args);
 }

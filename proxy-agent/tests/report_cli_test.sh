@@ -98,6 +98,80 @@ write_report 0 UNKNOWN UNREACHABLE DEGRADED
 expect_exit 2 report --format json
 write_report 0 ISOLATED NOT_ISOLATED
 expect_exit 2 report --format text
+# junit and csv: each pair a test case (csv: a row per check), each check that did not pass a
+# failure carrying its evidence.
+write_report 0 ISOLATED NOT_ISOLATED
+expect_exit 2 report --format junit
+python3 - "$work/out" <<'PY' || fail "junit output"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.get("tests") == "2" and root.get("failures") == "1", root.attrib
+cases = root.findall("./testsuite/testcase")
+assert [c.get("name") for c in cases] == ["esx00", "esx01"], [c.get("name") for c in cases]
+assert cases[0].findall("failure") == [], "an ISOLATED pair has failures"
+failures = cases[1].findall("failure")
+assert len(failures) == 10, len(failures)
+assert failures[8].get("type") == "pin" and failures[8].text == "seen", failures[8].attrib
+assert failures[8].get("message").startswith("not run: "), failures[8].get("message")
+PY
+expect_exit 2 report --format csv
+python3 - "$work/out" <<'PY' || fail "csv output"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 20, len(rows)
+pin = [r for r in rows if r["host"] == "esx01" and r["check"] == "pin"]
+assert len(pin) == 1 and pin[0]["status"] == "not_run" and pin[0]["evidence"] == "seen", pin
+assert pin[0]["verdict"] == "NOT_ISOLATED" and pin[0]["proxy"] == "proxy01", pin
+PY
+
+# Filters: only the pairs asked for, and the exit status speaks of them.
+write_report 0 ISOLATED NOT_ISOLATED DEGRADED
+expect_exit 0 report --json --verdict ISOLATED
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [p["host"] for p in r["pairs"]] == ["esx00"], r["pairs"]' \
+  "$work/out" || fail "--verdict ISOLATED"
+expect_exit 2 report --json --host esx01 --host esx02
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [p["host"] for p in r["pairs"]] == ["esx01", "esx02"], r["pairs"]' \
+  "$work/out" || fail "--host twice"
+expect_exit 1 report --format text --verdict DEGRADED
+grep -q "esx01" "$work/out" && fail "--verdict DEGRADED shows esx01"
+
+# --merge: files and a loopback URL in one report; one unreadable source fails the whole view.
+write_report 0 ISOLATED
+cp "$work/state/report.json" "$work/a.json"
+write_report 0 NOT_ISOLATED
+sed 's/proxy01/proxy02/g' "$work/state/report.json" > "$work/b.json"
+write_report 300 ISOLATED
+sed 's/proxy01/proxy03/g' "$work/state/report.json" > "$work/old.json"
+expect_exit 2 report --format json --merge "$work/a.json" "$work/b.json"
+python3 - "$work/out" <<'PY' || fail "merged json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = [(p["proxy"], p["host"], p["verdict"]) for p in r["pairs"]]
+assert got == [("proxy01", "esx00", "ISOLATED"), ("proxy02", "esx00", "NOT_ISOLATED")], got
+assert r["stale"] is False, r["stale_reason"]
+PY
+python3 -u -m http.server --bind 127.0.0.1 --directory "$work" 0 > "$work/http.log" 2>&1 &
+server=$!
+port=""
+i=0
+while [ -z "$port" ] && [ $i -lt 600 ]; do  # up to 30 s on a loaded machine
+  port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$work/http.log" | head -1)
+  i=$((i + 1))
+  sleep 0.05
+done
+[ -n "$port" ] || fail "the loopback HTTP server did not start: $(cat "$work/http.log")"
+expect_exit 2 report --format text --merge "http://127.0.0.1:$port/a.json" "$work/b.json"
+grep -q "proxy01/esx00" "$work/out" || fail "merged text does not name proxy01's pair"
+grep -q "proxy02/esx00" "$work/out" || fail "merged text does not name proxy02's pair"
+expect_exit 5 report --format json --merge "http://127.0.0.1:$port/missing.json" "$work/a.json"
+grep -q "404" "$work/err" || fail "a missing URL is not reported with its HTTP status"
+kill "$server" && wait "$server" 2>/dev/null
+# One old proxy: its pairs UNKNOWN, the merged report stale (exit 3), the others kept.
+expect_exit 3 report --format json --merge "$work/a.json" "$work/old.json"
+grep -q '"stale_reason": "proxy03: the report is 300 s old' "$work/out" || fail "stale source not named"
+expect_exit 5 report --format json --merge "$work/a.json" "$work/none.json"
+expect_exit 4 report extra-argument
+
 # Older than freshness while the daemon runs: stale all the same.
 write_report 200 ISOLATED ISOLATED
 expect_exit 3 report --format json

@@ -1,22 +1,21 @@
 #!/bin/sh
 # The same sources built in two different places give byte-identical bnfc-hostd, VIB and offline
-# bundle. The checkout is copied (tracked and new files git does not ignore, mtimes kept) to WORK/a/src (build folder inside
-# it, as ./run does) and WORK/other-place/checkout (build folder outside, another name and depth);
-# only the targets the VIB needs are built. The trees stay in WORK so a rerun is incremental, and
-# each tree only ever reuses its own objects (ccache is told to hash the working folder).
-#   reproducible_test.sh SOURCE_DIR WORK [ZMQ_SOURCE]
-# ZMQ_SOURCE: an unpacked zeromq3 source to seed both trees with instead of fetching it.
+# bundle. The first place is the project's own build (BUILD_DIR, in the checkout as ./run makes
+# it); the checkout is copied (tracked and new files git does not ignore, mtimes kept) to
+# WORK/other-place/checkout and built out of tree there (another name and depth). Only the targets
+# the VIB needs are built in the copy, which stays in WORK so a rerun is incremental.
+#   reproducible_test.sh SOURCE_DIR BUILD_DIR WORK [ZMQ_SOURCE]
+# ZMQ_SOURCE: an unpacked zeromq3 source to seed the copy with instead of fetching it.
 set -u
-src=$1 work=$2 zmq=${3:-}
+src=$1 a_build=$2 work=$3 zmq=${4:-}
 fail() { echo "FAIL: $*"; exit 1; }
 command -v git >/dev/null || { echo "SKIP: git is needed to list the tracked files"; exit 77; }
 [ -d "$src/.git" ] || [ -f "$src/.git" ] || { echo "SKIP: $src is not a git checkout"; exit 77; }
 
-a_src=$work/a/src a_build=$work/a/src/build
 b_src=$work/other-place/checkout b_build=$work/other-place/out-of-tree
 jobs=${BNFC_JOBS:-2}
-# ccache must not hand one tree the other's objects: with the working folder hashed (it differs
-# between the trees) each tree only reuses its own earlier results.
+# ccache must not hand the copy the project build's objects: with the working folder hashed (it
+# differs between the trees) each tree only reuses its own earlier results.
 unset CCACHE_NOHASHDIR
 export CCACHE_HASHDIR=1
 
@@ -40,9 +39,7 @@ build() {  # SRC BUILD
     { tail -50 "$2.build.log"; fail "build in $2"; }
 }
 
-copy "$a_src"
 copy "$b_src"
-build "$a_src" "$a_build"
 build "$b_src" "$b_build"
 
 version=$(sed -n 's/^project(backupnfc VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
@@ -57,5 +54,5 @@ for f in bin/bnfc-hostd bin/bnfc-vib "bnfc-hostd-$version.vib" "bnfc-hostd-$vers
     status=1
   fi
 done
-[ $status = 0 ] && echo "PASS: built in $a_src and $b_src: identical bytes"
+[ $status = 0 ] && echo "PASS: built in $a_build and $b_build: identical bytes"
 exit $status

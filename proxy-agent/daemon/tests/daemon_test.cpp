@@ -354,5 +354,23 @@ TEST_F(DaemonTest, ReportsQueuedDuringASlowCycleAreAllReadBeforeTheNextOne) {
   EXPECT_LE(network_.Cycles() - before, 3);
 }
 
+TEST_F(DaemonTest, KeysPerStateOfTheStoreInForceReachTheHealth) {
+  enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
+  ASSERT_TRUE(store.Add("esx01", keys::Generate()->public_z85, {"127.0.0.1/32"}).ok());
+  ASSERT_TRUE(store.RecordPending(keys::Generate()->public_z85, "192.0.2.7").ok());
+  ASSERT_TRUE(store.RecordPending(keys::Generate()->public_z85, "192.0.2.8").ok());
+  StartDaemon();
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (daemon_->keystore_health().keys_by_state.empty() &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  auto by_state = daemon_->keystore_health().keys_by_state;
+  EXPECT_EQ(by_state["pending"], 2u);
+  EXPECT_EQ(by_state["accepted"], 1u);
+  EXPECT_EQ(by_state.count("rejected"), 0u);
+  StopDaemon();
+}
+
 }  // namespace
 }  // namespace bnfc::proxyd

@@ -41,8 +41,7 @@ TEST(ProxyConfigTest, MalformedMappingNamesTheLine) {
   EXPECT_NE(c.error().message.find("mapping"), std::string::npos);
 }
 
-TEST(ProxyConfigTest, MissingProxyIdAndOutOfRangeValuesAreErrors) {
-  EXPECT_FALSE(ProxyConfigFromText("listen = 1.2.3.4:9902\n", "p.conf").ok());
+TEST(ProxyConfigTest, OutOfRangeValuesAndUnknownKeysAreErrors) {
   auto bad = ProxyConfigFromText("proxy_id = p\nrt_protocol = 300\n", "p.conf");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("rt_protocol"), std::string::npos);
@@ -137,6 +136,16 @@ TEST(ProxyConfigTest, ConnectionLimits) {
   EXPECT_EQ(tuned->max_connections_per_source, 0);
   EXPECT_EQ(tuned->handshake_timeout, std::chrono::seconds(2));
   EXPECT_FALSE(ProxyConfigFromText("proxy_id = p\nhandshake_timeout = 0s\n", "p.conf").ok());
+}
+
+TEST(ProxyConfigTest, ProxyIdDefaultsToTheHostName) {
+  auto c = ProxyConfigFromText("state_dir = /tmp/x\n", "p.conf");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_FALSE(LocalHostName().empty());
+  EXPECT_EQ(c->proxy_id, LocalHostName());
+  auto set = ProxyConfigFromText("proxy_id = proxy07\n", "p.conf");
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->proxy_id, "proxy07");
 }
 
 }  // namespace

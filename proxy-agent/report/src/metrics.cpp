@@ -100,6 +100,7 @@ void FillFromReport(const Report& r, MetricsSnapshot& s) {
   }
   s.all_isolated = r.all_isolated;
   s.stale = r.stale;
+  s.generated_unix_ms = r.generated_unix_ms;
   if (s.proxy_id.empty()) {
     s.proxy_id = r.proxy_id;
   }
@@ -111,9 +112,16 @@ void FillFromReport(const Report& r, MetricsSnapshot& s) {
     h.verdict = p.verdict;
     h.has_report = p.has_report;
     h.last_report_age_seconds = static_cast<double>(p.report_age_ms) / 1000.0;
+    h.last_report_unix_ms = r.generated_unix_ms - p.report_age_ms;
+    h.agent_version = p.agent_version;
+    h.esxi_version = p.esxi_version;
     h.checks.clear();
     for (const Check& c : p.checks) {
       h.checks[c.id] = c.status;
+    }
+    h.findings.clear();
+    for (const Finding& f : p.findings) {
+      h.findings[f.code]++;
     }
   }
 }
@@ -153,8 +161,52 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
     }
   }
 
+  w.Family("bnfc_host_check_status", "gauge",
+           "1 for the check's current status (passed, failed, not_run), 0 for the others.");
+  for (const auto& [host, h] : s.hosts) {
+    for (const auto& [check, status] : h.checks) {
+      for (CheckStatus st : {CheckStatus::kPassed, CheckStatus::kFailed, CheckStatus::kNotRun}) {
+        w.Sample("bnfc_host_check_status",
+                 {{"check", check}, {"host", host}, {"status", CheckStatusName(st)}},
+                 status == st ? 1 : 0);
+      }
+    }
+  }
+
+  // Only the codes that apply: a finding that went away leaves no series behind (absent = 0).
+  w.Family("bnfc_host_findings", "gauge", "Findings of the host's pair now, by finding code.");
+  for (const auto& [host, h] : s.hosts) {
+    for (const auto& [code, n] : h.findings) {
+      w.Count("bnfc_host_findings", {{"code", code}, {"host", host}}, n);
+    }
+  }
+
+  w.Family("bnfc_host_agent_info", "gauge",
+           "Always 1; labels carry the host agent's and ESXi's versions (hosts that reported).");
+  for (const auto& [host, h] : s.hosts) {
+    if (h.has_report) {
+      w.Sample("bnfc_host_agent_info",
+               {{"host", host}, {"version", h.agent_version}, {"esxi_version", h.esxi_version}}, 1);
+    }
+  }
+
+  w.Family("bnfc_report_generated_timestamp_seconds", "gauge",
+           "Unix time the verdicts were computed (0 before the first cycle).");
+  w.Sample("bnfc_report_generated_timestamp_seconds", {},
+           static_cast<double>(s.generated_unix_ms) / 1000.0);
+
   w.Family("bnfc_pins", "gauge", "Pinned /32 or /128 routes installed in the agent's table.");
   w.Count("bnfc_pins", {}, s.pins_installed);
+  w.Family("bnfc_pins_desired", "gauge",
+           "Pins the agent wants: hosts within their TTL whose NFC address maps to an interface.");
+  w.Count("bnfc_pins_desired", {}, s.pins_desired);
+
+  w.Family("bnfc_enrolment_keys", "gauge", "Host keys in the enrolment store, by state.");
+  for (const char* state : {"pending", "accepted", "rejected"}) {
+    auto it = s.enrolment_keys.find(state);
+    w.Count("bnfc_enrolment_keys", {{"state", state}},
+            it == s.enrolment_keys.end() ? 0 : it->second);
+  }
 
   w.Family("bnfc_reports_received_total", "counter", "Host reports accepted.");
   w.Count("bnfc_reports_received_total", {}, s.reports_received);
@@ -195,6 +247,14 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   for (const auto& [host, h] : s.hosts) {
     if (h.has_report) {
       w.Sample("bnfc_host_last_report_age_seconds", {{"host", host}}, h.last_report_age_seconds);
+    }
+  }
+  w.Family("bnfc_host_last_report_timestamp_seconds", "gauge",
+           "Unix time of the host's last accepted report (hosts that have reported).");
+  for (const auto& [host, h] : s.hosts) {
+    if (h.has_report) {
+      w.Sample("bnfc_host_last_report_timestamp_seconds", {{"host", host}},
+               static_cast<double>(h.last_report_unix_ms) / 1000.0);
     }
   }
 

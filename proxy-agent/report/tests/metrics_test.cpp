@@ -26,6 +26,8 @@ MetricsSnapshot SampleSnapshot() {
   s.version = "0.1.0";
   FillFromReport(testing::SampleReport(), s);
   s.pins_installed = 4;
+  s.pins_desired = 5;
+  s.enrolment_keys = {{"pending", 2}, {"accepted", 5}};
   s.reports_received = 1234;
   s.reports_rejected = {{"replay", 3}, {"host_id_mismatch", 1}, {"undecodable", 2}};
   s.replay_drops = 3;
@@ -93,7 +95,9 @@ TEST(Metrics, EverySampleBelongsToADeclaredFamilyWithValidNames) {
   for (const char* f :
        {"bnfc_pairs", "bnfc_pins", "bnfc_reports_received_total", "bnfc_reports_rejected_total",
         "bnfc_replay_drops_total", "bnfc_host_last_report_age_seconds", "bnfc_flows",
-        "bnfc_check_duration_seconds", "bnfc_all_hosts_isolated"}) {
+        "bnfc_check_duration_seconds", "bnfc_all_hosts_isolated", "bnfc_host_check_status",
+        "bnfc_host_findings", "bnfc_host_agent_info", "bnfc_host_last_report_timestamp_seconds",
+        "bnfc_report_generated_timestamp_seconds", "bnfc_pins_desired", "bnfc_enrolment_keys"}) {
     EXPECT_TRUE(families.count(f)) << f;
   }
 }
@@ -120,9 +124,24 @@ TEST(Metrics, Values) {
            "bnfc_host_check_passed{check=\"tag\",host=\"esx02\"} 0\n",
            "bnfc_host_check_passed{check=\"pin\",host=\"esx05\"} 0\n",
            "bnfc_report_stale 0\n",
+           // 2024-06-11T10:00:00Z minus the 4 s report age
+           "bnfc_host_last_report_timestamp_seconds{host=\"esx01\"} 1718099996\n",
+           "bnfc_report_generated_timestamp_seconds 1718100000\n",
+           "bnfc_host_agent_info{esxi_version=\"8.0.3 (Releasebuild-24677879)\",host=\"esx01\","
+           "version=\"0.1.0\"} 1\n",
+           "bnfc_host_check_status{check=\"pin\",host=\"esx05\",status=\"failed\"} 1\n",
+           "bnfc_host_check_status{check=\"pin\",host=\"esx05\",status=\"passed\"} 0\n",
+           "bnfc_host_check_status{check=\"tag\",host=\"esx01\",status=\"passed\"} 1\n",
+           "bnfc_host_findings{code=\"PIN_MISSING\",host=\"esx05\"} 1\n",
+           "bnfc_pins_desired 5\n",
+           "bnfc_enrolment_keys{state=\"pending\"} 2\n",
+           "bnfc_enrolment_keys{state=\"rejected\"} 0\n",
        }) {
     EXPECT_NE(text.find(want), std::string::npos) << "missing: " << want;
   }
+  // An ISOLATED pair has no findings series at all (absent, not a zero per code).
+  EXPECT_EQ(text.find("bnfc_host_findings{code=\"PIN_MISSING\",host=\"esx01\"}"),
+            std::string::npos);
 }
 
 TEST(Metrics, AStaleReportShowsNoIsolatedHost) {

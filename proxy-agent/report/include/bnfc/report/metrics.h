@@ -21,10 +21,14 @@ struct CheckTiming {
 struct HostMetrics {
   bool has_report = false;
   double last_report_age_seconds = 0;  // only meaningful with has_report
+  int64_t last_report_unix_ms = 0;     // only meaningful with has_report
   uint64_t flows_on_backup = 0;
   uint64_t flows_off_backup = 0;
   Verdict verdict = Verdict::kUnknown;
   std::map<std::string, CheckStatus> checks;  // check id -> status
+  std::map<std::string, uint64_t> findings;   // finding code -> how many times it applies
+  std::string agent_version;                  // bnfc-hostd version ("" before a report)
+  std::string esxi_version;
 };
 
 struct MetricsSnapshot {
@@ -32,8 +36,11 @@ struct MetricsSnapshot {
   std::string version;
   std::array<uint64_t, kVerdictCount> pairs_by_verdict{};  // indexed by static_cast<int>(Verdict)
   bool all_isolated = false;
-  bool stale = false;  // the verdicts are not current (see MarkStale)
+  bool stale = false;             // the verdicts are not current (see MarkStale)
+  int64_t generated_unix_ms = 0;  // when the verdicts were computed (0: never)
   uint64_t pins_installed = 0;
+  uint64_t pins_desired = 0;  // hosts within their TTL whose NFC address maps (pins wanted)
+  std::map<std::string, uint64_t> enrolment_keys;  // key state (pending, ...) -> count
   uint64_t reports_received = 0;
   std::map<std::string, uint64_t> reports_rejected;  // reason -> count
   uint64_t replay_drops = 0;
