@@ -135,12 +135,22 @@ pid2=$(inside systemctl show -p MainPID --value bnfc-proxyd)
 [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ] || fail "upgrade did not restart the daemon (MainPID $pid1 -> $pid2)"
 echo "upgrade: restarted (MainPID $pid1 -> $pid2)"
 
-# --- stop: nothing of ours left in the kernel tables ---
+# --- stop: nothing of ours left in the kernel tables, nothing else touched ---
+# The container has no backup hosts, so the daemon pins nothing itself: plant one route stamped
+# with our protocol id (what a pin looks like) and one foreign route in the same table. The owned
+# one must be gone after the stop (removed by the reconcile or by the stop), the foreign one kept.
+table=$(inside sed -n 's/^route_table *= *\([0-9]*\).*/\1/p' /etc/bnfc/proxyd.conf)
+[ -n "$table" ] || fail "no route_table in /etc/bnfc/proxyd.conf"
+inside ip route add 192.0.2.10/32 dev lo table "$table" proto 190 || fail "planting an owned route"
+inside ip route add 192.0.2.11/32 dev lo table "$table" proto static || fail "planting a foreign route"
 inside systemctl stop bnfc-proxyd
+inside ip route show table "$table" | grep -q "^192.0.2.11 .*proto static" ||
+  fail "the foreign route in table $table did not survive the stop"
+inside ip route del 192.0.2.11/32 dev lo table "$table"
 left=$( (inside ip -4 rule show; inside ip -6 rule show; inside ip -4 route show table all; inside ip -6 route show table all) |
   grep -E "proto (bnfc|190)( |$)" || true)
 [ -z "$left" ] || fail "routes or rules left after stop: $left"
-echo "stop: no route or rule of protocol bnfc left"
+echo "stop: no route or rule of protocol bnfc left (a planted one removed), the foreign route kept"
 inside systemctl start bnfc-proxyd && wait_active || fail "start after stop"
 
 # --- remove, then purge ---
