@@ -98,18 +98,20 @@ wait_active() {  # up to 30 s
 http_get() {  # PATH: the HTTP response from 127.0.0.1:9903 inside the container
   inside bash -c "exec 3<>/dev/tcp/127.0.0.1/9903 && printf 'GET $1 HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && cat <&3"
 }
+wait_healthy() {  # up to 20 s: the daemon serves, so its signal handling and loop are running
+  for _ in $(seq 1 20); do
+    http_get /healthz 2>/dev/null | head -1 | grep -q " 200" && return 0
+    sleep 1
+  done
+  return 1
+}
 
 # --- install ---
 inside dpkg -i /root/v1.deb >"$pkgtest/install.log" 2>&1 || { cat "$pkgtest/install.log"; fail "dpkg -i"; }
 wait_active || fail "not active after install"
 [ "$(inside systemctl is-enabled bnfc-proxyd)" = enabled ] || fail "not enabled after install"
 echo "install: enabled and active"
-ok=
-for _ in $(seq 1 20); do
-  http_get /healthz 2>/dev/null | head -1 | grep -q " 200" && ok=1 && break
-  sleep 1
-done
-[ -n "$ok" ] || fail "/healthz does not answer 200"
+wait_healthy || fail "/healthz does not answer 200"
 http_get /metrics | grep -q "^bnfc_" || fail "/metrics has no bnfc_ metric"
 echo "/healthz 200, /metrics serves bnfc_ metrics"
 inside bnfc-proxyd keys list --config /etc/bnfc/proxyd.conf >/dev/null || fail "keys list"
@@ -134,6 +136,9 @@ wait_active || fail "not active after upgrade"
 pid2=$(inside systemctl show -p MainPID --value bnfc-proxyd)
 [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ] || fail "upgrade did not restart the daemon (MainPID $pid1 -> $pid2)"
 echo "upgrade: restarted (MainPID $pid1 -> $pid2)"
+# A stop that arrives while the new process is still starting ends it before its loop runs; the
+# stop below is about a running daemon.
+wait_healthy || fail "/healthz does not answer 200 after the upgrade"
 
 # --- stop: nothing of ours left in the kernel tables, nothing else touched ---
 # The container has no backup hosts, so the daemon pins nothing itself: plant one route stamped
@@ -149,7 +154,7 @@ inside ip route show table "$table" | grep -q "^192.0.2.11 .*proto static" ||
 inside ip route del 192.0.2.11/32 dev lo table "$table"
 left=$( (inside ip -4 rule show; inside ip -6 rule show; inside ip -4 route show table all; inside ip -6 route show table all) |
   grep -E "proto (bnfc|190)( |$)" || true)
-[ -z "$left" ] || fail "routes or rules left after stop: $left"
+[ -z "$left" ] || { inside journalctl -u bnfc-proxyd --no-pager | tail -20; fail "routes or rules left after stop: $left"; }
 echo "stop: no route or rule of protocol bnfc left (a planted one removed), the foreign route kept"
 inside systemctl start bnfc-proxyd && wait_active || fail "start after stop"
 
