@@ -261,7 +261,7 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
   m.via = best->via;
   m.l2_adjacent = !best->via.has_value();
   if (best->via) {
-    m.finding = "NOT_L2_ADJACENT";
+    m.finding = codes::kNotL2Adjacent;
     m.detail = nfc.ToString() + " is reached through gateway " + best->via->ToString() + " on " +
                a.interface + ": routed, not isolated on one segment";
   } else if (!a.up) {
