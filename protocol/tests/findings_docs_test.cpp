@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bnfc/findings.h"
 #include "bnfc/fs.h"
@@ -218,6 +221,55 @@ TEST(FindingDocs, HostAgentListsEveryCodeItSends) {
     }
   }
   EXPECT_EQ(listed, expected);
+}
+
+// Every string in a "findings" or "findings_at_copy" list anywhere in `j`.
+void ExpectedCodes(const nlohmann::json& j, std::vector<std::string>* out) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if ((key == "findings" || key == "findings_at_copy") && value.is_array()) {
+        for (const auto& code : value) {
+          if (code.is_string()) {
+            out->push_back(code.get<std::string>());
+          }
+        }
+      } else {
+        ExpectedCodes(value, out);
+      }
+    }
+  } else if (j.is_array()) {
+    for (const auto& value : j) {
+      ExpectedCodes(value, out);
+    }
+  }
+}
+
+// A lab scenario expecting a misspelled or retired code could never pass; say so without a lab.
+TEST(FindingDocs, LabScenariosExpectOnlyCodesOfTheTable) {
+  const std::string dir = SourceDir() + "/tests/lab/scenarios";
+  int files = 0;
+  size_t codes_seen = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".json") {
+      continue;
+    }
+    auto text = fs::ReadFile(entry.path().string());
+    ASSERT_TRUE(text.ok()) << entry.path();
+    const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << entry.path() << " is not JSON";
+    std::vector<std::string> expected;
+    ExpectedCodes(j, &expected);
+    for (const std::string& code : expected) {
+      EXPECT_TRUE(Find(code).has_value())
+          << entry.path() << " expects " << code << ", which protocol/findings.def does not have";
+    }
+    codes_seen += expected.size();
+    ++files;
+  }
+  ASSERT_FALSE(ec) << dir << ": " << ec.message();
+  EXPECT_GT(files, 0);
+  EXPECT_GT(codes_seen, 0u);
 }
 
 }  // namespace
