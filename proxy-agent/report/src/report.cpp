@@ -496,11 +496,11 @@ void MarkStale(Report& r, const std::string& reason) {
   for (PairVerdict& p : r.pairs) {
     const std::string last = VerdictName(p.verdict);
     p.findings.insert(p.findings.begin(),
-                      Finding{codes::kStale, Verdict::kUnknown,
-                              "This verdict is not current: " + reason +
-                                  "; start bnfc-proxyd (systemctl start bnfc-proxyd) or find why "
-                                  "it stopped publishing.",
-                              "last verdict " + last + " at " + when});
+                      MakeFinding(findings::Code::kStale,
+                                  "This verdict is not current: " + reason +
+                                      "; start bnfc-proxyd (systemctl start bnfc-proxyd) or find "
+                                      "why it stopped publishing.",
+                                  "last verdict " + last + " at " + when));
     p.verdict = Verdict::kUnknown;
     for (Check& c : p.checks) {
       if (c.status == CheckStatus::kPassed) {
