@@ -163,7 +163,7 @@ func (m *VirtualNicManager) QueryNetConfig(req *types.QueryNetConfig) soap.HasFa
 
 // setTag validates nicType and device against the host's current facts, then tags through
 // esxsim. Selecting needs a candidate vmknic (ESXi offers most services only on the default
-// netstack); deselecting an untagged vmknic succeeds without a change.
+// netstack); selecting a selected one succeeds without a change.
 func (m *VirtualNicManager) setTag(nicType, device string, add bool) *soap.Fault {
 	facts, err := refresh(m.host, false)
 	if err != nil {
@@ -176,6 +176,10 @@ func (m *VirtualNicManager) setTag(nicType, device string, add bool) *soap.Fault
 	v := facts.FindVmknic(device)
 	if v == nil {
 		return invalidArgument("device", "no virtual NIC "+device+" on "+m.host.name)
+	}
+	// As documented for DeselectVnicForNicType: a vmknic that is not selected is InvalidArgument.
+	if !add && !hasTag(v, tag) {
+		return invalidArgument("device", fmt.Sprintf("%s is not selected for %s", device, nicType))
 	}
 	if add && !IsCandidate(v, nicType) {
 		return invalidArgument("device", fmt.Sprintf("%s on netstack %s cannot carry %s",

@@ -313,10 +313,14 @@ class VcsimTest(unittest.TestCase):
         self.assertEqual(selected(read_hosts(self.si)["esx02"], BACKUP), ["vmk0"])
         self.assertEqual(list(mgr.QueryNetConfig(BACKUP).selectedVnic),
                          [BACKUP + ".key-vim.host.VirtualNic-vmk0"])
-        # Back to the fixture; deselecting what is not selected changes nothing and succeeds.
+        # Back to the fixture. Selecting a selected vmknic succeeds; deselecting one that is not
+        # selected is InvalidArgument (the API reference says so) and changes nothing.
+        mgr.SelectVnicForNicType(BACKUP, "vmk1")
         mgr.SelectVnicForNicType(BACKUP, "vmk1")
         mgr.DeselectVnicForNicType(BACKUP, "vmk0")
-        mgr.DeselectVnicForNicType(BACKUP, "vmk0")
+        with self.assertRaises(vmodl.fault.InvalidArgument) as cm:
+            mgr.DeselectVnicForNicType(BACKUP, "vmk0")
+        self.assertEqual(cm.exception.invalidProperty, "device")
         self.assertEqual(selected(read_hosts(self.si)["esx02"], BACKUP), ["vmk1"])
         self.assertEqual(esxcli_tags(self.s2, "vmk1"), [BACKUP])
 
