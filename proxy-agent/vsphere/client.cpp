@@ -33,7 +33,8 @@ std::string MethodOf(const std::string& body) {
 
 std::vector<std::string> HostPropertyPaths(bool want_vnic_manager) {
   std::vector<std::string> p = {"name", "config.network.vnic", "config.network.portgroup",
-                                "config.virtualNicManagerInfo.netConfig"};
+                                "config.virtualNicManagerInfo.netConfig",
+                                "runtime.connectionState"};
   if (want_vnic_manager) {
     p.push_back("configManager.virtualNicManager");
   }

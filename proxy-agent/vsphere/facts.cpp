@@ -150,7 +150,20 @@ Expected<VsphereHost> HostFromObject(const soap::ObjectContent& o, const std::st
   r.mutable_host()->set_product("VMware ESXi");
   r.mutable_host()->set_hostname(h.host_id);
   r.set_tag_policy(tag_policy);
-  r.set_hostd_available(true);  // the API answered for it
+  // vCenter keeps the last known config of a host it cannot reach: such facts are not current.
+  if (auto cs = o.props.find("runtime.connectionState"); cs != o.props.end()) {
+    const std::string state = Trim(cs->second.text);
+    r.set_hostd_available(state == "connected");
+    if (state != "connected") {
+      proto::Problem* pr = r.add_problems();
+      pr->set_code("HOSTD_DOWN");
+      pr->set_detail("vCenter reports the host as " + text::EscapeForLine(state, 32) +
+                     ", so its configuration is the last one vCenter knew");
+      pr->set_evidence("runtime.connectionState = " + text::EscapeForLine(state, 32));
+    }
+  } else {
+    r.set_hostd_available(true);  // a standalone host answering for itself
+  }
 
   // Portgroups: name -> (vSwitch, VLAN).
   auto pgs = p.Prop("config.network.portgroup", "ArrayOfHostPortGroup");

@@ -139,6 +139,19 @@ TEST(VsphereFacts, WrongPropertyTypesAndUnreadablePropertiesAreErrors) {
   EXPECT_NE(denied.error().message.find("could not read it (NoPermission)"), std::string::npos);
 }
 
+TEST(VsphereFacts, AHostVcenterCannotReachIsHostdDown) {
+  TestHost t = testing::TwoHosts()[0];
+  auto up = HostFromObject(Object(t), "observe");
+  ASSERT_TRUE(up.ok());
+  EXPECT_TRUE(up->report.hostd_available());
+  t.connection_state = "notResponding";
+  auto down = HostFromObject(Object(t), "observe");
+  ASSERT_TRUE(down.ok());
+  EXPECT_FALSE(down->report.hostd_available());
+  ASSERT_EQ(down->report.problems_size(), 1);
+  EXPECT_EQ(down->report.problems(0).code(), "HOSTD_DOWN");
+}
+
 TEST(VsphereFacts, Helpers) {
   EXPECT_EQ(DeviceOfSelectedVnic("vSphereBackupNFC.key-vim.host.VirtualNic-vmk12"), "vmk12");
   EXPECT_EQ(DeviceOfSelectedVnic("vmk3"), "vmk3");

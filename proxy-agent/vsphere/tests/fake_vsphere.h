@@ -40,6 +40,7 @@ struct TestHost {
   std::vector<std::string> management;  // selected devices per nic type
   std::vector<std::string> nfc;
   std::string vnic_manager;  // "" = not populated
+  std::string connection_state = "connected";
 };
 
 inline TestVmknic Vmk(std::string device, std::string portgroup, std::string ipv4, std::string mac,
@@ -141,6 +142,8 @@ inline std::string HostObjectXml(const TestHost& h, const std::vector<std::strin
       val = "<val xsi:type=\"ArrayOfVirtualNicManagerNetConfig\">" +
             NetConfigXml(h, "management", h.management) +
             NetConfigXml(h, "vSphereBackupNFC", h.nfc) + NetConfigXml(h, "vmotion", {}) + "</val>";
+    } else if (p == "runtime.connectionState") {
+      val = "<val xsi:type=\"HostSystemConnectionState\">" + h.connection_state + "</val>";
     } else if (p == "configManager.virtualNicManager") {
       if (h.vnic_manager.empty()) {
         x += "<missingSet><path>" + p +
