@@ -79,37 +79,60 @@ HttpsTransport::HttpsTransport(Url url, TlsPolicy tls, std::chrono::milliseconds
       timeout_(timeout),
       max_response_bytes_(max_response_bytes) {}
 
+namespace {
+
+// Poco connects lazily, inside sendRequest(). The check sits in connect(), which runs right after
+// the TLS handshake and before the request is written, on the first connection and on any
+// reconnect alike; a refusal throws and leaves the reason in `refusal`.
+class VerifiedSession : public Poco::Net::HTTPSClientSession {
+ public:
+  VerifiedSession(const Url& url, Poco::Net::Context::Ptr ctx, const TlsPolicy& tls,
+                  std::string& seen, std::string& refusal)
+      : HTTPSClientSession(url.host, static_cast<Poco::UInt16>(url.port), ctx),
+        url_(url),
+        tls_(tls),
+        seen_(seen),
+        refusal_(refusal) {}
+
+ protected:
+  void connect(const Poco::Net::SocketAddress& address) override {
+    HTTPSClientSession::connect(address);
+    Poco::Net::SecureStreamSocket sss(socket());
+    sss.completeHandshake();
+    Poco::Net::X509Certificate cert = sss.peerCertificate();
+    seen_ = CertThumbprint(cert.certificate());
+    const std::string where = url_.host + ":" + std::to_string(url_.port);
+    if (!tls_.thumbprint.empty() && seen_ != tls_.thumbprint) {
+      refusal_ = where + ": the server's certificate has SHA-256 thumbprint " + seen_ +
+                 ", not the pinned " + tls_.thumbprint +
+                 "; nothing was sent (check the server, then the thumbprint in the source file)";
+    } else if (!tls_.ca_file.empty() && !cert.verify(url_.host)) {
+      refusal_ = where + ": the server's certificate (subject " + cert.subjectName() +
+                 ") is not issued for " + url_.host + "; nothing was sent";
+    }
+    if (!refusal_.empty()) {
+      sss.close();
+      throw Poco::Net::CertificateValidationException(refusal_);
+    }
+  }
+
+ private:
+  const Url& url_;
+  const TlsPolicy& tls_;
+  std::string& seen_;
+  std::string& refusal_;
+};
+
+}  // namespace
+
 Expected<HttpResponse> HttpsTransport::Post(const std::string& soap_action, const std::string& body,
                                             const std::string& cookie) {
   const std::string where = url_.host + ":" + std::to_string(url_.port);
   const Poco::Timespan timeout(static_cast<long>(timeout_.count() / 1000),
                                static_cast<long>((timeout_.count() % 1000) * 1000));
+  std::string refusal;
   try {
-    Poco::Net::Context::Ptr ctx = MakeContext(tls_);
-    Poco::Net::SecureStreamSocket socket(ctx);
-    socket.setPeerHostName(url_.host);  // SNI
-    socket.connect(Poco::Net::SocketAddress(url_.host, static_cast<Poco::UInt16>(url_.port)),
-                   timeout);
-    socket.setReceiveTimeout(timeout);
-    socket.setSendTimeout(timeout);
-    socket.completeHandshake();
-    Poco::Net::X509Certificate cert = socket.peerCertificate();
-    last_thumbprint_ = CertThumbprint(cert.certificate());
-    if (!tls_.thumbprint.empty() && last_thumbprint_ != tls_.thumbprint) {
-      socket.close();
-      return Unexpected(ErrorCode::kPermission,
-                        where + ": the server's certificate has SHA-256 thumbprint " +
-                            last_thumbprint_ + ", not the pinned " + tls_.thumbprint +
-                            "; nothing was sent (check the server, then the thumbprint in the "
-                            "source file)");
-    }
-    if (!tls_.ca_file.empty() && !cert.verify(url_.host)) {
-      socket.close();
-      return Unexpected(ErrorCode::kPermission, where + ": the server's certificate (subject " +
-                                                    cert.subjectName() + ") is not issued for " +
-                                                    url_.host + "; nothing was sent");
-    }
-    Poco::Net::HTTPSClientSession session(socket);
+    VerifiedSession session(url_, MakeContext(tls_), tls_, last_thumbprint_, refusal);
     session.setTimeout(timeout);
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, url_.path,
                                Poco::Net::HTTPMessage::HTTP_1_1);
@@ -146,6 +169,9 @@ Expected<HttpResponse> HttpsTransport::Post(const std::string& soap_action, cons
       }
     }
     return out;
+  } catch (const Poco::Net::CertificateValidationException& e) {
+    return Unexpected(ErrorCode::kPermission,
+                      refusal.empty() ? where + ": TLS: " + e.displayText() : refusal);
   } catch (const Poco::TimeoutException& e) {
     return Unexpected(ErrorCode::kTimeout, where + ": " + e.displayText());
   } catch (const Poco::Net::SSLException& e) {
