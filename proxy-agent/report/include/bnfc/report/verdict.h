@@ -62,6 +62,8 @@ inline constexpr const char* kSameL2AsManagement = "SAME_L2_AS_MANAGEMENT";
 inline constexpr const char* kPathSharedWithManagement = "PATH_SHARED_WITH_MANAGEMENT";
 // The report is older than `freshness`, or the daemon that wrote it is not running.
 inline constexpr const char* kStale = "STALE";
+// The host agent and the vSphere API name different NFC addresses for the same host.
+inline constexpr const char* kVsphereDisagrees = "VSPHERE_DISAGREES";
 }  // namespace codes
 
 // Check ids, in report order. ISOLATED requires every one of them to have passed.
@@ -128,6 +130,10 @@ struct HostVmknic {
 };
 
 struct HostSide {
+  // Who stated these facts: "agent" (bnfc-hostd) or "vsphere" (the vSphere API, which cannot run
+  // the host-side checks: adjacency then rests on the proxy end alone, and mtu needs a proxy-side
+  // DF probe).
+  std::string source = "agent";
   std::string hostname;
   std::string esxi_version;   // "8.0.3 (Releasebuild-24677879)"
   std::string agent_version;  // bnfc-hostd version
@@ -232,6 +238,9 @@ struct PairFacts {
   FlowFacts flows;
   std::vector<std::string> duplicate_hosts;  // other hosts reporting the same NFC address
   bool allow_public_plaintext = false;
+  // Non-empty when a second source for the same host (the vSphere API beside the agent) names
+  // another NFC address: the evidence of both. Blocks ISOLATED (VSPHERE_DISAGREES).
+  std::string source_disagreement;
 };
 
 struct Finding {
@@ -244,6 +253,7 @@ struct Finding {
 };
 
 struct PairVerdict {
+  std::string source = "agent";  // HostSide::source of the facts behind it
   std::string proxy_id;
   std::string host_id;
   std::string nfc_address;
