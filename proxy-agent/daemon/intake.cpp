@@ -5,15 +5,19 @@ namespace bnfc::proxyd {
 HostFacts FactsFromAgentReport(const HostEntry& e) {
   HostFacts f;
   f.host_id = e.host_id;
-  f.source = FactsSource::kAgent;
+  f.source = e.source == "vsphere" ? FactsSource::kVsphere : FactsSource::kAgent;
   f.received_ms = e.received_ms;
   f.nfc = AddressFact::Of(e.report.nfc_address());
   f.management = AddressFact::Of(e.report.management_address());
   f.backup = AddressFact::Of(BackupAddressOf(e.report));
   f.control_peer = AddressFact::Of(e.peer_address);
   f.host = report::HostSideFromReport(e.report);
-  // The agent always states its checks (an empty list is a statement too: none ran).
-  f.l2_checks = std::move(f.host.checks);
+  f.host.source = FactsSourceName(f.source);
+  // The agent always states its checks (an empty list is a statement too: none ran); the vSphere
+  // API cannot run them.
+  if (f.source == FactsSource::kAgent) {
+    f.l2_checks = std::move(f.host.checks);
+  }
   f.host.checks.clear();
   return f;
 }
