@@ -17,9 +17,12 @@ type Runner func(args ...string) ([]byte, error)
 
 // CommandRunner runs prefix + ["esxcli", args...]; prefix is an esxsim invocation such as
 // ["/path/esxsim", "--state", "h1.json"] or ["ip", "netns", "exec", "h1", "/path/esxsim", ...].
-func CommandRunner(prefix []string) Runner {
+func CommandRunner(prefix []string) Runner { return personalityRunner(prefix, "esxcli") }
+
+// personalityRunner runs prefix + [personality, args...] ("esxcli" or "localcli").
+func personalityRunner(prefix []string, personality string) Runner {
 	return func(args ...string) ([]byte, error) {
-		argv := append(append(append([]string{}, prefix...), "esxcli"), args...)
+		argv := append(append(append([]string{}, prefix...), personality), args...)
 		cmd := exec.Command(argv[0], argv[1:]...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout = &stdout
@@ -29,7 +32,7 @@ func CommandRunner(prefix []string) Runner {
 			if msg == "" {
 				msg = err.Error()
 			}
-			return nil, fmt.Errorf("esxcli %s: %s", strings.Join(args, " "), msg)
+			return nil, fmt.Errorf("%s %s: %s", personality, strings.Join(args, " "), msg)
 		}
 		return stdout.Bytes(), nil
 	}

@@ -40,14 +40,18 @@ func refresh(h *managedHost, lockMgr bool) (*HostFacts, error) {
 	if hs == nil {
 		return nil, fmt.Errorf("host %s is gone", h.name)
 	}
-	if err != nil {
+	if facts == nil {
 		simulator.Map.WithLock(hs, func() {
 			hs.Runtime.ConnectionState = types.HostSystemConnectionStateNotResponding
 		})
 		return nil, err
 	}
+	state := types.HostSystemConnectionStateConnected
+	if err != nil {
+		state = types.HostSystemConnectionStateNotResponding // facts are the last known
+	}
 	simulator.Map.WithLock(hs, func() {
-		hs.Runtime.ConnectionState = types.HostSystemConnectionStateConnected
+		hs.Runtime.ConnectionState = state
 		if changed || hs.Config.VirtualNicManagerInfo == nil {
 			hs.Config.Network = NetworkInfo(facts)
 			hs.Config.VirtualNicManagerInfo = VirtualNicManagerInfo(facts)
@@ -60,6 +64,9 @@ func refresh(h *managedHost, lockMgr bool) (*HostFacts, error) {
 		} else {
 			update()
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return facts, nil
 }
@@ -278,7 +285,11 @@ func BuildInventory(model *simulator.Model, datacenter string, specs []HostSpec)
 			hs.Config.VirtualNicManagerInfo = nil
 		})
 		if _, err := refresh(h, true); err != nil {
-			return fmt.Errorf("host %s: %v", s.Name, err)
+			// Not responding but with a config (read through localcli) is a state vCenter shows.
+			if hs.Config.VirtualNicManagerInfo == nil {
+				return fmt.Errorf("host %s: %v", s.Name, err)
+			}
+			log.Printf("host %s: not responding: %v", s.Name, err)
 		}
 		hostsMu.Lock()
 		hosts = append(hosts, h)

@@ -413,6 +413,24 @@ class StartupTest(unittest.TestCase):
                 self.assertIn(msg, p.stderr, text)
                 self.assertFalse(wrote, "an info file was written for a refused inventory")
 
+    def test_host_whose_hostd_is_down_from_the_start(self):
+        # vCenter would show the config it read before hostd went down: localcli gives it.
+        with tempfile.TemporaryDirectory() as tmp:
+            st = fixture_state("esx09", "10.98.0.19", "10.99.0.19", "00:50:56:aa:09:")
+            st["faults"] = {"hostd_down": True}
+            path = os.path.join(tmp, "esx09.json")
+            with open(path, "w") as f:
+                json.dump(st, f)
+            server = Server(tmp, {"hosts": [{"name": "esx09", "esxsim": {"state": path}}]})
+            try:
+                si = server.connect()
+                h = read_hosts(si)["esx09"]
+                self.assertEqual(h["runtime.connectionState"], "notResponding")
+                self.assertEqual(selected(h, BACKUP), ["vmk1"])
+                Disconnect(si)
+            finally:
+                self.assertEqual(server.stop(), 0)
+
     def test_generated_hosts(self):
         with tempfile.TemporaryDirectory() as tmp:
             server = Server(tmp, None, ["--generate-hosts", "70"])
