@@ -143,6 +143,8 @@ def main(argv=None) -> int:
               f"{len(sc.proxies)} proxies, {len(sc.traffic)} traffic items, {len(sc.steps)} steps)")
         return 0
     bin_dir = a.bin or os.environ.get("BNFC_BIN_DIR")
+    if bin_dir:
+        bin_dir = os.path.abspath(bin_dir)  # the agents and bnfc-vcsim run in other directories
     try:
         if not a.no_agents:
             if not bin_dir:
