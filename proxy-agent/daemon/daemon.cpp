@@ -125,7 +125,8 @@ Status Daemon::ApplyStore(enrol::StoreSnapshot snapshot, int64_t read_unix_ns) {
     }
   }
   for (const auto& [id, entry] : hosts_.hosts()) {
-    if (enrolled.count(id) == 0) {
+    // Hosts read through the vSphere API have no key to enrol.
+    if (enrolled.count(id) == 0 && entry.source == "agent") {
       gone.insert(id);
     }
   }
@@ -241,6 +242,11 @@ Status Daemon::Run(const std::atomic<bool>& stop) {
     auto now = clock_.Steady();
     if (now >= next_cycle) {
       ReloadKeysIfChanged();
+      if (vsphere_ != nullptr) {
+        for (const auto& read : vsphere_->TakeReads()) {
+          ApplyVsphereRead(read, hosts_, config_.freshness.count(), clock_.NowUnixMs());
+        }
+      }
       network_.Cycle(hosts_, clock_.NowUnixMs());
       // From the cycle's end: a cycle that overruns the interval must still leave a full
       // interval for reading reports, or it would run again after every single message.

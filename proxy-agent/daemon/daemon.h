@@ -18,6 +18,7 @@
 #include "host_table.h"
 #include "keystore.h"
 #include "proxy_config.h"
+#include "vsphere_sources.h"
 
 namespace bnfc::proxyd {
 
@@ -57,6 +58,8 @@ class Daemon {
   // unsafe (the ZAP handler died).
   Status Run(const std::atomic<bool>& stop);
   const HostTable& hosts() const { return hosts_; }
+  // Hosts read through the vSphere API join the table before every cycle (not owned; may be null).
+  void SetVsphereSources(VsphereSources* sources) { vsphere_ = sources; }
   const DaemonStats& stats() const { return stats_; }
   KeyStoreHealth keystore_health() const;  // thread-safe
   const channel::SecureServer* server() const { return server_.get(); }
@@ -80,6 +83,7 @@ class Daemon {
   enrol::KeyStore store_;
   channel::EnvelopeStamper stamper_;
   HostTable hosts_;
+  VsphereSources* vsphere_ = nullptr;
   DaemonStats stats_;
   enrol::StoreSnapshot applied_;      // the store in force
   int64_t applied_read_unix_ns_ = 0;  // when it (or the same bytes) was last read

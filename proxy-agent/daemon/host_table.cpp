@@ -15,7 +15,14 @@ bool HostTable::Update(const std::string& host_id, const std::string& peer_addre
   e.report = report;
   e.received_ms = now_ms;
   e.reports++;
+  e.source = "agent";  // a source other than the agent sets its own name after Update
+  e.source_name.clear();
   return moved;
+}
+
+HostEntry* HostTable::Mutable(const std::string& host_id) {
+  auto it = hosts_.find(host_id);
+  return it == hosts_.end() ? nullptr : &it->second;
 }
 
 const HostEntry* HostTable::Find(const std::string& host_id) const {

@@ -20,6 +20,13 @@ struct HostEntry {
   int64_t received_ms = 0;
   uint64_t reports = 0;
   std::string previous_nfc_address;  // set when the NFC address changed with the last report
+  // "agent" (the report came over the secure channel) or "vsphere" (read through the vSphere API
+  // of `source_name`; no control connection, no host-side checks).
+  std::string source = "agent";
+  std::string source_name;
+  // Evidence of the vSphere API naming another NFC address than this host's agent ("" when they
+  // agree or no source covers the host).
+  std::string cross_check;
 };
 
 // The address the host's L2 checks must start from: its backup vmknic's (IPv4, else first IPv6),
@@ -34,6 +41,7 @@ class HostTable {
   bool Update(const std::string& host_id, const std::string& peer_address,
               const std::string& routing_id, const proto::HostReport& report, int64_t now_ms);
   void Remove(const std::string& host_id) { hosts_.erase(host_id); }
+  HostEntry* Mutable(const std::string& host_id);
   const HostEntry* Find(const std::string& host_id) const;
   const std::map<std::string, HostEntry>& hosts() const { return hosts_; }
 

@@ -317,6 +317,8 @@ void ProxyNetworkSide::Cycle(const HostTable& hosts, int64_t now_ms) {
     f.path = paths[id];
     f.freshness_limit_ms = config_.freshness.count();
     f.host = report::HostSideFromReport(e.report);
+    f.host.source = e.source;
+    f.source_disagreement = e.cross_check;
     f.allow_public_plaintext = config_.allow_public_plaintext;
     f.duplicate_hosts = hosts.SameAddressAs(id);
     auto it = maps.find(id);

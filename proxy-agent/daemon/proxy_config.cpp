@@ -27,6 +27,9 @@ const config::Schema& ProxySchema() {
       K::Make("server_public_key", Type::kPath, "server public key (default STATE_DIR/server.pub)"),
       K::Make("backup_interface", Type::kString, "interface that may carry NBD").Repeated(),
       K::Make("mapping", Type::kString, "PREFIX INTERFACE [via GATEWAY]").Repeated(),
+      K::Make("vsphere_source", Type::kPath,
+              "file describing one vCenter or ESXi host read through the vSphere API")
+          .Repeated(),
       K::Make("route_table", Type::kInt, "routing table for pins")
           .Range(1, 0xFFFFFFF0LL)
           .Default("902"),
@@ -170,6 +173,14 @@ Expected<ProxyConfig> ProxyConfigFromText(const std::string& text, const std::st
       return config::KeyError(source, e, "mapping", m.error().message);
     }
     out.mappings.push_back(*m);
+  }
+  for (const auto& e : c.GetAll("vsphere_source")) {
+    for (const auto& seen : out.vsphere_sources) {
+      if (seen == e.value) {
+        return config::KeyError(source, e, "vsphere_source", "names " + e.value + " twice");
+      }
+    }
+    out.vsphere_sources.push_back(e.value);
   }
   out.route_table = static_cast<int>(*c.GetInt("route_table"));
   // 253 (default), 254 (main) and 255 (local) are the kernel's own tables: our pins and their

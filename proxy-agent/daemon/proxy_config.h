@@ -27,6 +27,8 @@ struct ProxyConfig {
   std::string server_public_key;
   std::vector<std::string> backup_interfaces;  // empty: any interface may be mapped
   std::vector<MappingLine> mappings;
+  // Per-source files of the vSphere sources (vCenter or ESXi) read through the API, in file order.
+  std::vector<std::string> vsphere_sources;
   int route_table = 902;
   int rule_priority = 9020;
   int rt_protocol = 190;

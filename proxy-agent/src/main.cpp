@@ -257,9 +257,16 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   auto kernel = bnfc::pin::MakeNetlinkKernel();
   bnfc::proxyd::ProxyNetworkSide network(config, *kernel);
   bnfc::proxyd::Daemon daemon(config, *keys, network, bnfc::SystemClock::Instance());
+  // Every vSphere source file and credentials file is checked before anything starts.
+  auto vsphere = bnfc::proxyd::VsphereSources::Load(config, ::geteuid());
+  if (!vsphere) {
+    return Fail(vsphere.error().message);
+  }
+  daemon.SetVsphereSources(vsphere->get());
   if (auto s = daemon.Start(); !s) {
     return Fail(s.error().message);
   }
+  (*vsphere)->Start();
   auto listen = bnfc::report::ParseHttpListen(config.http_listen);
   if (!listen) {
     return Fail(config.source + ": key 'http_listen': " + listen.error().message);

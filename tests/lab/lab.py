@@ -3,7 +3,8 @@
 record which segment carried it (docs/lab.md).
 
 Exit status: 0 done, 1 the lab or a step failed, 2 bad command line or scenario, 3 not root or
-namespaces not permitted, 130 interrupted. Teardown runs in every case.
+namespaces not permitted, 77 the scenario cannot run in API mode (its "vsphere": {"skip"} says
+why), 130 interrupted. Teardown runs in every case.
 """
 
 import argparse
@@ -13,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from labkit import agents, scenario  # noqa: E402
+from labkit import agents, scenario, vsphere  # noqa: E402
 from labkit.netlab import Lab, preflight  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
 from labkit.signals import Interrupted, signals_ignored, signals_raise  # noqa: E402
@@ -30,6 +31,10 @@ def parse_args(argv):
                                  "lab.log, hosts/*); required unless --check")
     p.add_argument("--bin", default=None, help="folder with esxsim and the agents (build/bin)")
     p.add_argument("--no-agents", action="store_true", help="run without bnfc-hostd/bnfc-proxyd")
+    p.add_argument("--source", choices=vsphere.SOURCES, default=None,
+                   help="how every host reaches the proxy: 'agent' (bnfc-hostd), 'vsphere' "
+                        "(API mode: bnfc-vcsim in each proxy's namespace) or 'both' (agent and "
+                        "API, cross-checked); default: each host's \"source\" in the scenario")
     p.add_argument("--no-esxi-profile", action="store_true",
                    help="run bnfc-hostd without the ESXi profile (for debugging)")
     p.add_argument("--keep-going", action="store_true",
@@ -128,11 +133,18 @@ def main(argv=None) -> int:
         for msg in e.errors:
             print(f"lab: {e.source}: {msg}", file=sys.stderr)
         return 2
+    if a.source:
+        vsphere.set_source(sc, a.source)
+    if any(not vsphere.has_agent(h) for h in sc.hosts) and sc.vsphere_skip:
+        print(f"lab: SKIPPED in API mode: {sc.vsphere_skip}")
+        return 77
     if a.check:
         print(f"lab: {a.scenario}: valid ({len(sc.segments)} segments, {len(sc.hosts)} hosts, "
               f"{len(sc.proxies)} proxies, {len(sc.traffic)} traffic items, {len(sc.steps)} steps)")
         return 0
     bin_dir = a.bin or os.environ.get("BNFC_BIN_DIR")
+    if bin_dir:
+        bin_dir = os.path.abspath(bin_dir)  # the agents and bnfc-vcsim run in other directories
     try:
         if not a.no_agents:
             if not bin_dir:

@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from labkit import agents, counters, esxstate, netlab, scenario  # noqa: E402
+from labkit import agents, counters, esxstate, netlab, scenario, vsphere  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
 
 BASIC = os.path.join(HERE, "scenarios", "basic.json")
@@ -575,6 +575,99 @@ class Housekeeping(unittest.TestCase):
             self.assertEqual(cp.returncode, 2, cp.stderr)
             self.assertIn(f"{path}: hosts[1].vmknics[0].segment: unknown segment 'bakup'", cp.stderr)
             self.assertFalse(os.path.exists(out))
+
+
+class ApiMode(unittest.TestCase):
+    """Hosts in API mode (`source: vsphere`): scenario keys and what the lab writes (pure)."""
+
+    def test_source_is_validated(self):
+        doc = basic_doc()
+        doc["hosts"][0]["source"] = "vcenter"
+        self.assertIn("hosts[0].source: 'vcenter' is not one of agent, vsphere, both",
+                      errors_of(doc))
+        doc["hosts"][0]["source"] = "vsphere"
+        sc = scenario.parse(doc)
+        self.assertEqual([h.source for h in sc.hosts], ["vsphere", "agent"])
+        vsphere.set_source(sc, "vsphere")
+        self.assertEqual(len(vsphere.vsphere_hosts(sc)), 2)
+        self.assertFalse(any(vsphere.has_agent(h) for h in sc.hosts))
+        vsphere.set_source(sc, "both")  # cross-check: agent and API for every host
+        self.assertTrue(all(vsphere.has_agent(h) and vsphere.is_vsphere(h) for h in sc.hosts))
+
+    def test_expectation_override_for_api_mode(self):
+        doc = basic_doc()
+        doc["steps"] = [{"expect": {"host": "esx01", "verdict": "ISOLATED", "findings": ["X_Y"],
+                                    "within_s": 20,
+                                    "vsphere": {"verdict": "DEGRADED",
+                                                "findings": ["HOST_CHECKS_NOT_RUN"]}}},
+                        {"expect": {"host": "esx02", "not_verdict": ["ISOLATED"],
+                                    "vsphere": {"verdict": "UNKNOWN"}}},
+                        {"expect": {"host": "esx02", "verdict": "NOT_ISOLATED"}}]
+        sc = scenario.parse(doc)
+        e = sc.steps[0].expect
+        self.assertEqual(e.for_source("agent").verdict, "ISOLATED")
+        api = e.for_source("vsphere")
+        self.assertEqual((api.verdict, api.findings, api.within_s, api.host),
+                         ("DEGRADED", ["HOST_CHECKS_NOT_RUN"], 20.0, "esx01"))
+        # A verdict override drops the agent-mode not_verdict (and vice versa).
+        api2 = sc.steps[1].expect.for_source("vsphere")
+        self.assertEqual((api2.verdict, api2.not_verdict), ("UNKNOWN", []))
+        self.assertIs(sc.steps[2].expect.for_source("vsphere"), sc.steps[2].expect)
+        doc["steps"] = [{"expect": {"host": "esx01", "vsphere": {"verdict": "MAYBE",
+                                                                 "host": "esx02"}}}]
+        errs = errors_of(doc)
+        self.assertTrue(any("steps[0].expect.vsphere.host: unknown key" in x for x in errs), errs)
+        self.assertTrue(any("steps[0].expect.vsphere.verdict: 'MAYBE'" in x for x in errs), errs)
+
+    def test_skip_needs_a_reason(self):
+        doc = basic_doc()
+        doc["vsphere"] = {"skip": " "}
+        self.assertIn("vsphere.skip: give the reason the scenario cannot run in API mode",
+                      errors_of(doc))
+        doc["vsphere"] = {"skip": "the agent's own failover"}
+        self.assertEqual(scenario.parse(doc).vsphere_skip, "the agent's own failover")
+
+    def test_cli_skips_a_scenario_that_cannot_run_in_api_mode(self):
+        doc = basic_doc()
+        doc["vsphere"] = {"skip": "needs the agent"}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "s.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            cp = subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "--check",
+                                 "--scenario", path, "--source", "vsphere"],
+                                capture_output=True, text=True)
+            self.assertEqual(cp.returncode, 77, cp.stderr)
+            self.assertIn("SKIPPED in API mode: needs the agent", cp.stdout)
+            cp = subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "--check",
+                                 "--scenario", path], capture_output=True, text=True)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+
+    def test_inventory_and_source_files(self):
+        sc = scenario.parse(basic_doc())
+        vsphere.set_source(sc, "vsphere")
+
+        class FakeLab:
+            def ns(self, node):
+                return "bnfc-x-" + node
+
+            def state_path(self, host):
+                return f"/lab/hosts/{host}/state.json"
+
+        inv = vsphere.render_inventory(FakeLab(), sc.hosts, "/b/esxsim")
+        self.assertEqual(inv["hosts"][1], {
+            "name": "esx02", "cluster": "lab-cluster",
+            "esxsim": {"command": ["ip", "netns", "exec", "bnfc-x-esx02", "/b/esxsim", "--state",
+                                   "/lab/hosts/esx02/state.json"]}})
+        self.assertEqual([vsphere.host_tag_policy(h) for h in sc.hosts], ["ensure", "observe"])
+        info = {"url": "https://127.0.0.1:4443/sdk", "thumbprint": "AA:BB", "username": "u",
+                "password": "p w"}
+        text = vsphere.render_source("vc", info, "/c/cred", ["esx01", "esx02"], "observe")
+        self.assertEqual(text, "name = vc\nurl = https://127.0.0.1:4443/sdk\n"
+                               "credentials = /c/cred\nthumbprint = AA:BB\n"
+                               "scope = hosts: esx01, esx02\ntag_policy = observe\n"
+                               "timeout = 10s\n")
+        self.assertEqual(vsphere.render_credentials(info), "username = u\npassword = p w\n")
 
 
 if __name__ == "__main__":

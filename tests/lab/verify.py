@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from labkit import agents, scenario  # noqa: E402
+from labkit import agents, scenario, vsphere  # noqa: E402
 from labkit.netlab import Lab, preflight  # noqa: E402
 from labkit.runner import LabError  # noqa: E402
 from labkit.signals import Interrupted, signals_deferred, signals_raise  # noqa: E402
@@ -200,8 +200,12 @@ def judge(ground_truth: List[Dict[str, Any]], backup_segments: List[str]) -> Dic
 
 # ---- running ---------------------------------------------------------------------------------
 
-def run_one(seed: int, out: str, bin_dir: str, keep: bool) -> Dict[str, Any]:
+def run_one(seed: int, out: str, bin_dir: str, keep: bool,
+            source: Optional[str] = None) -> Dict[str, Any]:
     doc = generate(seed)
+    if source:
+        for h in doc["hosts"]:
+            h["source"] = source  # written into the replay file too
     path = os.path.join(out, f"seed-{seed}.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)
@@ -242,6 +246,8 @@ def main(argv=None) -> int:
     p.add_argument("--bin", default=os.environ.get("BNFC_BIN_DIR"), help="build/bin")
     p.add_argument("--out", default="out/verify", help="scenario files and results (out/verify)")
     p.add_argument("--keep", action="store_true", help="keep the files of passing scenarios too")
+    p.add_argument("--source", choices=vsphere.SOURCES, default=None,
+                   help="'vsphere': every host in API mode (facts and tag through bnfc-vcsim)")
     p.add_argument("--print", action="store_true", dest="print_only",
                    help="only print the scenario of --seed (no root needed)")
     p.add_argument("--skip-code-77", action="store_true",
@@ -270,7 +276,7 @@ def main(argv=None) -> int:
     try:
         for s in range(seed, seed + a.random):
             try:
-                res = run_one(s, a.out, bin_dir, a.keep)
+                res = run_one(s, a.out, bin_dir, a.keep, a.source)
             except (LabError, scenario.ScenarioError) as e:
                 res = {"seed": s, "ok": False, "error": str(e), "false_isolated": [],
                        "inconsistent": [], "pairs": 0,

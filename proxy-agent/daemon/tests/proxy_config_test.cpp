@@ -33,6 +33,22 @@ TEST(ProxyConfigTest, DefaultsAndMappings) {
   EXPECT_EQ(c->freshness, std::chrono::seconds(90));
 }
 
+TEST(ProxyConfigTest, VsphereSourcesRepeatInFileOrderOnceEach) {
+  auto c = ProxyConfigFromText(
+      "proxy_id = p\nvsphere_source = /etc/bnfc/vc1.conf\nvsphere_source = /etc/bnfc/esx9.conf\n",
+      "proxyd.conf");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->vsphere_sources,
+            (std::vector<std::string>{"/etc/bnfc/vc1.conf", "/etc/bnfc/esx9.conf"}));
+  EXPECT_TRUE(ProxyConfigFromText("proxy_id = p\n", "f")->vsphere_sources.empty());
+  auto twice = ProxyConfigFromText(
+      "proxy_id = p\nvsphere_source = /etc/a.conf\nvsphere_source = /etc/a.conf\n", "f");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("line 3: key 'vsphere_source'"), std::string::npos)
+      << twice.error().message;
+  EXPECT_FALSE(ProxyConfigFromText("proxy_id = p\nvsphere_source = vc1.conf\n", "f").ok());
+}
+
 TEST(ProxyConfigTest, MalformedMappingNamesTheLine) {
   auto c = ProxyConfigFromText("proxy_id = p\nmapping = 10.77.0.0/24 eth1 through 10.99.0.1\n",
                                "proxyd.conf");

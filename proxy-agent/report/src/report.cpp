@@ -228,6 +228,7 @@ std::string RenderJson(const Report& r) {
     json pj;
     pj["proxy"] = p.proxy_id;
     pj["host"] = p.host_id;
+    pj["source"] = p.source;
     pj["nfc_address"] = StrOrNull(p.nfc_address);
     pj["nfc_vmknic"] = StrOrNull(p.nfc_vmknic);
     pj["interface"] = StrOrNull(p.interface);
@@ -559,6 +560,9 @@ Expected<Report> ParseReportJson(const std::string& text) {
     PairVerdict p;
     p.proxy_id = str(pj, "proxy");
     p.host_id = str(pj, "host");
+    if (std::string source = str(pj, "source"); !source.empty()) {
+      p.source = source;  // reports from before the field are the agent's
+    }
     p.nfc_address = str(pj, "nfc_address");
     p.nfc_vmknic = str(pj, "nfc_vmknic");
     p.interface = str(pj, "interface");

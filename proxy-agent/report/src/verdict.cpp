@@ -675,9 +675,12 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
   std::string raw;  // the host's own evidence, for a not_run
   bool failed = false;
   std::vector<std::string> not_run;
-  // Host end.
+  // Host end. The vSphere API cannot ping from a vmknic: the proxy end below stands alone, and the
+  // evidence says so.
   const HostL2Check* c = FindCheck(h, m.source_address);
-  if (c == nullptr) {
+  if (h.source == "vsphere") {
+    ev = "host end: not available through the vSphere API (no vmkping)";
+  } else if (c == nullptr) {
     not_run.push_back("the host has not reported a check of the proxy address " + m.source_address);
   } else if (!h.nfc_vmknic.empty() && c->vmknic != h.nfc_vmknic) {
     not_run.push_back("the host checked from " + c->vmknic + " but the tag is on " + h.nfc_vmknic);
@@ -789,6 +792,15 @@ void MtuCheck(const PairFacts& f, Builder& b, int64_t at) {
   const MappingFacts& m = f.mapping;
   const char* id = checks::kMtu;
   const HostL2Check* c = FindCheck(h, m.source_address);
+  if (h.source == "vsphere" && c == nullptr) {
+    b.NotRun(id,
+             "the vSphere API cannot send DF packets from " + h.nfc_vmknic +
+                 " and the proxy has no DF probe of its own yet",
+             "vmknic MTU " + std::to_string(h.nfc_vmknic_mtu) + ", proxy " + m.interface + " MTU " +
+                 std::to_string(m.interface_mtu),
+             at);
+    return;
+  }
   if (c == nullptr || !c->ran || c->ping_received == 0 ||
       (!h.nfc_vmknic.empty() && c->vmknic != h.nfc_vmknic)) {
     b.Skip(id, "the host's check of " + m.source_address + " has no reply to test MTU with", at);
@@ -1049,6 +1061,7 @@ PairVerdict Evaluate(const PairFacts& f) {
   pv.host_id = f.host_id;
   pv.has_report = f.has_report;
   pv.report_age_ms = f.report_age_ms;
+  pv.source = f.host.source;
   if (f.has_report) {
     pv.nfc_address = f.host.nfc_address;
     pv.nfc_vmknic = f.host.nfc_vmknic;
@@ -1165,6 +1178,13 @@ PairVerdict Evaluate(const PairFacts& f) {
           "Hosts " + others + " report the same NFC address " + f.host.nfc_address + " as " +
               f.host_id + "; give every host its own backup address.",
           "also reported by: " + others);
+  }
+  if (f.has_report && !f.source_disagreement.empty()) {
+    b.Add(Code::kVsphereDisagrees,
+          "The host agent and vCenter name different NFC addresses for " + f.host_id +
+              "; the address a backup gets is not proven. Check the tag on the host and wait for "
+              "vCenter to resynchronize (or reconnect the host).",
+          f.source_disagreement);
   }
 
   pv.checks = b.TakeChecks();
@@ -1328,7 +1348,7 @@ bool AllConditionsHold(const PairFacts& f) {
   if (!f.flows.ran || f.flows.off_backup != 0) {
     return false;
   }
-  return f.duplicate_hosts.empty();
+  return f.duplicate_hosts.empty() && f.source_disagreement.empty();
 }
 
 }  // namespace bnfc::report

@@ -789,3 +789,70 @@ TEST(Verdict, HostSideFromReportExtractsTheTaggedVmknic) {
 
 }  // namespace
 }  // namespace bnfc::report
+
+namespace bnfc::report {
+namespace {
+
+// The same good pair as stated by the vSphere API: no host-side checks.
+PairFacts ApiFacts() {
+  PairFacts f = testing::GoodFacts();
+  f.host.source = "vsphere";
+  f.host.checks.clear();
+  return f;
+}
+
+const Check& ApiCheck(const PairVerdict& v, const std::string& id) {
+  for (const Check& c : v.checks) {
+    if (c.id == id)
+      return c;
+  }
+  static Check none;
+  return none;
+}
+
+TEST(VerdictVsphereSource, AdjacencyRestsOnTheProxyEndAndMtuDoesNotRunSoNeverIsolated) {
+  PairVerdict v = Evaluate(ApiFacts());
+  EXPECT_EQ(v.source, "vsphere");
+  EXPECT_EQ(ApiCheck(v, checks::kAdjacency).status, CheckStatus::kPassed)
+      << ApiCheck(v, checks::kAdjacency).evidence;
+  EXPECT_NE(ApiCheck(v, checks::kAdjacency).evidence.find("not available through the vSphere API"),
+            std::string::npos);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kNotRun);
+  EXPECT_NE(v.verdict, Verdict::kIsolated);
+  EXPECT_EQ(v.verdict, Verdict::kUnknown);
+  EXPECT_FALSE(AllConditionsHold(ApiFacts()));
+  for (const char* id : {checks::kReportFresh, checks::kTag, checks::kOwnSubnet, checks::kOwnL2,
+                         checks::kMapping, checks::kDisjointPath, checks::kPin, checks::kFlows}) {
+    EXPECT_EQ(ApiCheck(v, id).status, CheckStatus::kPassed)
+        << id << ": " << ApiCheck(v, id).evidence;
+  }
+}
+
+TEST(VerdictVsphereSource, AnotherMacForTheNfcAddressStillFailsAdjacency) {
+  PairFacts f = ApiFacts();
+  f.neighbor.mac = "02:00:00:00:99:99";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(ApiCheck(v, checks::kAdjacency).status, CheckStatus::kFailed);
+  EXPECT_TRUE(std::any_of(v.findings.begin(), v.findings.end(),
+                          [](const Finding& x) { return x.code == codes::kMacMismatch; }));
+  EXPECT_EQ(v.verdict, Verdict::kNotIsolated);
+  // Without the proxy's neighbor read the API source has nothing: not run, never passed.
+  f = ApiFacts();
+  f.neighbor.ran = false;
+  EXPECT_EQ(ApiCheck(Evaluate(f), checks::kAdjacency).status, CheckStatus::kNotRun);
+}
+
+TEST(VerdictVsphereSource, AgentAndVcenterDisagreeingBlocksIsolated) {
+  PairFacts f = testing::GoodFacts();
+  ASSERT_EQ(Evaluate(f).verdict, Verdict::kIsolated);
+  f.source_disagreement = "agent: NFC address 10.99.0.11 on vmk1; vc1: 10.0.0.11 on (none)";
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(v.verdict, Verdict::kUnknown);
+  ASSERT_FALSE(v.findings.empty());
+  EXPECT_EQ(v.findings.front().code, codes::kVsphereDisagrees);
+  EXPECT_EQ(v.findings.front().evidence, f.source_disagreement);
+  EXPECT_FALSE(AllConditionsHold(f));
+}
+
+}  // namespace
+}  // namespace bnfc::report

@@ -17,6 +17,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from .runner import LabError, pid_alive, stop_pid
+from . import vsphere
 from .scenario import Expectation, Node, management_iface
 
 AGENTS = ("bnfc-hostd", "bnfc-proxyd")
@@ -123,13 +124,17 @@ def start_agents(lab, bin_dir: str) -> None:
         text += "interval = 1s\n"
         for name in backup_interfaces(sc, p):
             text += f"backup_interface = {name}\n"
+        # API-mode hosts: this proxy's own bnfc-vcsim (in its namespace) and source files.
+        for line in vsphere.setup_proxy(lab, p, bin_dir):
+            text += line + "\n"
         with open(conf, "w") as f:
             f.write(text)
         confs[p.id] = conf
         _run(lab, [proxyd, "keygen", "--config", conf], lab.ns(p.id))
         server_keys[p.id] = _run(lab, [proxyd, "keys", "show-server-key", "--config", conf],
                                  lab.ns(p.id)).split()[0]
-    for h in sc.hosts:
+    agent_hosts = [h for h in sc.hosts if vsphere.has_agent(h)]
+    for h in agent_hosts:
         key_dir = os.path.join(lab.host_dir(h.id), "keys")
         os.makedirs(key_dir, exist_ok=True)
         env = lab.host_env(h.id)
@@ -161,7 +166,7 @@ def start_agents(lab, bin_dir: str) -> None:
             if not os.access(os.path.join(bin_dir, tool), os.X_OK):
                 raise LabError(f"{os.path.join(bin_dir, tool)} is missing (build it: ./run build); "
                                "or run the lab with --no-esxi-profile")
-    for h in sc.hosts:
+    for h in agent_hosts:
         lab.agent_cmds[h.id] = hostd_command(lab, hostd, h, bin_dir, esxi_profile)
         start_agent(lab, h.id)
 
@@ -212,6 +217,9 @@ def agent_running(lab, node_id: str) -> bool:
 
 def start_agent(lab, node_id: str) -> int:
     """(Re)starts one node's agent with the command start_agents prepared; returns its pid."""
+    if any(h.id == node_id and not vsphere.has_agent(h) for h in lab.sc.hosts):
+        raise LabError(f"{node_id} is in API mode (source vsphere): it has no agent to start or "
+                       "stop; a scenario that needs one declares \"vsphere\": {\"skip\": ...}")
     if node_id not in lab.agent_cmds:
         raise LabError(f"{node_id}: no agent was set up for this node (are agents running?)")
     if agent_running(lab, node_id):
@@ -227,6 +235,8 @@ def stop_agent(lab, node_id: str, kill: bool = False) -> None:
     """Stops one node's agent: SIGTERM (a clean stop, SIGKILL after 5 s) or, with kill, SIGKILL
     at once (a crash: nothing is cleaned up)."""
     if not agent_running(lab, node_id):
+        if any(h.id == node_id and not vsphere.has_agent(h) for h in lab.sc.hosts):
+            raise LabError(f"{node_id} is in API mode (source vsphere): it has no agent to stop")
         raise LabError(f"{node_id}: its agent is not running")
     proc = lab.agent_procs[node_id]
     if kill:
@@ -398,6 +408,8 @@ NOT_VERDICT_HOLD_S = 4.0  # two host cycles: a "never X" must survive the agent'
 def wait_for_expectation(lab, e: Expectation) -> Dict[str, Any]:
     """Polls until the expectation holds (then returns at once; one with not_verdict must hold
     for NOT_VERDICT_HOLD_S without a break) or within_s passes."""
+    host = next((h for h in lab.sc.hosts if h.id == e.host), None)
+    e = e.for_source(host.source if host is not None else "agent")
     start = time.monotonic()
     held_since = None
     while True:

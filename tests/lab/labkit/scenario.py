@@ -111,6 +111,9 @@ class Node:
     gateway: Optional[ipaddress.IPv4Address] = None
     agent: Dict[str, Any] = field(default_factory=dict)
     esxsim: Dict[str, Any] = field(default_factory=dict)
+    # "agent": bnfc-hostd reports the host; "vsphere": the proxy reads and tags it through the
+    # vSphere API (bnfc-vcsim in the lab, labkit/vsphere.py); "both": agent and API (cross-check)
+    source: str = "agent"
     # proxy only
     mapping: List[Dict[str, str]] = field(default_factory=list)
     backup_interfaces: Optional[List[str]] = None  # None: derived (interfaces on backup segments)
@@ -149,6 +152,12 @@ class Expectation:
     within_s: float = 30.0
     proxy: str = ""  # default: every proxy
     not_verdict: List[str] = field(default_factory=list)  # verdicts the pair must not have
+    # What to expect instead when the host is in API mode (its "vsphere" object: the same keys,
+    # replacing these); None: the same as with the agent.
+    vsphere: Optional["Expectation"] = None
+
+    def for_source(self, source: str) -> "Expectation":
+        return self.vsphere if source == "vsphere" and self.vsphere is not None else self
 
 
 @dataclass
@@ -176,6 +185,8 @@ class Scenario:
     traffic: List[Traffic]
     steps: List[Step]
     description: str = ""
+    # Why the scenario cannot run with hosts in API mode ("" = it can), from its "vsphere": {"skip"}
+    vsphere_skip: str = ""
 
     def segment(self, name: str) -> Segment:
         return next(s for s in self.segments if s.name == name)
@@ -476,7 +487,8 @@ def _routes(v: _V, o: dict, p: str, node_ifaces: List[Iface]) -> List[Route]:
 
 
 HOST_KEYS = ("hostname", "version", "build", "update", "patch", "gateway", "agent", "esxsim",
-             "comment")
+             "source", "comment")
+HOST_SOURCES = ("agent", "vsphere", "both")
 AGENT_KEYS = ("backup_vmk", "backup_portgroup", "backup_subnet", "tag_policy", "fallback",
               "fallback_after", "interval_s")
 ESXSIM_KEYS = ("faults", "options", "firewall_rulesets", "vibs")
@@ -576,6 +588,9 @@ def _host_fields(v: _V, o: dict, p: str, node: Node) -> None:
             if x is not None and x < 1:
                 v.err(f"{ap}.{k}", f"must be at least 1, got {x}")
         node.agent = dict(agent)
+    node.source = v.get(o, "source", str, p, "agent")
+    if node.source not in HOST_SOURCES:
+        v.err(f"{p}.source", f"'{node.source}' is not one of {', '.join(HOST_SOURCES)}")
     es = o.get("esxsim", {})
     if "esxsim" in o and v.obj(es, f"{p}.esxsim", (), ESXSIM_KEYS) is not None:
         for k, t in (("faults", dict), ("options", dict), ("firewall_rulesets", list), ("vibs", list)):
@@ -688,12 +703,24 @@ def _codes(v: _V, o: dict, key: str, p: str) -> List[str]:
     return out
 
 
+EXPECT_KEYS = ("verdict", "findings", "absent", "pinned", "address", "interface", "not_pinned",
+               "within_s", "proxy", "not_verdict")
+
+
 def _expectation(v: _V, body: Any, p: str, hosts: set, proxies: set) -> Optional[Expectation]:
-    o = v.obj(body, p, ("host",), ("verdict", "findings", "absent", "pinned", "address",
-                                   "interface", "not_pinned", "within_s", "proxy",
-                                   "not_verdict"))
+    o = v.obj(body, p, ("host",), EXPECT_KEYS + ("vsphere",))
     if o is None:
         return None
+    alt = None
+    if "vsphere" in o:
+        # API mode: the keys given here replace the agent-mode ones (host and proxy stay).
+        vo = v.obj(o["vsphere"], f"{p}.vsphere", (), tuple(k for k in EXPECT_KEYS if k != "proxy"))
+        if vo is not None:
+            merged = {k: x for k, x in o.items()
+                      if k in ("host", "proxy", "within_s") or (k not in vo and k != "vsphere"
+                                                                and not _replaced(k, vo))}
+            merged.update(vo)
+            alt = _expectation(v, merged, f"{p}.vsphere", hosts, proxies)
     h = v.get(o, "host", str, p, "")
     if h and h not in hosts:
         v.err(f"{p}.host", f"unknown host '{h}'")
@@ -729,11 +756,17 @@ def _expectation(v: _V, body: Any, p: str, hosts: set, proxies: set) -> Optional
                     absent=_codes(v, o, "absent", p), pinned=v.get(o, "pinned", bool, p),
                     address=addr, interface=v.get(o, "interface", str, p),
                     not_pinned=not_pinned, within_s=float(within), proxy=px,
-                    not_verdict=not_verdict)
+                    not_verdict=not_verdict, vsphere=alt)
     if e.verdict is None and not e.findings and not e.absent and e.pinned is None \
             and e.address is None and not e.not_pinned and not e.not_verdict:
         v.err(p, "expects nothing: give verdict, not_verdict, findings, absent, pinned or address")
     return e
+
+
+def _replaced(key: str, override: dict) -> bool:
+    """A verdict override also replaces the other verdict key (verdict vs not_verdict), so an API
+    expectation never inherits a contradicting agent-mode one."""
+    return key in ("verdict", "not_verdict") and ("verdict" in override or "not_verdict" in override)
 
 
 def _steps(v: _V, doc: dict, hosts: set, proxies: set, segs: set, nodes: set) -> List[Step]:
@@ -819,7 +852,7 @@ def _steps(v: _V, doc: dict, hosts: set, proxies: set, segs: set, nodes: set) ->
 def parse(doc: Any) -> Scenario:
     v = _V()
     top = v.obj(doc, "scenario", ("segments", "hosts"),
-                ("proxies", "routers", "traffic", "steps", "description", "comment"))
+                ("proxies", "routers", "traffic", "steps", "description", "comment", "vsphere"))
     if top is None:
         raise ScenarioError(v.errors)
     segments = _segments(v, top)
@@ -851,11 +884,19 @@ def parse(doc: Any) -> Scenario:
     steps = _steps(v, top, host_ids, proxy_ids, seg_names,
                    host_ids | proxy_ids | {r.id for r in routers})
     description = v.get(top, "description", str, "scenario", "")
+    vsphere_skip = ""
+    if "vsphere" in top:
+        vs = v.obj(top["vsphere"], "vsphere", ("skip",), ())
+        if vs is not None:
+            vsphere_skip = v.get(vs, "skip", str, "vsphere", "")
+            if not vsphere_skip.strip():
+                v.err("vsphere.skip", "give the reason the scenario cannot run in API mode")
     v.get(top, "comment", str, "scenario")
     if v.errors:
         raise ScenarioError(v.errors)
     return Scenario(segments=segments, hosts=hosts, proxies=proxies, routers=routers,
-                    traffic=traffic, steps=steps, description=description)
+                    traffic=traffic, steps=steps, description=description,
+                    vsphere_skip=vsphere_skip)
 
 
 def load(path: str) -> Scenario:

@@ -117,6 +117,10 @@ struct HostVmknic {
 };
 
 struct HostSide {
+  // Who stated these facts: "agent" (bnfc-hostd) or "vsphere" (the vSphere API, which cannot run
+  // the host-side checks: adjacency then rests on the proxy end alone, and mtu needs a proxy-side
+  // DF probe).
+  std::string source = "agent";
   std::string hostname;
   std::string esxi_version;   // "8.0.3 (Releasebuild-24677879)"
   std::string agent_version;  // bnfc-hostd version
@@ -221,6 +225,9 @@ struct PairFacts {
   FlowFacts flows;
   std::vector<std::string> duplicate_hosts;  // other hosts reporting the same NFC address
   bool allow_public_plaintext = false;
+  // Non-empty when a second source for the same host (the vSphere API beside the agent) names
+  // another NFC address: the evidence of both. Blocks ISOLATED (VSPHERE_DISAGREES).
+  std::string source_disagreement;
 };
 
 struct Finding {
@@ -233,6 +240,7 @@ struct Finding {
 };
 
 struct PairVerdict {
+  std::string source = "agent";  // HostSide::source of the facts behind it
   std::string proxy_id;
   std::string host_id;
   std::string nfc_address;

@@ -1,0 +1,35 @@
+#include "intake.h"
+
+namespace bnfc::proxyd {
+
+HostFacts FactsFromAgentReport(const HostEntry& e) {
+  HostFacts f;
+  f.host_id = e.host_id;
+  f.source = e.source == "vsphere" ? FactsSource::kVsphere : FactsSource::kAgent;
+  f.received_ms = e.received_ms;
+  f.nfc = AddressFact::Of(e.report.nfc_address());
+  f.management = AddressFact::Of(e.report.management_address());
+  f.backup = AddressFact::Of(BackupAddressOf(e.report));
+  f.control_peer = AddressFact::Of(e.peer_address);
+  f.host = report::HostSideFromReport(e.report);
+  f.host.source = FactsSourceName(f.source);
+  // The agent always states its checks (an empty list is a statement too: none ran); the vSphere
+  // API cannot run them.
+  if (f.source == FactsSource::kAgent) {
+    f.l2_checks = std::move(f.host.checks);
+  }
+  f.host.checks.clear();
+  return f;
+}
+
+HostFactsTable Intake(const HostTable& hosts) {
+  HostFactsTable out;
+  for (const auto& [id, e] : hosts.hosts()) {
+    HostFacts f = FactsFromAgentReport(e);
+    f.host_id = id;  // the table's key is the authenticated identity
+    out.emplace(id, std::move(f));
+  }
+  return out;
+}
+
+}  // namespace bnfc::proxyd

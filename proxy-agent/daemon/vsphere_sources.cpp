@@ -1,0 +1,172 @@
+#include "vsphere_sources.h"
+
+#include "bnfc/log.h"
+#include "bnfc/net.h"
+#include "bnfc/text.h"
+#include "client.h"
+#include "https_transport.h"
+
+namespace bnfc::proxyd {
+
+std::vector<std::string> ApplyVsphereRead(const SourceRead& read, HostTable& hosts,
+                                          int64_t freshness_ms, int64_t now_ms) {
+  std::vector<std::string> taken;
+  if (!read.ok) {
+    return taken;  // the previous facts age out through `freshness` like a silent agent's
+  }
+  for (const vsphere::VsphereHost& h : read.hosts) {
+    HostEntry* e = hosts.Mutable(h.host_id);
+    if (e != nullptr && e->source == "agent" && now_ms - e->received_ms <= freshness_ms) {
+      auto c = vsphere::CompareNfcAddress(e->report, h, read.source_name);
+      e->cross_check = c.agree ? "" : c.evidence;
+      continue;
+    }
+    hosts.Update(h.host_id, read.control_peer, "", h.report, read.read_unix_ms);
+    HostEntry* mine = hosts.Mutable(h.host_id);
+    mine->source = "vsphere";
+    mine->source_name = read.source_name;
+    mine->cross_check.clear();
+    taken.push_back(h.host_id);
+  }
+  return taken;
+}
+
+struct VsphereSources::Source {
+  vsphere::SourceConfig config;
+  std::unique_ptr<vsphere::HttpsTransport> transport;
+  std::unique_ptr<vsphere::Client> client;
+  std::string control_peer;
+  std::string last_error;  // logged once per change
+};
+
+Expected<std::unique_ptr<VsphereSources>> VsphereSources::Load(const ProxyConfig& config,
+                                                               uid_t uid) {
+  std::unique_ptr<VsphereSources> out(new VsphereSources(config.interval));
+  for (const std::string& path : config.vsphere_sources) {
+    auto sc = vsphere::LoadSourceConfig(path);
+    if (!sc) {
+      return sc.error();
+    }
+    auto creds = vsphere::LoadCredentials(sc->credentials_file, uid);
+    if (!creds) {
+      return Unexpected(creds.error().code, path + ": " + creds.error().message);
+    }
+    for (const auto& other : out->sources_) {
+      if (other->config.name == sc->name) {
+        return Unexpected(
+            ErrorCode::kInvalidArgument,
+            path + ": source name '" + sc->name + "' is also used by " + other->config.file);
+      }
+    }
+    auto s = std::make_unique<Source>();
+    s->config = *sc;
+    s->transport = std::make_unique<vsphere::HttpsTransport>(
+        sc->url, vsphere::TlsPolicy{sc->thumbprint, sc->ca_file, sc->insecure}, sc->timeout);
+    vsphere::ClientOptions opts;
+    opts.want_vnic_manager = sc->tag_policy == "ensure";
+    s->client = std::make_unique<vsphere::Client>(*s->transport, *creds, sc->scope, opts);
+    if (net::IpAddress::Parse(sc->url.host)) {
+      s->control_peer = sc->url.host;
+    }
+    if (sc->insecure) {
+      log::Warn("vSphere source " + sc->name +
+                ": insecure = true, the server's certificate is not verified");
+    }
+    if (sc->tag_policy == "ensure") {
+      // The agent changes the tag only after a DF probe from the vmknic passed this cycle; the API
+      // cannot run one and the proxy has none of its own yet, so nothing is changed.
+      log::Warn("vSphere source " + sc->name +
+                ": tag_policy = ensure acts as observe: the proof it needs (a DF probe of the "
+                "backup path) cannot be made through the API yet");
+    }
+    out->sources_.push_back(std::move(s));
+  }
+  return out;
+}
+
+VsphereSources::VsphereSources(std::chrono::milliseconds interval) : interval_(interval) {}
+
+VsphereSources::~VsphereSources() {
+  Stop();
+}
+
+void VsphereSources::Start() {
+  for (auto& s : sources_) {
+    threads_.emplace_back([this, src = s.get()] { Loop(*src); });
+  }
+}
+
+void VsphereSources::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+  threads_.clear();
+  for (auto& s : sources_) {
+    s->client->Logout();
+  }
+}
+
+std::vector<SourceRead> VsphereSources::TakeReads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<SourceRead> out;
+  out.swap(done_);
+  return out;
+}
+
+void VsphereSources::Loop(Source& s) {
+  while (true) {
+    SourceRead read;
+    read.source_name = s.config.name;
+    read.control_peer = s.control_peer;
+    auto r = s.client->ReadHosts();
+    read.read_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    std::string error;
+    if (!r) {
+      error = r.error().ToString();
+      read.error = error;
+    } else {
+      read.ok = true;
+      for (const auto& o : r->hosts) {
+        auto h = vsphere::HostFromObject(o, s.config.tag_policy);
+        if (h) {
+          read.hosts.push_back(std::move(*h));
+        } else {
+          read.host_errors.push_back(h.error().message);
+        }
+      }
+      if (!read.host_errors.empty()) {
+        error = std::to_string(read.host_errors.size()) +
+                " host(s) with unreadable facts, first: " + read.host_errors.front();
+      }
+    }
+    if (error != s.last_error) {
+      if (!error.empty()) {
+        log::Warn("vSphere source " + s.config.name + ": " + text::EscapeForLine(error, 400));
+      } else {
+        log::Info("vSphere source " + s.config.name + ": reading " +
+                  std::to_string(read.hosts.size()) + " host(s)");
+      }
+      s.last_error = error;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    // Bounded: a daemon that stopped taking reads keeps only the newest few.
+    if (done_.size() >= 16) {
+      done_.erase(done_.begin());
+    }
+    done_.push_back(std::move(read));
+    if (cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace bnfc::proxyd
