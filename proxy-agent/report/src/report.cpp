@@ -302,7 +302,7 @@ json ContextJson(const PairContext& c, json* path) {
        c.last_report_unix_ms > 0 ? json(FormatTimestamp(c.last_report_unix_ms)) : json(nullptr)},
       {"last_report_unix_ms",
        c.last_report_unix_ms > 0 ? json(c.last_report_unix_ms) : json(nullptr)},
-      {"changes", changes}};
+      {"changes", c.changes_known ? changes : json(nullptr)}};
 }
 
 // Reads back what ContextJson wrote; absent or mistyped keys stay empty (the fields are optional).
@@ -326,6 +326,7 @@ PairContext ContextFromJson(const json& pj, const std::string& proxy_id,
     c.last_report_unix_ms = t->get<int64_t>();
   }
   if (auto ch = agent.find("changes"); ch != agent.end() && ch->is_array()) {
+    c.changes_known = true;
     for (const json& a : *ch) {
       if (a.is_object()) {
         c.changes.push_back(AgentChange{str(a, "vmknic"), str(a, "action"), str(a, "reason"),
@@ -368,6 +369,7 @@ void AttachAgentChanges(Report& r, const std::string& host_id, std::vector<Agent
   for (PairContext& c : r.contexts) {
     if (c.host_id == host_id) {
       c.changes = changes;
+      c.changes_known = true;
     }
   }
 }
@@ -837,8 +839,10 @@ std::string RenderHtml(const Report& r) {
       o << "<div class=\"agent\">bnfc-hostd "
         << E(ctx->agent_version.empty() ? "?" : ctx->agent_version)
         << (ctx->tag_policy.empty() ? "" : ", tag policy " + E(ctx->tag_policy));
-      if (ctx->changes.empty()) {
-        o << "<br>no changes reported by the agent";
+      if (!ctx->changes_known) {
+        o << "<br>tag changes: not known to this report";
+      } else if (ctx->changes.empty()) {
+        o << "<br>no tag changes in the agent's last report";
       } else {
         o << "<br>the agent changed:<ul class=\"changes\">";
         for (const AgentChange& a : ctx->changes) {

@@ -593,5 +593,22 @@ TEST(ReportJson, AgentAndPathRoundTripAndMatchTheSchema) {
   EXPECT_EQ(ContextFor(*back, merged), nullptr);
 }
 
+// Changes nobody attached are unknown, not "none": null in JSON, said so in HTML; an attached
+// empty list is "no changes".
+TEST(ReportJson, AgentChangesUnknownUntilAttached) {
+  Report r = SampleReport();
+  json doc = json::parse(RenderJson(r));
+  EXPECT_EQ(ValidateReport(doc), std::vector<std::string>{});
+  EXPECT_TRUE(doc["pairs"][0]["agent"]["changes"].is_null());
+  EXPECT_NE(RenderHtml(r).find("tag changes: not known to this report"), std::string::npos);
+  auto back = ParseReportJson(RenderJson(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(RenderJson(*back), RenderJson(r));
+  AttachAgentChanges(r, "esx01", {});
+  EXPECT_TRUE(json::parse(RenderJson(r))["pairs"][0]["agent"]["changes"].is_array());
+  const std::string html = RenderHtml(r);
+  EXPECT_NE(html.find("no tag changes in the agent's last report"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bnfc::report

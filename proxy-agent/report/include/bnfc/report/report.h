@@ -36,6 +36,9 @@ struct PairContext {
   int64_t last_report_unix_ms = 0;  // when the host's facts were taken; 0: no report
   std::string agent_version;
   std::string tag_policy;  // ensure | observe
+  // The tag changes of the host's last report; changes_known is false until AttachAgentChanges
+  // recorded them (the report then says so rather than "no changes").
+  bool changes_known = false;
   std::vector<AgentChange> changes;
   // Backup path.
   std::string proxy_interface;
