@@ -127,7 +127,9 @@ Expected<ReconcileResult> Reconcile(Kernel& kernel, const Ownership& own,
   Diff d = ComputeDiff(*have, desired, DesiredRules(desired, own));
   ReconcileResult r;
   r.kept = d.kept;
+  r.before = std::move(*have);
   if (d.empty()) {
+    r.unchanged = true;
     return r;
   }
   auto applied = kernel.Apply(own, d);

@@ -131,13 +131,15 @@ struct ArpAnswer {
   std::string mac;
 };
 
-// Link and address change notifications (RTNLGRP_LINK, RTNLGRP_IPV4/6_IFADDR).
+// Link, address and main-table route change notifications (RTNLGRP_LINK, RTNLGRP_IPV4/6_IFADDR,
+// RTNLGRP_IPV4/6_ROUTE).
 class ChangeWatch {
  public:
   virtual ~ChangeWatch() = default;
   // Readable when something changed: for poll() next to the other sockets of the loop.
   virtual int fd() const = 0;
-  // Reads what is pending without blocking; true when at least one link or address changed.
+  // Reads what is pending without blocking; true when at least one link, address or main-table
+  // route changed.
   virtual Expected<bool> Drain() = 0;
 };
 
@@ -161,7 +163,7 @@ class Kernel {
   // LISTEN, TIME_WAIT and CLOSE excluded), each with the interface the kernel's route for it takes
   // now.
   virtual Expected<std::vector<Flow>> Flows(int dport) = 0;
-  // Subscribes to link/address changes.
+  // Subscribes to link, address and main-table route changes.
   virtual Expected<std::unique_ptr<ChangeWatch>> WatchLinks() = 0;
   // RFC 5227 ARP probes (sender address 0.0.0.0, so no neighbor cache is touched) for every IPv4
   // `targets` entry, broadcast out of `ifindex` from `own_mac`, all at once; the answers heard on
@@ -184,6 +186,10 @@ struct ReconcileResult {
   size_t kept = 0, added = 0, removed = 0, replaced = 0;
   size_t errors = 0;                 // changes the kernel refused
   std::vector<std::string> refused;  // one sentence each
+  // Ours as dumped before any change. With no change asked for (diff empty) it is also what the
+  // kernel holds now, so a caller needs no second dump to read the pins back.
+  KernelState before;
+  bool unchanged = false;  // the diff was empty: `before` is the current state
   size_t changes() const { return added + removed + replaced; }
 };
 // Dump ours, keep what is right, delete what is stale, add what is missing. Zero kernel changes
