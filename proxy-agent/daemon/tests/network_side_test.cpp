@@ -300,6 +300,48 @@ TEST_F(NetworkSideTest, ArpProbeThatCannotRunLeavesTheDisjointCheckNotRun) {
   EXPECT_NE(path.evidence.find("fake failure"), std::string::npos) << path.evidence;
 }
 
+TEST_F(NetworkSideTest, AMovedNfcAddressIsPinnedAtOnceNotAtTheNextCycle) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  HostTable hosts;
+  hosts.Update("esx01", "10.98.0.11", "rid",
+               Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
+  ProxyNetworkSide side(config_, Env());
+  side.Cycle(hosts, kNow);
+  hosts.Update("esx01", "10.98.0.11", "rid",
+               Host("10.99.0.21", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow + 10);
+  side.HostChanged(hosts, "esx01", kNow + 10);
+  auto have = kernel_.DumpOwned(pin::Ownership{});
+  ASSERT_TRUE(have.ok());
+  ASSERT_EQ(have->routes.size(), 1u);
+  EXPECT_EQ(have->routes[0].destination.ToString(), "10.99.0.21");
+  EXPECT_EQ(have->routes[0].ifindex, 3);
+}
+
+TEST_F(NetworkSideTest, KernelChangesAreReportedOnceEach) {
+  ProxyNetworkSide side(config_, Env());
+  EXPECT_FALSE(side.KernelChanged());
+  kernel_.change_events = 2;
+  EXPECT_TRUE(side.KernelChanged());
+  EXPECT_FALSE(side.KernelChanged());
+}
+
+TEST_F(NetworkSideTest, ASteadyCycleDumpsOurPinsOnce) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:01"});
+  HostTable hosts;
+  hosts.Update("esx01", "10.98.0.11", "rid",
+               Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
+  ProxyNetworkSide side(config_, Env());
+  side.Cycle(hosts, kNow);
+  EXPECT_EQ(side.last_pin_dumps(), 2u);  // the first cycle installed the pin, then read it back
+  side.Cycle(hosts, kNow + 1000);
+  EXPECT_EQ(side.last_pin_dumps(), 1u);
+  EXPECT_TRUE(side.LatestReport().pairs.at(0).verdict == report::Verdict::kIsolated)
+      << Codes(side.LatestReport().pairs.at(0));
+}
+
 TEST(LearnManagementPaths, GatewayNextHopAndItsMac) {
   FakeKernel k;
   k.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01")};
