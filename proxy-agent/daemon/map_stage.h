@@ -8,8 +8,8 @@
 
 #include "bnfc/report/verdict.h"
 #include "host_facts.h"
+#include "mapping.h"
 #include "observer.h"
-#include "pin.h"
 #include "proxy_config.h"
 
 namespace bnfc::proxyd {

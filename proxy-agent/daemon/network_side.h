@@ -22,11 +22,11 @@
 #include "bnfc/report/report.h"
 #include "daemon.h"
 #include "host_facts.h"
+#include "kernel.h"
 #include "lifetimes.h"
 #include "map_stage.h"
 #include "observe_stage.h"
 #include "observer.h"
-#include "pin.h"
 #include "pin_stage.h"
 #include "publish.h"
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "flow_audit.h"
+
 namespace bnfc::proxyd {
 
 // Hosts that say their backup and management portgroups differ while both sit on one segment are

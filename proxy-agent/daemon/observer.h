@@ -9,7 +9,8 @@
 
 #include "bnfc/expected.h"
 #include "bnfc/net.h"
-#include "pin.h"
+#include "kernel.h"
+#include "probes.h"
 
 namespace bnfc::proxyd {
 

@@ -11,7 +11,8 @@
 #include "host_facts.h"
 #include "lifetimes.h"
 #include "map_stage.h"
-#include "pin.h"
+#include "mapping.h"
+#include "reconcile.h"
 #include "report_files.h"
 
 namespace bnfc::proxyd {

@@ -25,7 +25,7 @@
 #include <functional>
 #include <map>
 
-#include "pin.h"
+#include "kernel.h"
 
 namespace bnfc::pin {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "host_facts.h"
-#include "pin.h"
+#include "kernel.h"
 
 namespace bnfc::proxyd::testing {
 
