@@ -11,14 +11,14 @@
 namespace bnfc::proxyd {
 
 Daemon::Daemon(ProxyConfig config, keys::KeyPair server_keys, NetworkSide& network,
-               const Clock& clock)
+               const Environment& env)
     : config_(std::move(config)),
       server_keys_(std::move(server_keys)),
       network_(network),
-      clock_(clock),
+      clock_(env.clock),
       allow_(std::make_shared<channel::AllowList>()),
-      store_(config_.state_dir + "/enrolment.json", clock),
-      stamper_(config_.proxy_id, clock) {}
+      store_(config_.state_dir + "/enrolment.json", env.clock),
+      stamper_(config_.proxy_id, env.clock) {}
 
 Status Daemon::Start() {
   int64_t read_ns = clock_.NowUnixMs() * 1000000;
@@ -213,12 +213,17 @@ void Daemon::Handle(const channel::Incoming& in) {
     return;
   }
   const auto& report = in.envelope.host_report();
-  bool moved =
-      hosts_.Update(in.identity, in.peer_address, in.routing_id, report, clock_.NowUnixMs());
+  const HostEntry* before = hosts_.Find(in.identity);
+  const bool remap = before == nullptr || MappingInputsChanged(*before, in.peer_address, report);
+  const int64_t now = clock_.NowUnixMs();
+  bool moved = hosts_.Update(in.identity, in.peer_address, in.routing_id, report, now);
   stats_.reports_accepted++;
   if (moved) {
     log::Info("host " + text::QuoteUntrusted(in.identity, 80) + " hands out NFC address " +
               text::QuoteUntrusted(report.nfc_address(), 64));
+  }
+  if (remap) {
+    network_.HostChanged(hosts_, in.identity, now);  // before the reply: it names the mapping
   }
   proto::Envelope reply;
   auto* probe = reply.mutable_probe_request();
@@ -238,9 +243,17 @@ constexpr int kMaxMessagesPerTurn = 10000;
 
 Status Daemon::Run(const std::atomic<bool>& stop) {
   auto next_cycle = clock_.Steady();
+  auto last_cycle_end = next_cycle - kMinEventCycleGap;
+  bool kernel_changed = false;
   while (!stop.load()) {
     auto now = clock_.Steady();
+    // A change stays pending across turns until the gap since the last cycle has passed.
+    kernel_changed = network_.KernelChanged() || kernel_changed;
+    if (kernel_changed && now - last_cycle_end >= kMinEventCycleGap) {
+      next_cycle = now;
+    }
     if (now >= next_cycle) {
+      kernel_changed = false;
       ReloadKeysIfChanged();
       if (vsphere_ != nullptr) {
         for (const auto& read : vsphere_->TakeReads()) {
@@ -251,6 +264,7 @@ Status Daemon::Run(const std::atomic<bool>& stop) {
       // From the cycle's end: a cycle that overruns the interval must still leave a full
       // interval for reading reports, or it would run again after every single message.
       now = clock_.Steady();
+      last_cycle_end = now;
       next_cycle = now + config_.interval;
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_cycle - now);

@@ -15,6 +15,7 @@
 #include "bnfc.pb.h"
 #include "bnfc/channel.h"
 #include "bnfc/clock.h"
+#include "bnfc/env.h"
 #include "host_table.h"
 #include "keystore.h"
 #include "proxy_config.h"
@@ -30,6 +31,13 @@ class NetworkSide {
   virtual std::vector<proto::ProbeTarget> ProbeTargetsFor(const std::string& nfc_address) = 0;
   // Called once per interval with the current table: reconcile pins, run checks, publish.
   virtual void Cycle(const HostTable& hosts, int64_t now_ms) = 0;
+  // A report just changed what `host_id`'s mapping depends on (NFC, management or control
+  // address): map and pin that host now rather than at the next interval.
+  virtual void HostChanged(const HostTable& /*hosts*/, const std::string& /*host_id*/,
+                           int64_t /*now_ms*/) {}
+  // Non-blocking: true when links, addresses or routes changed since the last call, so that
+  // the loop runs a cycle at once.
+  virtual bool KernelChanged() { return false; }
   // Clean stop: remove what we own unless retained.
   virtual void Stop(bool retain) = 0;
 };
@@ -49,9 +57,15 @@ struct KeyStoreHealth {
   std::map<std::string, uint64_t> keys_by_state;  // "pending", ... -> keys in the store in force
 };
 
+// A cycle asked for by a kernel change runs at the earliest this long after the last one ended,
+// so that a flapping link cannot keep the loop from reading reports.
+inline constexpr std::chrono::milliseconds kMinEventCycleGap{250};
+
 class Daemon {
  public:
-  Daemon(ProxyConfig config, keys::KeyPair server_keys, NetworkSide& network, const Clock& clock);
+  // Time, files and randomness come from `env` (the key store still reads its file directly).
+  Daemon(ProxyConfig config, keys::KeyPair server_keys, NetworkSide& network,
+         const Environment& env);
   // Binds the ZAP handler, then the server. Fails without changing anything on error.
   Status Start();
   // Runs until `stop` becomes true; returns an error only for conditions that make going on

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bnfc/net.h"
+#include "bnfc/report/report.h"
 #include "bnfc/report/verdict.h"
 
 namespace bnfc::proxyd {
@@ -51,6 +52,11 @@ struct HostFacts {
   // The host's own layer-2 checks towards the proxy. nullopt when the source cannot run them (the
   // vSphere API): the verdict then reports those checks as not run, never as passed.
   std::optional<std::vector<report::HostL2Check>> l2_checks;
+  // Non-empty when a second source for this host (the vSphere API beside the agent) names another
+  // NFC address: the evidence of both (VSPHERE_DISAGREES).
+  std::string source_disagreement;
+  // The tag changes the agent made, from its last report; nullopt when the source does not say.
+  std::optional<std::vector<report::AgentChange>> agent_changes;
 };
 
 // Host id -> facts: the input of one pipeline run.

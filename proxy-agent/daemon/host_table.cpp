@@ -30,28 +30,12 @@ const HostEntry* HostTable::Find(const std::string& host_id) const {
   return it == hosts_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> HostTable::Expired(int64_t now_ms, int64_t ttl_ms) const {
-  std::vector<std::string> out;
-  for (const auto& [id, e] : hosts_) {
-    if (now_ms - e.received_ms > ttl_ms) {
-      out.push_back(id);
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> HostTable::SameAddressAs(const std::string& host_id) const {
-  std::vector<std::string> out;
-  const HostEntry* me = Find(host_id);
-  if (me == nullptr || me->report.nfc_address().empty()) {
-    return out;
-  }
-  for (const auto& [id, e] : hosts_) {
-    if (id != host_id && e.report.nfc_address() == me->report.nfc_address()) {
-      out.push_back(id);
-    }
-  }
-  return out;
+bool MappingInputsChanged(const HostEntry& before, const std::string& peer_address,
+                          const proto::HostReport& report) {
+  return before.report.nfc_address() != report.nfc_address() ||
+         before.report.management_address() != report.management_address() ||
+         BackupAddressOf(before.report) != BackupAddressOf(report) ||
+         before.peer_address != peer_address;
 }
 
 std::string BackupAddressOf(const proto::HostReport& report) {

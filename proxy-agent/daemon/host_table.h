@@ -35,6 +35,11 @@ struct HostEntry {
 // still has to learn that the backup path works again before it may move the tag back.
 std::string BackupAddressOf(const proto::HostReport& report);
 
+// True when `report` (from `peer_address`) changes what the host's mapping depends on: its NFC,
+// management or backup address, or the control connection's source.
+bool MappingInputsChanged(const HostEntry& before, const std::string& peer_address,
+                          const proto::HostReport& report);
+
 class HostTable {
  public:
   // Returns true when the NFC address changed (or the host is new).
@@ -44,14 +49,6 @@ class HostTable {
   HostEntry* Mutable(const std::string& host_id);
   const HostEntry* Find(const std::string& host_id) const;
   const std::map<std::string, HostEntry>& hosts() const { return hosts_; }
-
-  bool IsFresh(const HostEntry& e, int64_t now_ms, int64_t freshness_ms) const {
-    return now_ms - e.received_ms <= freshness_ms;
-  }
-  // Hosts whose last report is older than `ttl_ms`: their pins may go.
-  std::vector<std::string> Expired(int64_t now_ms, int64_t ttl_ms) const;
-  // Other hosts currently reporting the same NFC address as `host_id` (duplicate address).
-  std::vector<std::string> SameAddressAs(const std::string& host_id) const;
 
  private:
   std::map<std::string, HostEntry> hosts_;

@@ -17,8 +17,10 @@ HostFacts FactsFromAgentReport(const HostEntry& e) {
   // API cannot run them.
   if (f.source == FactsSource::kAgent) {
     f.l2_checks = std::move(f.host.checks);
+    f.agent_changes = report::AgentChangesFromReport(e.report);
   }
   f.host.checks.clear();
+  f.source_disagreement = e.cross_check;
   return f;
 }
 

@@ -1,5 +1,14 @@
-// The production NetworkSide: maps NFC addresses, pins them, checks from the proxy side, audits
-// TCP/902 flows, evaluates every pair and writes the report files into the state directory.
+// The production NetworkSide: the proxy's pipeline as a composition of typed stages.
+//
+//   intake -> map -> pin -> observe -> facts builder -> verdict -> publish
+//
+// Intake decodes the host table once into HostFacts (intake.h); map learns the management paths
+// and maps each NFC address (map_stage.h); pin reconciles and reads the pins back (pin_stage.h);
+// observe probes through the Observer seam (observe_stage.h); the facts builder assembles the
+// verdict engine's input (facts_builder.h, pure); publish writes files, history and the metrics
+// (publish.h). A report that changes a host's mapping inputs re-maps and re-pins that host at once
+// (HostChanged); a link, address or main-table route change re-runs the whole pipeline
+// (KernelChanged); the interval stays as the safety net.
 #pragma once
 
 #include <map>
@@ -8,63 +17,65 @@
 #include <string>
 #include <vector>
 
+#include "bnfc/env.h"
 #include "bnfc/report/metrics.h"
 #include "bnfc/report/report.h"
 #include "daemon.h"
-#include "history.h"
-#include "pin.h"
-#include "report_files.h"
+#include "host_facts.h"
+#include "kernel.h"
+#include "lifetimes.h"
+#include "map_stage.h"
+#include "observe_stage.h"
+#include "observer.h"
+#include "pin_stage.h"
+#include "publish.h"
 
 namespace bnfc::proxyd {
 
-// The proxy's own paths towards a host's management side: the route (and next hop's neighbor
-// entry) to its management address, and the route back to the source of its control connection.
-// Reads the kernel only (route lookups and the neighbor table).
-report::PathFacts LearnManagementPaths(pin::Kernel& kernel,
-                                       const std::vector<pin::LocalAddress>& local,
-                                       const std::string& management_address,
-                                       const std::string& control_peer);
-// The interfaces those paths leave through (what automatic mapping must never choose).
-std::vector<std::string> ManagementInterfaces(const report::PathFacts& path);
+// Every side effect the network side has: time, files and randomness, the kernel it pins in, and
+// what it observes the network through.
+struct ProxyEnvironment {
+  Environment base;
+  pin::Kernel& kernel;
+  Observer& observer;
+};
 
 class ProxyNetworkSide : public NetworkSide {
  public:
-  ProxyNetworkSide(const ProxyConfig& config, pin::Kernel& kernel);
+  ProxyNetworkSide(const ProxyConfig& config, ProxyEnvironment env);
   std::vector<proto::ProbeTarget> ProbeTargetsFor(const std::string& nfc_address) override;
   void Cycle(const HostTable& hosts, int64_t now_ms) override;
+  void HostChanged(const HostTable& hosts, const std::string& host_id, int64_t now_ms) override;
+  bool KernelChanged() override;
   void Stop(bool retain) override;
+
+  // The whole pipeline on typed facts, whatever their source (Cycle runs it on the host table).
+  void RunPipeline(const HostFactsTable& hosts, int64_t now_ms);
+  // Map and pin one host at once (the other hosts' pins stay as they are).
+  void Repin(const HostFacts& host, int64_t now_ms);
+
   // The latest report and the figures behind /metrics (thread-safe copies for the HTTP thread).
   report::Report LatestReport() const;
   report::MetricsSnapshot Metrics() const;
+  // Kernel dumps of our pins made by the last RunPipeline (1 when nothing had to change).
+  size_t last_pin_dumps() const { return last_pin_dumps_; }
 
  private:
-  pin::MapResult MapAddress(const std::string& nfc, const std::vector<pin::LocalAddress>& local,
-                            const std::vector<std::string>& management_interfaces);
-  void ProbeBackupSegments(const std::map<std::string, pin::MapResult>& maps,
-                           std::map<std::string, report::PathFacts>& paths);
-  struct ConnectResult {
-    bool ok = false;
-    std::string evidence;
-  };
-  // TCP connects to NFC:902 of every fresh, mapped host at once (host id -> result).
-  std::map<std::string, ConnectResult> TcpProbes(const HostTable& hosts,
-                                                 const std::map<std::string, pin::MapResult>& maps,
-                                                 int64_t now_ms);
+  std::vector<pin::LocalAddress> ReadAddresses();
 
   const ProxyConfig& config_;
-  pin::Kernel& kernel_;
-  pin::Ownership own_;
-  std::vector<pin::ManualMapping> manual_;
-  std::vector<pin::LocalAddress> local_;
-  std::string last_pin_error_;
-  // From the last cycle: the management interfaces of the host(s) behind each address (NFC or
-  // backup vmknic address), and of all hosts, for ProbeTargetsFor between cycles.
-  std::map<std::string, std::vector<std::string>> management_by_address_;
-  std::vector<std::string> management_any_;
+  ProxyEnvironment env_;
+  Lifetimes lifetimes_;
+  MappingRules rules_;
+  PinStage pins_;
+  Publisher publisher_;
+  std::unique_ptr<pin::ChangeWatch> watch_;  // null when the kernel cannot notify us
+  std::vector<pin::LocalAddress> local_;     // the last good read of the proxy's addresses
+  ManagementIndex management_;               // for ProbeTargetsFor between cycles
+  size_t last_pin_dumps_ = 0;
   mutable std::mutex mu_;
   report::Report report_;
   report::MetricsSnapshot metrics_;
-  VerdictHistory history_;
 };
 
 }  // namespace bnfc::proxyd

@@ -25,7 +25,7 @@
 #include <functional>
 #include <map>
 
-#include "pin.h"
+#include "kernel.h"
 
 namespace bnfc::pin {
 namespace {
@@ -154,6 +154,13 @@ class NetlinkWatch : public ChangeWatch {
           case RTM_NEWADDR:
           case RTM_DELADDR:
             changed = true;
+            break;
+          case RTM_NEWROUTE:
+          case RTM_DELROUTE:
+            // The main table carries the management paths the mapping must avoid; changes in
+            // other tables (our own pins among them) do not move a host's mapping.
+            if (static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh))->rtm_table == RT_TABLE_MAIN)
+              changed = true;
             break;
           default:
             break;
@@ -552,7 +559,9 @@ class NetlinkKernel : public Kernel {
       return Unexpected(ErrorCode::kUnavailable,
                         std::string("cannot open a netlink socket: ") + std::strerror(errno));
     }
-    if (mnl_socket_bind(w, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+    if (mnl_socket_bind(w,
+                        RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+                            RTMGRP_IPV6_ROUTE,
                         MNL_SOCKET_AUTOPID) < 0) {
       int e = errno;
       mnl_socket_close(w);

@@ -255,8 +255,10 @@ int Run(const ProxyConfig& loaded, const Args& args) {
         OneLine(nd.detail) + ")");
   }
   auto kernel = bnfc::pin::MakeNetlinkKernel();
-  bnfc::proxyd::ProxyNetworkSide network(config, *kernel);
-  bnfc::proxyd::Daemon daemon(config, *keys, network, bnfc::SystemClock::Instance());
+  bnfc::proxyd::KernelObserver observer(*kernel);
+  const bnfc::Environment env = bnfc::SystemEnvironment();
+  bnfc::proxyd::ProxyNetworkSide network(config, {env, *kernel, observer});
+  bnfc::proxyd::Daemon daemon(config, *keys, network, env);
   // Every vSphere source file and credentials file is checked before anything starts.
   auto vsphere = bnfc::proxyd::VsphereSources::Load(config, ::geteuid());
   if (!vsphere) {
@@ -274,8 +276,7 @@ int Run(const ProxyConfig& loaded, const Args& args) {
   // A cycle that stopped publishing must not leave an old ISOLATED on /report* or /metrics.
   auto current = [&] {
     auto r = network.LatestReport();
-    auto why = bnfc::report::StaleReason(r, bnfc::SystemClock::Instance().NowUnixMs(),
-                                         config.freshness.count(), true);
+    auto why = bnfc::report::StaleReason(r, env.clock.NowUnixMs(), config.freshness.count(), true);
     if (!why.empty()) {
       bnfc::report::MarkStale(r, why);
     }
@@ -287,39 +288,7 @@ int Run(const ProxyConfig& loaded, const Args& args) {
     if (auto r = current(); r.stale) {
       bnfc::report::FillFromReport(r, m);
     }
-    // Channel counters are read without a lock: plain integers, a torn read is only a stale value.
-    if (const auto* server = daemon.server()) {
-      const auto& c = server->counters();
-      m.reports_received = c.accepted;
-      m.replay_drops = c.dropped_replay;
-      m.reports_rejected = {{"oversize", c.dropped_oversize},
-                            {"undecodable", c.dropped_undecodable},
-                            {"identity_mismatch", c.dropped_identity_mismatch},
-                            {"revoked", c.dropped_revoked},
-                            {"replay", c.dropped_replay},
-                            {"implausible_stamp", c.dropped_implausible_stamp},
-                            {"malformed", c.dropped_malformed}};
-    }
-    if (const auto* server = daemon.server(); server && server->guard()) {
-      const auto& g = server->guard()->stats();
-      m.connections_refused = {{"per_source_cap", g.refused_per_source.load()},
-                               {"total_cap", g.refused_total.load()},
-                               {"accept_failed", g.accept_failed.load()}};
-      m.handshakes_failed = {{"mechanism", g.handshake_mechanism.load()},
-                             {"auth", g.handshake_auth.load()},
-                             {"protocol", g.handshake_protocol.load()},
-                             {"incomplete", g.handshake_incomplete.load()}};
-      m.connections_open = static_cast<uint64_t>(std::max<int64_t>(0, g.open.load()));
-    }
-    if (const auto* zap = daemon.zap()) {
-      m.reports_rejected["unknown_key"] = zap->stats().unknown_key.load();
-      m.reports_rejected["wrong_source"] = zap->stats().wrong_source.load();
-    }
-    auto store = daemon.keystore_health();
-    m.keystore_revision = store.revision;
-    m.keystore_reload_failures = store.reload_failures;
-    m.keystore_stale = store.stale;
-    m.enrolment_keys = store.keys_by_state;
+    bnfc::proxyd::AddDaemonMetrics(daemon, m);
     return bnfc::report::RenderPrometheus(m);
   };
   content.report_json = [&] { return bnfc::report::RenderJson(current()); };

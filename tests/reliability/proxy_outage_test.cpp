@@ -146,7 +146,7 @@ class ProxyOutageTest : public ::testing::Test {
     // Every host connects from 127.0.0.1 here; on a real network each has its own address.
     config.max_connections_per_source = 0;
     daemon_ =
-        std::make_unique<proxyd::Daemon>(config, server_keys_, network_, SystemClock::Instance());
+        std::make_unique<proxyd::Daemon>(config, server_keys_, network_, SystemEnvironment());
     port_.Release();
     auto started = daemon_->Start();
     ASSERT_TRUE(started.ok()) << started.error().ToString();

@@ -50,7 +50,7 @@ class Proxy {
     // Every host connects from 127.0.0.1 here; on a real network each has its own address.
     config.max_connections_per_source = 0;
     daemon_ =
-        std::make_unique<proxyd::Daemon>(config, server_keys, network, SystemClock::Instance());
+        std::make_unique<proxyd::Daemon>(config, server_keys, network, SystemEnvironment());
   }
   ~Proxy() { (void)Stop(); }
   Status Start() {

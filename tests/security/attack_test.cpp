@@ -225,7 +225,7 @@ class AttackTest : public ::testing::Test {
       tune(config);
     }
     daemon_ =
-        std::make_unique<proxyd::Daemon>(config, server_keys_, network_, SystemClock::Instance());
+        std::make_unique<proxyd::Daemon>(config, server_keys_, network_, SystemEnvironment());
     auto s = daemon_->Start();
     ASSERT_TRUE(s.ok()) << s.error().ToString();
     thread_ = std::thread([this] { result_ = daemon_->Run(stop_); });

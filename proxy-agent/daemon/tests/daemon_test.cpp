@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +23,20 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// A clock only the test (and the fake network's cycles) move. Atomic: the daemon's thread reads it.
+class ManualClock : public Clock {
+ public:
+  ManualClock() : now_ms_(SystemClock::Instance().NowUnixMs()) {}
+  int64_t NowUnixMs() const override { return now_ms_.load(); }
+  std::chrono::steady_clock::time_point Steady() const override {
+    return std::chrono::steady_clock::time_point(milliseconds(now_ms_.load()));
+  }
+  void Advance(milliseconds d) { now_ms_ += d.count(); }
+
+ private:
+  std::atomic<int64_t> now_ms_;
+};
+
 class FakeNetwork : public NetworkSide {
  public:
   std::vector<proto::ProbeTarget> ProbeTargetsFor(const std::string& nfc) override {
@@ -32,14 +48,19 @@ class FakeNetwork : public NetworkSide {
     return {t};
   }
   void Cycle(const HostTable& hosts, int64_t) override {
-    std::this_thread::sleep_for(slow);  // a cycle whose checks take this long
-    std::lock_guard<std::mutex> lock(mu);
+    std::unique_lock<std::mutex> lock(mu);
     cycles++;
-    last_host_count = hosts.hosts().size();
-    moved_count = 0;
+    in_cycle = true;
+    changed.notify_all();
+    changed.wait(lock, [this] { return !hold; });  // a cycle the test keeps running
+    in_cycle = false;
+    if (clock != nullptr)
+      clock->Advance(slow);  // a cycle whose checks take this long, in logical time
+    size_t moved = 0;
     for (const auto& [id, e] : hosts.hosts()) {
-      moved_count += e.report.nfc_address().rfind("10.99.1.", 0) == 0 ? 1 : 0;
+      moved += e.report.nfc_address().rfind("10.99.1.", 0) == 0 ? 1 : 0;
     }
+    moved_by_cycle.push_back(moved);
   }
   int Cycles() {
     std::lock_guard<std::mutex> lock(mu);
@@ -47,21 +68,46 @@ class FakeNetwork : public NetworkSide {
   }
   size_t Moved() {
     std::lock_guard<std::mutex> lock(mu);
-    return moved_count;
+    return moved_by_cycle.empty() ? 0 : moved_by_cycle.back();
+  }
+  size_t Asked(const std::string& prefix) {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<size_t>(std::count_if(
+        asked.begin(), asked.end(), [&](const std::string& a) { return a.rfind(prefix, 0) == 0; }));
+  }
+  void Hold(bool on) {
+    std::lock_guard<std::mutex> lock(mu);
+    hold = on;
+    changed.notify_all();
+  }
+  bool WaitInCycle() {
+    std::unique_lock<std::mutex> lock(mu);
+    return changed.wait_for(lock, std::chrono::seconds(10), [this] { return in_cycle; });
   }
   void Stop(bool retain) override {
     stopped = true;
     retained = retain;
   }
   std::mutex mu;
+  std::condition_variable changed;
   std::vector<std::string> asked;
   int cycles = 0;
-  size_t last_host_count = 0;
-  size_t moved_count = 0;  // hosts whose NFC address is in 10.99.1.0/24
+  std::vector<size_t> moved_by_cycle;  // hosts whose NFC address is in 10.99.1.0/24, per cycle
+  bool hold = false;
+  bool in_cycle = false;
+  ManualClock* clock = nullptr;
   milliseconds slow{0};
   bool stopped = false;
   bool retained = true;
 };
+
+// Waits (bounded) until `done` holds; the bound is a give-up, not a timing assertion.
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 1000 && !done(); ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  return done();
+}
 
 class DaemonTest : public ::testing::Test {
  protected:
@@ -78,7 +124,11 @@ class DaemonTest : public ::testing::Test {
     config_ = *c;
     config_.listen = "tcp://127.0.0.1:*";
     server_keys_ = *keys::Generate();
-    daemon_ = std::make_unique<Daemon>(config_, server_keys_, network_, SystemClock::Instance());
+    UseClock(SystemClock::Instance());
+  }
+  void UseClock(const Clock& clock) {
+    env_ = std::make_unique<Environment>(Environment{clock, SystemFilesystem(), SystemRandom()});
+    daemon_ = std::make_unique<Daemon>(config_, server_keys_, network_, *env_);
   }
   void TearDown() override {
     StopDaemon();
@@ -109,6 +159,7 @@ class DaemonTest : public ::testing::Test {
   ProxyConfig config_;
   keys::KeyPair server_keys_;
   FakeNetwork network_;
+  std::unique_ptr<Environment> env_;
   std::unique_ptr<Daemon> daemon_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -319,7 +370,9 @@ TEST_F(DaemonTest, AHostSendingTheLargestStampsDoesNotLockItselfOut) {
 
 TEST_F(DaemonTest, ReportsQueuedDuringASlowCycleAreAllReadBeforeTheNextOne) {
   // A cycle three times longer than the interval (TCP probes to hosts that do not answer) must
-  // not leave one report read per cycle: everything queued meanwhile is read in one turn.
+  // not leave one report read per cycle: the next cycle comes a full interval after the slow one
+  // ended, and everything queued meanwhile is read before it. Logical time: the fake cycle moves
+  // the clock by its length, the test moves it otherwise, so the machine's speed does not matter.
   constexpr int kHosts = 20;
   enrol::KeyStore store(dir_ + "/enrolment.json", SystemClock::Instance());
   std::vector<keys::KeyPair> keys;
@@ -328,8 +381,11 @@ TEST_F(DaemonTest, ReportsQueuedDuringASlowCycleAreAllReadBeforeTheNextOne) {
     ASSERT_TRUE(
         store.Add("esx" + std::to_string(10 + i), keys.back().public_z85, {"127.0.0.1/32"}).ok());
   }
-  network_.slow = milliseconds(300);
-  StartDaemon();
+  ManualClock clock;
+  UseClock(clock);
+  network_.clock = &clock;
+  network_.slow = 3 * config_.interval;
+  StartDaemon();  // the first cycle runs at once; then the clock stands still
   std::vector<std::unique_ptr<channel::SecureClient>> clients;
   std::vector<channel::EnvelopeStamper> stampers;
   for (int i = 0; i < kHosts; ++i) {
@@ -341,17 +397,25 @@ TEST_F(DaemonTest, ReportsQueuedDuringASlowCycleAreAllReadBeforeTheNextOne) {
     auto reply = clients[i]->Receive(milliseconds(10000));
     ASSERT_TRUE(reply.ok() && reply->has_value()) << "host " << i;
   }
-  const int before = network_.Cycles();
-  for (int i = 0; i < kHosts; ++i) {  // every host moves at (nearly) the same moment
+  ASSERT_EQ(network_.Cycles(), 1);  // no time passed: no second cycle
+
+  network_.Hold(true);
+  clock.Advance(config_.interval);  // the second cycle starts and stays running
+  ASSERT_TRUE(network_.WaitInCycle());
+  for (int i = 0; i < kHosts; ++i) {  // every host moves while it runs
     ASSERT_TRUE(clients[i]->Send(Report(stampers[i], "10.99.1." + std::to_string(i + 1))).ok());
   }
-  for (int waited = 0; network_.Moved() < kHosts && waited < 300; ++waited) {
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  ASSERT_EQ(network_.Moved(), static_cast<size_t>(kHosts));
-  // The moves arrive within one cycle; at most the cycle running when they came and the next
-  // one pass before all are seen (one report per cycle would need about kHosts cycles).
-  EXPECT_LE(network_.Cycles() - before, 3);
+  network_.Hold(false);  // it ends three intervals after it began
+  ASSERT_TRUE(Eventually([&] { return network_.Asked("10.99.1.") == kHosts; }))
+      << network_.Asked("10.99.1.") << " of " << kHosts << " moves read";
+  // Every move is read, yet no cycle ran on the slow one's heels.
+  EXPECT_EQ(network_.Cycles(), 2);
+  EXPECT_EQ(network_.Moved(), 0u);
+
+  clock.Advance(config_.interval);  // a full interval after the slow cycle: the next one
+  ASSERT_TRUE(Eventually([&] { return network_.Cycles() == 3; }));
+  EXPECT_EQ(network_.Moved(), static_cast<size_t>(kHosts));
+  StopDaemon();
 }
 
 TEST_F(DaemonTest, KeysPerStateOfTheStoreInForceReachTheHealth) {

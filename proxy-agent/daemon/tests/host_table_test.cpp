@@ -23,25 +23,23 @@ TEST(HostTableTest, NewHostAndAddressMoveAreReported) {
   EXPECT_EQ(e->received_ms, 3000);
 }
 
-TEST(HostTableTest, FreshnessAndTtl) {
+TEST(HostTableTest, MappingInputsAreTheAddressesAndTheControlPeer) {
   HostTable t;
-  t.Update("esx01", "a", "r", ReportWith("10.99.0.11"), 1000);
-  t.Update("esx02", "b", "r", ReportWith("10.99.0.12"), 5000);
-  EXPECT_TRUE(t.IsFresh(*t.Find("esx01"), 1090, 90));
-  EXPECT_FALSE(t.IsFresh(*t.Find("esx01"), 1091, 90));
-  EXPECT_EQ(t.Expired(6000, 2000), std::vector<std::string>{"esx01"});
-  EXPECT_TRUE(t.Expired(6000, 10000).empty());
-}
-
-TEST(HostTableTest, DuplicateNfcAddressesAreFoundBothWays) {
-  HostTable t;
-  t.Update("esx01", "a", "r", ReportWith("10.99.0.11"), 1);
-  t.Update("esx02", "b", "r", ReportWith("10.99.0.11"), 1);
-  t.Update("esx03", "c", "r", ReportWith("10.99.0.13"), 1);
-  EXPECT_EQ(t.SameAddressAs("esx01"), std::vector<std::string>{"esx02"});
-  EXPECT_EQ(t.SameAddressAs("esx02"), std::vector<std::string>{"esx01"});
-  EXPECT_TRUE(t.SameAddressAs("esx03").empty());
-  EXPECT_TRUE(t.SameAddressAs("nope").empty());
+  proto::HostReport r = ReportWith("10.99.0.11");
+  r.set_management_address("10.98.0.11");
+  t.Update("esx01", "10.98.0.11", "r", r, 1000);
+  const HostEntry& e = *t.Find("esx01");
+  EXPECT_FALSE(MappingInputsChanged(e, "10.98.0.11", r));
+  proto::HostReport other = r;
+  other.mutable_host()->set_hostname("renamed");  // not a mapping input
+  EXPECT_FALSE(MappingInputsChanged(e, "10.98.0.11", other));
+  EXPECT_TRUE(MappingInputsChanged(e, "10.98.0.12", r));
+  other = r;
+  other.set_nfc_address("10.99.0.12");
+  EXPECT_TRUE(MappingInputsChanged(e, "10.98.0.11", other));
+  other = r;
+  other.set_management_address("10.98.0.12");
+  EXPECT_TRUE(MappingInputsChanged(e, "10.98.0.11", other));
 }
 
 }  // namespace

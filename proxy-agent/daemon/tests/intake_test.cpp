@@ -66,6 +66,29 @@ TEST(Intake, BackupAddressFallsBackToTheNfcAddressWithoutABackupVmknic) {
   EXPECT_EQ(Intake(table).at("esx01").backup.ip->ToString(), "10.99.0.12");
 }
 
+TEST(Intake, TagChangesComeFromAnAgentAndNotFromTheVsphereApi) {
+  proto::HostReport r = Report("10.99.0.11");
+  proto::TagChange* c = r.add_changes();
+  c->set_vmknic("vmk2");
+  c->set_action("add");
+  c->set_reason("ensure");
+  c->set_at_unix_ms(900);
+  c->set_ok(true);
+  HostTable table;
+  table.Update("esx01", "10.98.0.11", "rid", r, 1000);
+  const HostFacts agent = Intake(table).at("esx01");
+  ASSERT_TRUE(agent.agent_changes.has_value());
+  ASSERT_EQ(agent.agent_changes->size(), 1u);
+  EXPECT_EQ((*agent.agent_changes)[0].vmknic, "vmk2");
+  EXPECT_EQ((*agent.agent_changes)[0].action, "add");
+
+  table.Mutable("esx01")->source = "vsphere";
+  const HostFacts api = Intake(table).at("esx01");
+  EXPECT_EQ(api.source, FactsSource::kVsphere);
+  EXPECT_FALSE(api.agent_changes.has_value());
+  EXPECT_FALSE(api.l2_checks.has_value());
+}
+
 TEST(AddressFact, ParsesIpv6AndRejectsAPrefix) {
   EXPECT_EQ(AddressFact::Of("fd00::5").ip->family, net::Family::kIPv6);
   EXPECT_FALSE(AddressFact::Of("10.0.0.1/24").usable());

@@ -100,7 +100,7 @@ class NetworkSideTest : public ::testing::Test {
   report::PairVerdict Run(const proto::HostReport& r) {
     HostTable hosts;
     hosts.Update("esx01", "10.98.0.11", "rid", r, kNow - 2000);
-    side_ = std::make_unique<ProxyNetworkSide>(config_, kernel_);
+    side_ = std::make_unique<ProxyNetworkSide>(config_, Env());
     side_->Cycle(hosts, kNow);
     auto report = side_->LatestReport();
     EXPECT_EQ(report.pairs.size(), 1u);
@@ -129,7 +129,10 @@ class NetworkSideTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   ProxyConfig config_;
+  ProxyEnvironment Env() { return {SystemEnvironment(), kernel_, observer_}; }
+
   FakeKernel kernel_;
+  KernelObserver observer_{kernel_};
   std::unique_ptr<ProxyNetworkSide> side_;
 };
 
@@ -206,7 +209,7 @@ TEST_F(NetworkSideTest, ControlConnectionOnTheBackupCardIsPathShared) {
   HostTable hosts;
   hosts.Update("esx01", "10.99.0.11", "rid",
                Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
-  ProxyNetworkSide side(config_, kernel_);
+  ProxyNetworkSide side(config_, Env());
   side.Cycle(hosts, kNow);
   auto v = side.LatestReport().pairs.at(0);
   EXPECT_EQ(v.verdict, report::Verdict::kNotIsolated) << Codes(v);
@@ -247,7 +250,7 @@ TEST_F(NetworkSideTest, DuplicateNfcAddressOnOneSegmentIsNeverIsolated) {
   hosts.Update("esx01", "10.98.0.11", "rid1",
                Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
   hosts.Update("esx02", "10.98.0.12", "rid2", other, kNow - 2000);
-  ProxyNetworkSide side(config_, kernel_);
+  ProxyNetworkSide side(config_, Env());
   side.Cycle(hosts, kNow);
   auto r = side.LatestReport();
   ASSERT_EQ(r.pairs.size(), 2u);
@@ -297,19 +300,64 @@ TEST_F(NetworkSideTest, ArpProbeThatCannotRunLeavesTheDisjointCheckNotRun) {
   EXPECT_NE(path.evidence.find("fake failure"), std::string::npos) << path.evidence;
 }
 
+TEST_F(NetworkSideTest, AMovedNfcAddressIsPinnedAtOnceNotAtTheNextCycle) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  HostTable hosts;
+  hosts.Update("esx01", "10.98.0.11", "rid",
+               Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
+  ProxyNetworkSide side(config_, Env());
+  side.Cycle(hosts, kNow);
+  hosts.Update("esx01", "10.98.0.11", "rid",
+               Host("10.99.0.21", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow + 10);
+  side.HostChanged(hosts, "esx01", kNow + 10);
+  auto have = kernel_.DumpOwned(pin::Ownership{});
+  ASSERT_TRUE(have.ok());
+  ASSERT_EQ(have->routes.size(), 1u);
+  EXPECT_EQ(have->routes[0].destination.ToString(), "10.99.0.21");
+  EXPECT_EQ(have->routes[0].ifindex, 3);
+}
+
+TEST_F(NetworkSideTest, KernelChangesAreReportedOnceEach) {
+  ProxyNetworkSide side(config_, Env());
+  EXPECT_FALSE(side.KernelChanged());
+  kernel_.change_events = 2;
+  EXPECT_TRUE(side.KernelChanged());
+  EXPECT_FALSE(side.KernelChanged());
+}
+
+TEST_F(NetworkSideTest, ASteadyCycleDumpsOurPinsOnce) {
+  kernel_.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+                       Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+  kernel_.neighbors.push_back({{3, Ip("10.99.0.11")}, "00:50:56:bb:00:01"});
+  HostTable hosts;
+  hosts.Update("esx01", "10.98.0.11", "rid",
+               Host("10.99.0.11", 20, "10.99.0.100", "02:00:00:00:00:02"), kNow - 2000);
+  ProxyNetworkSide side(config_, Env());
+  side.Cycle(hosts, kNow);
+  EXPECT_EQ(side.last_pin_dumps(), 2u);  // the first cycle installed the pin, then read it back
+  side.Cycle(hosts, kNow + 1000);
+  EXPECT_EQ(side.last_pin_dumps(), 1u);
+  EXPECT_TRUE(side.LatestReport().pairs.at(0).verdict == report::Verdict::kIsolated)
+      << Codes(side.LatestReport().pairs.at(0));
+}
+
 TEST(LearnManagementPaths, GatewayNextHopAndItsMac) {
   FakeKernel k;
   k.addresses = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01")};
   k.main_routes.push_back({*net::Prefix::Parse("0.0.0.0/0"), {2, 254, Ip("10.98.0.1"), {}}});
   k.neighbors.push_back({{2, Ip("10.98.0.1")}, "00:00:5e:00:01:01"});
-  auto p = LearnManagementPaths(k, k.addresses, "172.16.5.11", "172.16.5.11");
+  KernelObserver o(k);
+  auto p = LearnManagementPaths(o, k.addresses, AddressFact::Of("172.16.5.11"),
+                                AddressFact::Of("172.16.5.11"));
   EXPECT_TRUE(p.ran);
   EXPECT_EQ(p.management_interface, "eth0");
   EXPECT_EQ(p.management_next_hop, "10.98.0.1 (gateway)");
   EXPECT_EQ(p.management_next_hop_mac, "00:00:5e:00:01:01");
   EXPECT_EQ(p.control_interface, "eth0");
   EXPECT_EQ(ManagementInterfaces(p), std::vector<std::string>{"eth0"});
-  auto bad = LearnManagementPaths(k, k.addresses, "", "not an address");
+  auto bad =
+      LearnManagementPaths(o, k.addresses, AddressFact::Of(""), AddressFact::Of("not an address"));
   EXPECT_TRUE(bad.management_interface.empty());
   EXPECT_TRUE(bad.control_interface.empty());
   EXPECT_FALSE(bad.evidence.empty());

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "pin.h"
+#include "probes.h"
 
 namespace bnfc::pin {
 namespace {

@@ -1,0 +1,114 @@
+// Observe: ARP, connects, neighbor entries and flows through the Observer seam.
+#include "observe_stage.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_observer.h"
+#include "stage_fixtures.h"
+
+namespace bnfc::proxyd {
+namespace {
+
+using testing::Facts;
+using testing::FakeObserver;
+using testing::Ip;
+using testing::Local;
+
+constexpr int64_t kNow = 1718100000000;
+
+class ObserveStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    local_ = {Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01"),
+              Local("eth1", 3, "10.99.0.100/24", "02:00:00:00:00:02")};
+    hosts_["esx01"] = Facts("esx01", "10.99.0.11", "10.98.0.11", kNow - 1000);
+    hosts_["esx02"] = Facts("esx02", "10.99.0.12", "10.98.0.12", kNow - 1000);
+    for (const auto& [id, h] : hosts_) {
+      maps_[id].map = MapNfc(h.nfc, local_, MappingRules{}, {"eth0"});
+      maps_[id].path.management_next_hop = h.management.text + " (on-link)";
+    }
+  }
+  Observations Run() {
+    return Observe(observer_, options_, lifetimes_, hosts_, maps_, local_, kNow);
+  }
+  FakeObserver observer_;
+  ObserveOptions options_;
+  Lifetimes lifetimes_{90000, 3600000};
+  std::vector<pin::LocalAddress> local_;
+  HostFactsTable hosts_;
+  HostMappings maps_;
+};
+
+TEST_F(ObserveStageTest, ConnectsGoToFreshMappedHostsFromTheBackupAddress) {
+  observer_.refuse["10.99.0.12"] = true;
+  hosts_["esx03"] = Facts("esx03", "10.99.0.13", "10.98.0.13", kNow - 100000);  // not fresh
+  maps_["esx03"].map = MapNfc(hosts_["esx03"].nfc, local_, MappingRules{}, {});
+  Observations seen = Run();
+  EXPECT_EQ(observer_.connects, (std::vector<std::string>{"10.99.0.11:902", "10.99.0.12:902"}));
+  ASSERT_EQ(seen.connect.count("esx01"), 1u);
+  EXPECT_TRUE(seen.connect.at("esx01").ok);
+  EXPECT_EQ(seen.connect.at("esx01").evidence,
+            "connect 10.99.0.100 -> 10.99.0.11:902: connected (no data sent)");
+  EXPECT_FALSE(seen.connect.at("esx02").ok);
+  EXPECT_EQ(seen.connect.at("esx02").evidence, "connection refused");
+  EXPECT_EQ(seen.connect.count("esx03"), 0u);
+}
+
+TEST_F(ObserveStageTest, NoConnectsWhenTheCheckIsOff) {
+  options_.tcp_check = false;
+  EXPECT_TRUE(Run().connect.empty());
+  EXPECT_TRUE(observer_.connects.empty());
+}
+
+TEST_F(ObserveStageTest, NeighborEntriesOfMappedHostsOnly) {
+  observer_.neighbors[{3, "10.99.0.11"}] = "00:50:56:bb:00:01";
+  hosts_["esx09"] = Facts("esx09", "192.0.2.9", "10.98.0.19", kNow);
+  maps_["esx09"].map = MapNfc(hosts_["esx09"].nfc, local_, MappingRules{}, {});
+  Observations seen = Run();
+  EXPECT_EQ(seen.neighbor.at("esx01").mac, "00:50:56:bb:00:01");
+  EXPECT_EQ(seen.neighbor.at("esx01").evidence,
+            "neighbor table of eth1: 10.99.0.11 lladdr 00:50:56:bb:00:01");
+  EXPECT_EQ(seen.neighbor.at("esx02").evidence, "neighbor table of eth1: 10.99.0.12 lladdr (none)");
+  EXPECT_EQ(seen.neighbor.count("esx09"), 0u);
+}
+
+TEST_F(ObserveStageTest, FlowsAreClassifiedPerHost) {
+  pin::Flow on{Ip("10.99.0.100"), Ip("10.99.0.11"), 40000, 902, 1, 3, 902};
+  pin::Flow off{Ip("10.98.0.100"), Ip("10.99.0.12"), 40001, 902, 1, 2, 254};
+  observer_.flows = {on, off};
+  Observations seen = Run();
+  EXPECT_TRUE(seen.flows.at("esx01").ran);
+  EXPECT_EQ(seen.flows.at("esx01").on_backup, 1u);
+  EXPECT_EQ(seen.flows.at("esx01").off_backup, 0u);
+  EXPECT_EQ(seen.flows.at("esx02").off_backup, 1u);
+  EXPECT_NE(seen.flows.at("esx02").evidence.find("eth0"), std::string::npos)
+      << seen.flows.at("esx02").evidence;
+}
+
+TEST_F(ObserveStageTest, AnUnreadableSocketTableLeavesFlowsNotRun) {
+  observer_.fail_flows = true;
+  EXPECT_TRUE(Run().flows.empty());
+}
+
+TEST_F(ObserveStageTest, ArpAnswersFromTheManagementNextHopLandInThePath) {
+  observer_.arp[{3, "10.98.0.11"}] = "00:50:56:aa:00:01";
+  ProbeBackupSegments(observer_, local_, 300, maps_);
+  EXPECT_EQ(observer_.arp_probes, 1u);  // one batch for eth1, both hosts' next hops in it
+  const report::PathFacts& p = maps_.at("esx01").path;
+  EXPECT_TRUE(p.backup_probe_ran);
+  EXPECT_EQ(p.backup_probe_macs, std::vector<std::string>{"00:50:56:aa:00:01"});
+  EXPECT_EQ(p.backup_probe_evidence, "ARP probe for 10.98.0.11 on eth1, 300 ms");
+  EXPECT_TRUE(maps_.at("esx02").path.backup_probe_ran);
+  EXPECT_TRUE(maps_.at("esx02").path.backup_probe_macs.empty());
+}
+
+TEST_F(ObserveStageTest, AnIpv6NextHopIsNotProbed) {
+  maps_["esx01"].path.management_next_hop = "fd00::1 (gateway)";
+  maps_.erase("esx02");
+  ProbeBackupSegments(observer_, local_, 300, maps_);
+  EXPECT_EQ(observer_.arp_probes, 0u);
+  EXPECT_FALSE(maps_.at("esx01").path.backup_probe_applicable);
+}
+
+}  // namespace
+}  // namespace bnfc::proxyd
