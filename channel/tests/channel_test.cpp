@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "bnfc/channel.h"
-#include "bnfc/clock.h"
 #include "bnfc/keys.h"
+#include "bnfc/testing/fake_clock.h"
 
 namespace bnfc::channel {
 namespace {

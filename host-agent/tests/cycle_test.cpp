@@ -8,6 +8,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "hostagent/testing/fake_runner.h"
+
 namespace bnfc::hostagent {
 namespace {
 
