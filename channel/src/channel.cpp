@@ -6,16 +6,54 @@
 namespace bnfc::channel {
 
 namespace {
-// zmq::poll throws on EINTR; a signal (SIGTERM) must end a wait, not the process.
-bool PollInterruptible(zmq::pollitem_t* item, std::chrono::milliseconds timeout) {
+// Waits for input on `items`. zmq::poll throws; here a signal (EINTR: SIGTERM must end a wait, not
+// the process) is `false` and any other failure an error, so no zmq::error_t leaves the channel.
+Expected<bool> PollItems(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout) {
   try {
-    zmq::poll(item, 1, timeout);
+    zmq::poll(items, count, timeout);
     return true;
   } catch (const zmq::error_t& e) {
     if (e.num() == EINTR) {
       return false;
     }
-    throw;
+    return Unexpected(ErrorCode::kUnavailable,
+                      std::string("cannot wait for messages: ") + e.what());
+  }
+}
+
+// Runs `f` (socket construction, options, bind, connect, send), turning a zmq::error_t into an
+// Error: `what` says what failed.
+template <typename F>
+Status Guarded(ErrorCode code, const std::string& what, F&& f) {
+  try {
+    f();
+    return OkStatus();
+  } catch (const zmq::error_t& e) {
+    return Unexpected(code, what + ": " + e.what());
+  }
+}
+
+std::chrono::milliseconds Left(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return left.count() < 0 ? std::chrono::milliseconds(0) : left;
+}
+
+// Waits until `socket` has input (true) or the deadline passes or a signal arrives (false).
+Expected<bool> WaitInput(zmq::socket_t& socket, std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    auto left = Left(deadline);
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    auto polled = PollItems(&item, 1, left);
+    if (!polled || !*polled) {
+      return polled;  // an error, or a signal: the caller checks its stop flag
+    }
+    if (item.revents & ZMQ_POLLIN) {
+      return true;
+    }
+    if (left.count() == 0) {
+      return false;
+    }
   }
 }
 }  // namespace
@@ -59,8 +97,14 @@ Expected<std::unique_ptr<SecureServer>> SecureServer::Create(zmq::context_t& con
   if (auto s = keys::ValidateKey(options.server_keys.secret_z85, "server secret key"); !s) {
     return s.error();
   }
-  std::unique_ptr<SecureServer> server(
-      new SecureServer(context, std::move(zap), std::move(options)));
+  std::unique_ptr<SecureServer> server;
+  // No socket: EMFILE, or the context is shutting down.
+  if (auto made = Guarded(
+          ErrorCode::kUnavailable, "cannot open the CURVE server",
+          [&] { server.reset(new SecureServer(context, std::move(zap), std::move(options))); });
+      !made) {
+    return made.error();
+  }
   zmq::socket_t& s = server->socket_;
   try {
     s.set(zmq::sockopt::linger, 0);
@@ -90,7 +134,11 @@ Expected<std::unique_ptr<SecureServer>> SecureServer::Create(zmq::context_t& con
 }
 
 std::string SecureServer::endpoint() const {
-  return socket_.get(zmq::sockopt::last_endpoint);
+  try {
+    return socket_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t&) {
+    return "";
+  }
 }
 
 bool SecureServer::Admit(zmq::message_t& routing, zmq::message_t& payload, Incoming* out) {
@@ -140,16 +188,19 @@ bool SecureServer::Admit(zmq::message_t& routing, zmq::message_t& payload, Incom
 }
 
 Expected<std::optional<Incoming>> SecureServer::Receive(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  try {
+    return ReceiveUntil(std::chrono::steady_clock::now() + timeout);
+  } catch (const zmq::error_t& e) {  // e.g. ETERM: the context is shutting down
+    return Unexpected(ErrorCode::kUnavailable, std::string("cannot receive: ") + e.what());
+  }
+}
+
+Expected<std::optional<Incoming>> SecureServer::ReceiveUntil(
+    std::chrono::steady_clock::time_point deadline) {
   while (true) {
     if (!zap_->running()) {
       return Unexpected(ErrorCode::kUnavailable,
                         "the ZAP handler stopped; refusing to accept further messages");
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) {
-      left = std::chrono::milliseconds(0);
     }
     // Read first, poll only when nothing is queued: under load a poll per frame (zmq_poll or
     // ZMQ_EVENTS, each a system call) cost more than the frame's own checks (docs/performance.md,
@@ -157,12 +208,12 @@ Expected<std::optional<Incoming>> SecureServer::Receive(std::chrono::millisecond
     zmq::message_t routing;
     zmq::message_t payload;
     if (!socket_.recv(routing, zmq::recv_flags::dontwait)) {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      if (!PollInterruptible(&item, left)) {
-        return std::optional<Incoming>();  // a signal: the caller checks its stop flag
+      auto input = WaitInput(socket_, deadline);
+      if (!input) {
+        return input.error();
       }
-      if (!(item.revents & ZMQ_POLLIN) && left.count() == 0) {
-        return std::optional<Incoming>();
+      if (!*input) {
+        return std::optional<Incoming>();  // timeout or a signal: the caller checks its stop flag
       }
       continue;
     }
@@ -217,7 +268,12 @@ Expected<std::unique_ptr<SecureClient>> SecureClient::Create(zmq::context_t& con
   if (auto s = keys::ValidateKey(options.client_keys.secret_z85, "host secret key"); !s) {
     return s.error();
   }
-  std::unique_ptr<SecureClient> client(new SecureClient(context, std::move(options)));
+  std::unique_ptr<SecureClient> client;
+  if (auto made = Guarded(ErrorCode::kUnavailable, "cannot open a CURVE client",
+                          [&] { client.reset(new SecureClient(context, std::move(options))); });
+      !made) {
+    return made.error();
+  }
   zmq::socket_t& s = client->socket_;
   try {
     s.set(zmq::sockopt::linger, 0);
@@ -252,22 +308,22 @@ Status SecureClient::Send(const proto::Envelope& envelope) {
 }
 
 Expected<std::optional<proto::Envelope>> SecureClient::Receive(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  try {
+    return ReceiveUntil(std::chrono::steady_clock::now() + timeout);
+  } catch (const zmq::error_t& e) {  // e.g. ETERM: the context is shutting down
+    return Unexpected(ErrorCode::kUnavailable, std::string("cannot receive: ") + e.what());
+  }
+}
+
+Expected<std::optional<proto::Envelope>> SecureClient::ReceiveUntil(
+    std::chrono::steady_clock::time_point deadline) {
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) {
-      left = std::chrono::milliseconds(0);
+    auto input = WaitInput(socket_, deadline);
+    if (!input) {
+      return input.error();
     }
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (!PollInterruptible(&item, left)) {
-      return std::optional<proto::Envelope>();  // a signal: the caller checks its stop flag
-    }
-    if (!(item.revents & ZMQ_POLLIN)) {
-      if (left.count() == 0) {
-        return std::optional<proto::Envelope>();
-      }
-      continue;
+    if (!*input) {
+      return std::optional<proto::Envelope>();  // timeout or a signal
     }
     zmq::message_t frame;
     if (!socket_.recv(frame, zmq::recv_flags::dontwait)) {
@@ -292,6 +348,26 @@ Expected<std::optional<proto::Envelope>> SecureClient::Receive(std::chrono::mill
     }
     return std::optional<proto::Envelope>(std::move(*envelope));
   }
+}
+
+Expected<Readiness> WaitReadable(const std::vector<SecureClient*>& clients,
+                                 std::chrono::milliseconds timeout) {
+  std::vector<zmq::pollitem_t> items;
+  items.reserve(clients.size());
+  for (SecureClient* client : clients) {
+    items.push_back({client->socket_.handle(), 0, ZMQ_POLLIN, 0});
+  }
+  auto polled = PollItems(items.data(), items.size(), timeout);
+  if (!polled) {
+    return polled.error();
+  }
+  Readiness out;
+  out.interrupted = !*polled;
+  out.readable.resize(clients.size(), false);
+  for (size_t i = 0; i < items.size() && *polled; ++i) {
+    out.readable[i] = (items[i].revents & ZMQ_POLLIN) != 0;
+  }
+  return out;
 }
 
 }  // namespace bnfc::channel

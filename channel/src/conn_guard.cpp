@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 
@@ -16,7 +17,9 @@ namespace {
 
 constexpr int kEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED |
                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                        // The last event: the guard's thread ends on it, not at its next poll.
+                        ZMQ_EVENT_MONITOR_STOPPED;
 // One warning per interval at most, however fast connections are refused.
 constexpr int64_t kLogIntervalMs = 10000;
 
@@ -72,7 +75,10 @@ ConnectionGuard::ConnectionGuard(zmq::context_t& context, zmq::socket_t& socket,
     rlimit rl{};
     limits_.max_total = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? TotalCapFor(rl.rlim_cur) : 768;
   }
-  endpoint_ = "inproc://bnfc-guard-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+  // A fresh name each time: libzmq releases an inproc name some time after its socket closes, and
+  // a new guard may get the address of the one just destroyed.
+  static std::atomic<uint64_t> next_id{0};
+  endpoint_ = "inproc://bnfc-guard-" + std::to_string(next_id.fetch_add(1));
   if (zmq_socket_monitor(socket_.handle(), endpoint_.c_str(), kEvents) != 0) {
     log::Error(std::string("cannot monitor the control socket: ") + zmq_strerror(zmq_errno()));
     return;
@@ -102,34 +108,44 @@ ConnectionGuard::~ConnectionGuard() {
 }
 
 void ConnectionGuard::Loop() {
-  while (!stop_.load()) {
+  bool stopped = false;
+  while (!stop_.load() && !stopped) {
     zmq::pollitem_t item{pair_->handle(), 0, ZMQ_POLLIN, 0};
     try {
       zmq::poll(&item, 1, std::chrono::milliseconds(100));
-    } catch (const zmq::error_t&) {
-      continue;  // EINTR
-    }
-    for (int n = 0; n < 1000 && (item.revents & ZMQ_POLLIN); ++n) {
-      zmq::message_t head;
-      zmq::message_t rest;
-      if (!pair_->recv(head, zmq::recv_flags::dontwait)) {
-        break;
-      }
-      // The rest of this event (the endpoint frame); the parts of one message arrive together.
-      for (bool more = head.more(); more;) {
-        if (!pair_->recv(rest, zmq::recv_flags::dontwait)) {
+      for (int n = 0; n < 1000 && (item.revents & ZMQ_POLLIN); ++n) {
+        zmq::message_t head;
+        zmq::message_t rest;
+        if (!pair_->recv(head, zmq::recv_flags::dontwait)) {
           break;
         }
-        more = rest.more();
+        // The rest of this event (the endpoint frame); the parts of one message arrive together.
+        for (bool more = head.more(); more;) {
+          if (!pair_->recv(rest, zmq::recv_flags::dontwait)) {
+            break;
+          }
+          more = rest.more();
+        }
+        if (head.size() < 6) {
+          continue;
+        }
+        uint16_t event = 0;
+        uint32_t value = 0;
+        std::memcpy(&event, head.data(), 2);
+        std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
+        if (event == ZMQ_EVENT_MONITOR_STOPPED) {
+          stopped = true;
+          break;
+        }
+        OnEvent(event, value);
       }
-      if (head.size() < 6) {
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) {
         continue;
       }
-      uint16_t event = 0;
-      uint32_t value = 0;
-      std::memcpy(&event, head.data(), 2);
-      std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
-      OnEvent(event, value);
+      // An exception must not leave a thread (std::terminate); the guard only stops counting.
+      log::Error(std::string("connection guard stopped: ") + e.what());
+      break;
     }
   }
   pair_.reset();

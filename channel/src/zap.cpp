@@ -152,6 +152,11 @@ Status ZapHandler::Start() {
   if (running_) {
     return OkStatus();
   }
+  // A serving thread that ended on its own (an error) is joined before a new one replaces it:
+  // assigning over a joinable std::thread terminates the process.
+  if (thread_.joinable()) {
+    thread_.join();
+  }
   try {
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::rep);
     socket_->set(zmq::sockopt::linger, 0);

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "bnfc/channel.h"
-#include "bnfc/clock.h"
 #include "bnfc/keys.h"
+#include "bnfc/testing/fake_clock.h"
 
 namespace bnfc::channel {
 namespace {
@@ -265,11 +265,17 @@ TEST_F(ChannelTest, HostIdThatDoesNotMatchTheKeyIsDropped) {
 TEST_F(ChannelTest, UndecodableFrameIsDroppedAndCounted) {
   auto host = NewKeys();
   ASSERT_TRUE(allow_->Add(host.public_z85, LoopbackPeer("esx01")).ok());
-  SecureClient& client = Connect(host);
+  // A raw CURVE DEALER with the enrolled key: SecureClient only sends encoded envelopes.
+  zmq::socket_t raw(context_, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.set(zmq::sockopt::curve_serverkey, server_keys_.public_z85);
+  raw.set(zmq::sockopt::curve_publickey, host.public_z85);
+  raw.set(zmq::sockopt::curve_secretkey, host.secret_z85);
+  raw.connect(server_->endpoint());
   std::string garbage = "\xff\xff\xff\xff not protobuf";
-  client.socket().send(zmq::buffer(garbage), zmq::send_flags::none);
+  raw.send(zmq::buffer(garbage), zmq::send_flags::none);
   EnvelopeStamper stamper("esx01", clock_);
-  ASSERT_TRUE(client.Send(Report(stamper)).ok());
+  raw.send(zmq::buffer(protocol::Encode(Report(stamper))), zmq::send_flags::none);
   ASSERT_TRUE(ReceiveOne().has_value());
   EXPECT_EQ(server_->counters().dropped_undecodable, 1u);
 }
@@ -464,6 +470,51 @@ TEST(ConnectionGuardDecide, TotalCapLeavesRoomBelowTheDescriptorLimit) {
   EXPECT_EQ(TotalCapFor(1024), 768);
   EXPECT_EQ(TotalCapFor(300), 150);
   EXPECT_EQ(TotalCapFor(RLIM_INFINITY), 1 << 20);
+}
+
+}  // namespace
+}  // namespace bnfc::channel
+
+namespace bnfc::channel {
+namespace {
+
+size_t OpenDescriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// Opening and closing servers and clients must give back every descriptor (listening socket,
+// connection monitor, client connection): a daemon that re-binds after an address change must not
+// run out of them.
+TEST(ChannelLifecycleTest, OpeningAndClosingAThousandTimesLeaksNoDescriptor) {
+  zmq::context_t context;
+  auto server_keys = *keys::Generate();
+  auto client_keys = *keys::Generate();
+  // One ZAP handler, as in the daemon: libzmq releases its inproc endpoint only some time after
+  // the handler's socket closes.
+  auto zap = std::make_shared<ZapHandler>(context, std::make_shared<AllowList>());
+  ASSERT_TRUE(zap->Start().ok());
+  auto cycle = [&] {
+    auto server = SecureServer::Create(context, zap, {"tcp://127.0.0.1:*", server_keys});
+    ASSERT_TRUE(server.ok()) << server.error().ToString();
+    auto client =
+        SecureClient::Create(context, {(*server)->endpoint(), server_keys.public_z85, client_keys});
+    ASSERT_TRUE(client.ok()) << client.error().ToString();
+  };
+  // The context starts its I/O and reaper threads (with their descriptors) on first use.
+  for (int i = 0; i < 5; ++i) {
+    cycle();
+  }
+  const size_t before = OpenDescriptors();
+  for (int i = 0; i < 1000 && !::testing::Test::HasFatalFailure(); ++i) {
+    cycle();
+  }
+  // libzmq closes sockets in its reaper thread, shortly after the application lets them go.
+  EXPECT_TRUE(WaitFor([&] { return OpenDescriptors() <= before; }))
+      << OpenDescriptors() << " descriptors open, " << before << " before";
 }
 
 }  // namespace

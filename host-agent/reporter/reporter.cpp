@@ -137,22 +137,22 @@ void ProxyReporter::Pump(std::chrono::milliseconds budget) {
     for (auto& link : links_) {
       SendDue(*link, now);
     }
-    std::vector<zmq::pollitem_t> items;
+    std::vector<channel::SecureClient*> clients;
     for (auto& link : links_) {
-      items.push_back({link->client->socket().handle(), 0, ZMQ_POLLIN, 0});
+      clients.push_back(link->client.get());
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - clock_.Steady());
-    try {
-      zmq::poll(items.data(), items.size(),
-                std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) {
-        return;  // a signal: the daemon loop checks its stop flag
-      }
-      throw;
+    auto readable = channel::WaitReadable(
+        clients, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+    if (!readable) {
+      log::Error("reporter: " + readable.error().ToString());
+      return;
     }
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (!(items[i].revents & ZMQ_POLLIN)) {
+    if (readable->interrupted) {
+      return;  // a signal: the daemon loop checks its stop flag
+    }
+    for (size_t i = 0; i < clients.size(); ++i) {
+      if (!readable->readable[i]) {
         continue;
       }
       auto reply = links_[i]->client->Receive(std::chrono::milliseconds(0));

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_esxcli.h"
+#include "hostagent/testing/fake_runner.h"
 
 namespace bnfc::hostagent {
 namespace {

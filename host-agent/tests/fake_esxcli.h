@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hostagent/model.h"
+#include "hostagent/testing/fake_runner.h"
 
 namespace bnfc::hostagent {
 

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "hostagent/testing/fake_runner.h"
+
 namespace bnfc::hostagent {
 namespace {
 

@@ -136,6 +136,27 @@ bool Matches(const KeyRecord& r, const Selector& s) {
   return false;
 }
 
+// The one pending record `which` selects: kNotFound when none, kConflict when several (accept and
+// reject act on exactly one key).
+Expected<KeyRecord*> OnePending(std::vector<KeyRecord>& records, const Selector& which) {
+  std::vector<KeyRecord*> found;
+  for (auto& r : records) {
+    if (r.state == KeyState::kPending && Matches(r, which)) {
+      found.push_back(&r);
+    }
+  }
+  if (found.empty()) {
+    return Unexpected(ErrorCode::kNotFound,
+                      "no pending key matches; `bnfc-proxyd keys list` shows pending keys");
+  }
+  if (found.size() > 1) {
+    return Unexpected(
+        ErrorCode::kConflict,
+        std::to_string(found.size()) + " pending keys match; choose one with --fingerprint");
+  }
+  return found.front();
+}
+
 Expected<std::vector<std::string>> NormaliseSources(const std::vector<std::string>& sources) {
   std::vector<std::string> out;
   for (const auto& s : sources) {
@@ -406,20 +427,9 @@ Expected<KeyRecord> KeyStore::Accept(const std::string& host_id, const Selector&
   }
   KeyRecord result;
   auto status = Mutate([&](std::vector<KeyRecord>& records) -> Status {
-    std::vector<KeyRecord*> found;
-    for (auto& r : records) {
-      if (r.state == KeyState::kPending && Matches(r, which)) {
-        found.push_back(&r);
-      }
-    }
-    if (found.empty()) {
-      return Unexpected(ErrorCode::kNotFound,
-                        "no pending key matches; `bnfc-proxyd keys list` shows pending keys");
-    }
-    if (found.size() > 1) {
-      return Unexpected(
-          ErrorCode::kConflict,
-          std::to_string(found.size()) + " pending keys match; choose one with --fingerprint");
+    auto found = OnePending(records, which);
+    if (!found) {
+      return found.error();
     }
     for (const auto& r : records) {
       if (r.state == KeyState::kAccepted && r.host_id == host_id) {
@@ -428,7 +438,7 @@ Expected<KeyRecord> KeyStore::Accept(const std::string& host_id, const Selector&
                                                     r.fingerprint + "); revoke it first");
       }
     }
-    KeyRecord& r = *found.front();
+    KeyRecord& r = **found;
     if (sources.empty()) {
       auto address = net::IpAddress::Parse(r.last_address);
       if (!address) {
@@ -502,20 +512,13 @@ Expected<KeyRecord> KeyStore::Add(const std::string& host_id, const std::string&
 Expected<KeyRecord> KeyStore::Reject(const Selector& which) {
   KeyRecord result;
   auto status = Mutate([&](std::vector<KeyRecord>& records) -> Status {
-    std::vector<KeyRecord*> found;
-    for (auto& r : records) {
-      if (r.state == KeyState::kPending && Matches(r, which)) {
-        found.push_back(&r);
-      }
+    auto found = OnePending(records, which);
+    if (!found) {
+      return found.error();
     }
-    if (found.size() != 1) {
-      return Unexpected(found.empty() ? ErrorCode::kNotFound : ErrorCode::kConflict,
-                        found.empty() ? "no pending key matches"
-                                      : "several pending keys match; use --fingerprint");
-    }
-    found.front()->state = KeyState::kRejected;
-    found.front()->decided_ms = clock_.NowUnixMs();
-    result = *found.front();
+    (*found)->state = KeyState::kRejected;
+    (*found)->decided_ms = clock_.NowUnixMs();
+    result = **found;
     return OkStatus();
   });
   if (!status) {

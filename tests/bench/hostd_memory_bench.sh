@@ -20,39 +20,11 @@ cleanup() {
   rm -rf "$t"
 }
 trap cleanup EXIT
-mkdir "$t/relay-bin"
-for c in esxcli localcli vmkping; do ln -s "$bin/esxi-relay" "$t/relay-bin/$c"; done
-cat >"$t/state.json" <<'EOF'
-{"host": {"hostname": "esx01", "version": "8.0.3"},
- "vmknics": [
-  {"name": "vmk0", "portgroup": "Management Network", "mac": "00:50:56:00:00:00",
-   "ipv4": {"address": "10.98.0.11", "netmask": "255.255.255.0"}, "tags": ["Management"]},
-  {"name": "vmk2", "portgroup": "Backup NFC", "mac": "00:50:56:00:00:02", "mtu": 9000,
-   "ipv4": {"address": "10.99.0.11", "netmask": "255.255.255.0"}, "tags": ["vSphereBackupNFC"]}],
- "netstacks": [{"key": "defaultTcpipStack", "name": "defaultTcpipStack"}],
- "neighbors": [{"ip": "10.99.0.100", "mac": "00:11:22:33:44:55", "vmknic": "vmk2"}],
- "ping_targets": [{"ip": "10.99.0.100", "vmknic": "vmk2"}]}
-EOF
-sock="@bnfc-memory-bench-$$"
-ESXSIM_STATE="$t/state.json" ESXI_RELAY_LOG="$t/launches.log" "$bin/esxi-relay" serve "$sock" "$bin" \
-  2>"$t/relay.log" &
-relay_pid=$!
-i=0
-until grep -q serving "$t/relay.log" 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 200 ] && { echo "esxi-relay did not start"; exit 1; }; sleep 0.05
-done
-export PATH="$t/relay-bin:$PATH" ESXI_RELAY_SOCKET="$sock"
+. "$(dirname "$0")/../esxi-profile/profile_lib.sh"
+profile_start_relay "$t" "$bin" "@bnfc-memory-bench-$$" "$t/launches.log" ||
+  { echo "esxi-relay did not start"; exit 1; }
 "$bin/bnfc-hostd" keygen --dir "$t" >/dev/null
-cat >"$t/hostd.conf" <<EOF
-host_id = esx01
-backup_vmk = vmk2
-tag_policy = ensure
-interval = 300ms
-probe = 10.99.0.100 9000
-proxy = 127.0.0.1:9 $(cat "$t/hostd.key")
-public_key_file = $t/hostd.key
-secret_key_file = $t/hostd.key_secret
-EOF
+profile_hostd_conf "$t" 300ms
 "$bin/esxi-profile" -- "$bin/bnfc-hostd" run --foreground --config "$t/hostd.conf" >"$t/agent.log" 2>&1 &
 agent_pid=$!
 cycles() { grep -c "network ip interface list" "$t/launches.log" 2>/dev/null || echo 0; }

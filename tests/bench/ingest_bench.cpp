@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "bnfc/channel.h"
-#include "bnfc/clock.h"
 #include "bnfc/log.h"
+#include "bnfc/testing/fake_clock.h"
 
 namespace {
 

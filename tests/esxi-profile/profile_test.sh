@@ -7,14 +7,13 @@
 set -u
 BIN=$(cd "$1" && pwd)
 PROFILE="$BIN/esxi-profile"
-RELAY="$BIN/esxi-relay"
 HOSTD="$BIN/bnfc-hostd"
 T=$(mktemp -d)
-RELAY_PID=""
+relay_pid=""
 AGENT_PID=""
 cleanup() {
   [ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-  [ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null
+  [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -46,44 +45,17 @@ out=$(py --deny bogus -- /bin/true; echo "rc=$?")
 case "$out" in *"unknown syscall 'bogus'"*rc=2) ok "unknown --deny refused" ;; *) fail "$out" ;; esac
 
 # --- bnfc-hostd under the profile, esxsim outside it through the relay ------------------------------
-mkdir -p "$T/relay-bin"
-for c in esxcli localcli vmkping; do ln -s "$RELAY" "$T/relay-bin/$c"; done
-cat >"$T/state.json" <<'EOF'
-{"host": {"hostname": "esx01", "version": "8.0.3"},
- "vmknics": [
-  {"name": "vmk0", "portgroup": "Management Network", "mac": "00:50:56:00:00:00",
-   "ipv4": {"address": "10.98.0.11", "netmask": "255.255.255.0"}, "tags": ["Management"]},
-  {"name": "vmk2", "portgroup": "Backup NFC", "mac": "00:50:56:00:00:02", "mtu": 9000,
-   "ipv4": {"address": "10.99.0.11", "netmask": "255.255.255.0"}, "tags": []}],
- "netstacks": [{"key": "defaultTcpipStack", "name": "defaultTcpipStack"}],
- "neighbors": [{"ip": "10.99.0.100", "mac": "00:11:22:33:44:55", "vmknic": "vmk2"}],
- "ping_targets": [{"ip": "10.99.0.100", "vmknic": "vmk2"}]}
-EOF
-SOCK="@bnfc-profile-test-$$"
-ESXSIM_STATE="$T/state.json" "$RELAY" serve "$SOCK" "$BIN" 2>"$T/relay.log" &
-RELAY_PID=$!
-i=0
-while ! grep -q "esxi-relay: serving" "$T/relay.log" 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 200 ] && { fail "relay did not start"; exit 1; }; sleep 0.05
-done
-export PATH="$T/relay-bin:$PATH" ESXI_RELAY_SOCKET="$SOCK"
+. "$(dirname "$0")/profile_lib.sh"
+# The backup vmknic starts untagged: the agent under the profile has to add the tag.
+sed 's/"tags": \["vSphereBackupNFC"\]/"tags": []/' "$profile_dir/esx01-state.json" >"$T/state.json"
+profile_start_relay "$T" "$BIN" "@bnfc-profile-test-$$" || { fail "relay did not start"; exit 1; }
 
 if "$PROFILE" -- "$HOSTD" keygen --dir "$T" >"$T/keygen.out" 2>&1; then
   ok "keygen under the profile (libsodium randomness without getrandom)"
 else
   fail "keygen under the profile: $(cat "$T/keygen.out")"
 fi
-KEY=$(cat "$T/hostd.key")
-cat >"$T/hostd.conf" <<EOF
-host_id = esx01
-backup_vmk = vmk2
-tag_policy = ensure
-interval = 200ms
-probe = 10.99.0.100 9000
-proxy = 127.0.0.1:9 $KEY
-public_key_file = $T/hostd.key
-secret_key_file = $T/hostd.key_secret
-EOF
+profile_hostd_conf "$T" 200ms
 out=$("$PROFILE" -- "$HOSTD" check --config "$T/hostd.conf" 2>&1)
 case "$out" in
   *"check 10.99.0.100 from vmk2: 3/3 replies, DF at MTU 9000 ok"*) ok "check under the profile" ;;

@@ -28,16 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALLOW = os.path.join(HERE, "hostd-syscalls.txt")
-STATE = """{"host": {"hostname": "esx01", "version": "8.0.3"},
- "vmknics": [
-  {"name": "vmk0", "portgroup": "Management Network", "mac": "00:50:56:00:00:00",
-   "ipv4": {"address": "10.98.0.11", "netmask": "255.255.255.0"}, "tags": ["Management"]},
-  {"name": "vmk2", "portgroup": "Backup NFC", "mac": "00:50:56:00:00:02", "mtu": 9000,
-   "ipv4": {"address": "10.99.0.11", "netmask": "255.255.255.0"}, "tags": ["vSphereBackupNFC"]}],
- "netstacks": [{"key": "defaultTcpipStack", "name": "defaultTcpipStack"}],
- "neighbors": [{"ip": "10.99.0.100", "mac": "00:11:22:33:44:55", "vmknic": "vmk2"}],
- "ping_targets": [{"ip": "10.99.0.100", "vmknic": "vmk2"}]}
-"""
+STATE = os.path.join(HERE, "esx01-state.json")  # shared with profile_lib.sh
 LINE = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()")
 RESULT = re.compile(r"\) += (-?\d+)")
 
@@ -93,8 +84,7 @@ def run(bin_dir, cycles, work):
     os.makedirs(relay_bin)
     for c in ("esxcli", "localcli", "vmkping"):
         os.symlink(relay, os.path.join(relay_bin, c))
-    with open(os.path.join(work, "state.json"), "w") as f:
-        f.write(STATE)
+    shutil.copyfile(STATE, os.path.join(work, "state.json"))
     sock = f"@bnfc-inventory-{os.getpid()}"
     env = dict(os.environ, ESXSIM_STATE=os.path.join(work, "state.json"))
     relay_log = open(os.path.join(work, "relay.log"), "w")

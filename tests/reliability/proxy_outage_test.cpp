@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "bnfc/log.h"
+#include "bnfc/testing/fake_clock.h"
 #include "hostagent/agent_config.h"
 #include "reliability_support.h"
 #include "reporter.h"

@@ -111,16 +111,20 @@ class ReconnectStormTest : public ::testing::Test {
     }
     auto give_up = Steady::now() + kReplyWait;
     while (!waiting.empty() && Steady::now() < give_up) {
-      std::vector<zmq::pollitem_t> items;
+      std::vector<channel::SecureClient*> clients;
       for (int i : waiting) {
-        items.push_back({clients_[i]->socket().handle(), 0, ZMQ_POLLIN, 0});
+        clients.push_back(clients_[i].get());
       }
-      zmq::poll(items.data(), items.size(), milliseconds(100));
+      auto ready = channel::WaitReadable(clients, milliseconds(100));
+      if (!ready.ok()) {
+        ADD_FAILURE() << ready.error().ToString();
+        break;
+      }
       std::vector<int> still;
-      for (size_t n = 0; n < items.size(); ++n) {
+      for (size_t n = 0; n < clients.size(); ++n) {
         const int i = waiting[n];
         bool answered = false;
-        if (items[n].revents & ZMQ_POLLIN) {
+        if (ready->readable[n]) {
           auto reply = clients_[i]->Receive(milliseconds(0));
           answered = reply.ok() && reply->has_value() && (*reply)->has_probe_request() &&
                      (*reply)->probe_request().proxy_id() == "proxy01";

@@ -4,12 +4,14 @@
 // Every frame is one protocol Envelope. The server drops (and counts) oversize frames, frames
 // that do not decode, envelopes whose host id differs from the identity bound to the sender's key,
 // frames from keys revoked after the handshake, and replayed envelopes.
+// Every public function reports failure as an Error: no zmq::error_t leaves the channel.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "bnfc.pb.h"
@@ -68,12 +70,12 @@ class SecureServer {
   const ServerCounters& counters() const { return counters_; }
   std::string endpoint() const;  // the bound endpoint, with the real port when bound to :*
   ReplayGuard& replay_guard() { return replay_; }
-  zmq::socket_t& socket() { return socket_; }
   // Connection and handshake counters; null only when the monitor could not start.
   const ConnectionGuard* guard() const { return guard_.get(); }
 
  private:
   SecureServer(zmq::context_t& context, std::shared_ptr<ZapHandler> zap, ServerOptions options);
+  Expected<std::optional<Incoming>> ReceiveUntil(std::chrono::steady_clock::time_point deadline);
   // One frame pair already read: validate and fill `out`; false when dropped.
   bool Admit(zmq::message_t& routing, zmq::message_t& payload, Incoming* out);
 
@@ -93,6 +95,12 @@ struct ClientOptions {
   size_t max_frame_bytes = protocol::kMaxFrameBytes;
 };
 
+// What WaitReadable() saw.
+struct Readiness {
+  std::vector<bool> readable;  // readable[i] is for clients[i]
+  bool interrupted = false;    // a signal ended the wait: the caller checks its stop flag
+};
+
 class SecureClient {
  public:
   static Expected<std::unique_ptr<SecureClient>> Create(zmq::context_t& context,
@@ -102,14 +110,21 @@ class SecureClient {
   // nullopt on timeout; undecodable, oversize or replayed replies are dropped (counted).
   Expected<std::optional<proto::Envelope>> Receive(std::chrono::milliseconds timeout);
   uint64_t dropped() const { return dropped_; }
-  zmq::socket_t& socket() { return socket_; }
 
  private:
+  friend Expected<Readiness> WaitReadable(const std::vector<SecureClient*>& clients,
+                                          std::chrono::milliseconds timeout);
   SecureClient(zmq::context_t& context, ClientOptions options);
+  Expected<std::optional<proto::Envelope>> ReceiveUntil(
+      std::chrono::steady_clock::time_point deadline);
   ClientOptions options_;
   zmq::socket_t socket_;
   ReplayGuard replay_{nullptr};  // no boot id bound: the host's clock may be far off
   uint64_t dropped_ = 0;
 };
+
+// Waits up to `timeout` until at least one client has a reply to read (then Receive() it).
+Expected<Readiness> WaitReadable(const std::vector<SecureClient*>& clients,
+                                 std::chrono::milliseconds timeout);
 
 }  // namespace bnfc::channel

@@ -1,4 +1,5 @@
 // Time behind a seam so that freshness, back-off and failover logic can be tested without sleeping.
+// The test double, FakeClock, is in bnfc/testing/fake_clock.h (target bnfc_testing, tests only).
 #pragma once
 
 #include <chrono>
@@ -27,19 +28,6 @@ class SystemClock : public Clock {
     static const SystemClock clock;
     return clock;
   }
-};
-
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(int64_t start_unix_ms = 1700000000000) : now_ms_(start_unix_ms) {}
-  int64_t NowUnixMs() const override { return now_ms_; }
-  std::chrono::steady_clock::time_point Steady() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms_));
-  }
-  void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
-
- private:
-  int64_t now_ms_;
 };
 
 }  // namespace bnfc

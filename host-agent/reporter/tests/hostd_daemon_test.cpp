@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "bnfc/testing/fake_clock.h"
 #include "fake_esxcli.h"
 
 namespace bnfc::hostagent {

@@ -8,6 +8,7 @@
 
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
+#include "bnfc/testing/fake_clock.h"
 
 namespace bnfc::enrol {
 namespace {
