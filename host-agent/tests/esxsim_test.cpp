@@ -1,4 +1,4 @@
-// The real cycle engine with the real runner against esxsim (tests/esxsim), a simulator of
+// The real cycle engine with the real runner against esxsim (tools/esxsim), a simulator of
 // esxcli/localcli/vmkping driven by a JSON state file (ESXSIM_STATE). Skipped when esxsim is not
 // built next to bnfc-hostd.
 #include <gmock/gmock.h>
