@@ -151,19 +151,19 @@ Expected<std::optional<Incoming>> SecureServer::Receive(std::chrono::millisecond
     if (left.count() < 0) {
       left = std::chrono::milliseconds(0);
     }
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (!PollInterruptible(&item, left)) {
-      return std::optional<Incoming>();  // a signal: the caller checks its stop flag
-    }
-    if (!(item.revents & ZMQ_POLLIN)) {
-      if (left.count() == 0) {
-        return std::optional<Incoming>();
-      }
-      continue;
-    }
+    // Read first, poll only when nothing is queued: under load a poll per frame (zmq_poll or
+    // ZMQ_EVENTS, each a system call) cost more than the frame's own checks (docs/performance.md,
+    // report ingest). recv's own command processing is throttled by libzmq.
     zmq::message_t routing;
     zmq::message_t payload;
     if (!socket_.recv(routing, zmq::recv_flags::dontwait)) {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      if (!PollInterruptible(&item, left)) {
+        return std::optional<Incoming>();  // a signal: the caller checks its stop flag
+      }
+      if (!(item.revents & ZMQ_POLLIN) && left.count() == 0) {
+        return std::optional<Incoming>();
+      }
       continue;
     }
     bool well_formed = routing.more() && socket_.recv(payload, zmq::recv_flags::dontwait);

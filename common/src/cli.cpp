@@ -93,7 +93,7 @@ std::string Help(const std::string& program, const Command& c) {
     }
     out += left + std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') + o.help + "\n";
   }
-  out += "  -h, --help                  this text\n";
+  out += std::string("  -h, --help") + std::string(28 - 12, ' ') + "this text\n";
   out += "\nExit status:\n" + c.exit_codes;
   if (!c.exit_codes.empty() && c.exit_codes.back() != '\n') {
     out += "\n";

@@ -1,7 +1,6 @@
 #include "hostd_daemon.h"
 
 #include <csignal>
-#include <set>
 
 #include "bnfc/fs.h"
 #include "bnfc/keys.h"
@@ -101,6 +100,99 @@ int KeyShow(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   return 0;
 }
 
+HostDaemon::HostDaemon(Environment env, CommandRunner& runner, ReportChannel& reporter,
+                       DaemonSettings settings)
+    : env_(env),
+      reporter_(reporter),
+      settings_(std::move(settings)),
+      engine_(runner, settings_.engine) {}
+
+CycleResult HostDaemon::RunCycle() {
+  ++cycles_;
+  CycleOptions options;
+  options.allow_changes = true;
+  options.extra_probes = ToProbes(reporter_.ProbeTargets());
+  options.now_unix_ms = env_.clock.NowUnixMs();
+  options.consent_missing = !settings_.proxies_configured ? "no proxy is configured"
+                            : reporter_.AnyAcknowledged()
+                                ? ""
+                                : "no proxy has acknowledged a report yet";
+  consent_missing_ = options.consent_missing;
+  for (const auto& p : options.extra_probes) {
+    known_targets_.insert(p.address);
+  }
+  CycleResult result = engine_.RunCycle(options);
+  for (const auto& change : result.report.changes()) {
+    // Syslog (and stderr in the foreground): who changed which tag, when and why.
+    const std::string line = "tag " + change.action() + " vSphereBackupNFC on " + change.vmknic() +
+                             " by the agent: " + change.reason() + (change.ok() ? "" : " (failed)");
+    if (change.ok()) {
+      log::Info(line);
+    } else {
+      log::Error(line);
+    }
+    journal_.Add(change, reporter_.AckCounts());
+  }
+  // A planned but withheld change is logged when it first appears or changes, not every cycle.
+  std::string plan;
+  for (const Finding& f : result.findings) {
+    if (f.code == codes::kPlannedTagAdd || f.code == codes::kPlannedTagRemove) {
+      plan += (plan.empty() ? "" : "; ") + f.detail;
+    }
+  }
+  if (plan != last_plan_ && !plan.empty()) {
+    log::Info("planned, not applied: " + plan);
+  }
+  last_plan_ = plan;
+  journal_.AttachTo(&result.report);
+  reporter_.Publish(result.report);
+  // The interval is the quiet time between cycles: a slow cycle (commands timing out) never makes
+  // the next one start at once.
+  next_due_ = env_.clock.Steady() + settings_.interval;
+  return result;
+}
+
+bool HostDaemon::RunEarly() const {
+  // The first acknowledgement gives ensure its consent: act on a withheld plan at once.
+  if (!last_plan_.empty() && !consent_missing_.empty() && settings_.proxies_configured &&
+      reporter_.AnyAcknowledged()) {
+    return true;
+  }
+  // A ProbeRequest with new addresses: check them at once.
+  for (const auto& t : reporter_.ProbeTargets()) {
+    if (known_targets_.count(t.address()) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void HostDaemon::WaitForNextCycle(const std::atomic<bool>& stop) {
+  while (!stop && env_.clock.Steady() < next_due_) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_due_ - env_.clock.Steady());
+    reporter_.Pump(std::min(settings_.pump_slice, left));
+    journal_.Prune(reporter_.AckCounts());
+    if (RunEarly()) {
+      return;
+    }
+  }
+}
+
+int HostDaemon::Run(const std::atomic<bool>& stop, const std::function<bool()>& commands_alive) {
+  while (!stop) {
+    RunCycle();
+    if (commands_alive && !commands_alive()) {
+      // No new helper can be forked with libzmq threads running; the supervisor restarts us.
+      log::Error("the command helper is gone; stopping");
+      return 1;
+    }
+    WaitForNextCycle(stop);
+  }
+  log::Info("stopping");
+  return 0;
+}
+
 int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err) {
   auto config = LoadAgentConfig(config_path);
   if (!config) {
@@ -133,9 +225,10 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
         "no proxy configured: the agent checks and reports to nobody, and never changes a "
         "tag (ensure needs a proxy that acknowledged a report)");
   }
+  const Environment env = SystemEnvironment();
   zmq::context_t context(1);
   // The back-off never outlasts the interval: a proxy that comes back is reached within one.
-  ProxyReporter reporter(context, *host_keys, config->engine.host_id, SystemClock::Instance(),
+  ProxyReporter reporter(context, *host_keys, config->engine.host_id, env,
                          BoundedByInterval(BackoffPolicy{}, config->interval));
   for (const auto& p : config->proxies) {
     if (auto s = reporter.AddProxy({p.endpoint, p.server_key}); !s) {
@@ -147,74 +240,15 @@ int RunDaemon(const std::string& config_path, bool foreground, std::ostream& err
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  CycleEngine engine(runner, config->engine);
+  DaemonSettings settings;
+  settings.engine = config->engine;
+  settings.interval = config->interval;
+  settings.proxies_configured = !config->proxies.empty();
+  HostDaemon daemon(env, runner, reporter, std::move(settings));
   log::Info("started for host '" + config->engine.host_id + "', " +
             std::to_string(config->proxies.size()) + " proxy(ies), interval " +
             std::to_string(config->interval.count()) + " ms");
-  std::set<std::string> known_targets;
-  ChangeJournal journal;
-  std::string last_plan;
-  while (!g_stop) {
-    CycleOptions options;
-    options.allow_changes = true;
-    options.extra_probes = ToProbes(reporter.ProbeTargets());
-    options.now_unix_ms = SystemClock::Instance().NowUnixMs();
-    options.consent_missing = config->proxies.empty() ? "no proxy is configured"
-                              : reporter.AnyAcknowledged()
-                                  ? ""
-                                  : "no proxy has acknowledged a report yet";
-    for (const auto& p : options.extra_probes) {
-      known_targets.insert(p.address);
-    }
-    CycleResult result = engine.RunCycle(options);
-    if (!runner.helper_alive()) {
-      // No new helper can be forked with libzmq threads running; the supervisor restarts us.
-      log::Error("the command helper is gone; stopping");
-      return 1;
-    }
-    for (const auto& change : result.report.changes()) {
-      // Syslog (and stderr in the foreground): who changed which tag, when and why.
-      const std::string line = "tag " + change.action() + " vSphereBackupNFC on " +
-                               change.vmknic() + " by the agent: " + change.reason() +
-                               (change.ok() ? "" : " (failed)");
-      if (change.ok()) {
-        log::Info(line);
-      } else {
-        log::Error(line);
-      }
-      journal.Add(change, reporter.AckCounts());
-    }
-    // A planned but withheld change is logged when it first appears or changes, not every cycle.
-    std::string plan;
-    for (const Finding& f : result.findings) {
-      if (f.code == codes::kPlannedTagAdd || f.code == codes::kPlannedTagRemove) {
-        plan += (plan.empty() ? "" : "; ") + f.detail;
-      }
-    }
-    if (plan != last_plan && !plan.empty()) {
-      log::Info("planned, not applied: " + plan);
-    }
-    last_plan = plan;
-    journal.AttachTo(&result.report);
-    reporter.Publish(result.report);
-    // Pump replies until the next cycle; a ProbeRequest with new addresses starts one at once.
-    auto next = std::chrono::steady_clock::now() + config->interval;
-    while (!g_stop && std::chrono::steady_clock::now() < next) {
-      reporter.Pump(std::chrono::milliseconds(200));
-      journal.Prune(reporter.AckCounts());
-      // The first acknowledgement gives ensure its consent: act on a withheld plan at once.
-      bool new_target = !plan.empty() && !options.consent_missing.empty() &&
-                        !config->proxies.empty() && reporter.AnyAcknowledged();
-      for (const auto& t : reporter.ProbeTargets()) {
-        new_target = new_target || known_targets.count(t.address()) == 0;
-      }
-      if (new_target) {
-        break;
-      }
-    }
-  }
-  log::Info("stopping");
-  return 0;
+  return daemon.Run(g_stop, [&runner] { return runner.helper_alive(); });
 }
 
 }  // namespace bnfc::hostagent

@@ -20,6 +20,16 @@ std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failures
   return std::chrono::milliseconds(std::min<int64_t>(delay, cap));
 }
 
+std::chrono::milliseconds JitteredDelay(const BackoffPolicy& policy,
+                                        std::chrono::milliseconds delay, Random& random) {
+  const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
+  const auto lo = static_cast<int64_t>(static_cast<double>(delay.count()) * (1.0 - jitter));
+  const auto hi = static_cast<int64_t>(static_cast<double>(delay.count()) * (1.0 + jitter));
+  const int64_t spread = std::max<int64_t>(0, hi - lo);
+  const int64_t d = lo + static_cast<int64_t>(random.Below(static_cast<uint64_t>(spread) + 1));
+  return std::min(policy.max, std::chrono::milliseconds(d));
+}
+
 BackoffPolicy BoundedByInterval(BackoffPolicy policy, std::chrono::milliseconds interval) {
   if (interval.count() <= 0) {
     return policy;
@@ -30,13 +40,13 @@ BackoffPolicy BoundedByInterval(BackoffPolicy policy, std::chrono::milliseconds 
 }
 
 ProxyReporter::ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, std::string host_id,
-                             const Clock& clock, BackoffPolicy policy)
+                             Environment env, BackoffPolicy policy)
     : context_(context),
       keys_(std::move(host_keys)),
-      clock_(clock),
+      clock_(env.clock),
+      random_(env.random),
       policy_(policy),
-      stamper_(std::move(host_id), clock),
-      rng_(std::random_device{}()) {}
+      stamper_(std::move(host_id), env.clock) {}
 
 Status ProxyReporter::AddProxy(const ProxyEndpoint& endpoint) {
   auto link = std::make_unique<ProxyLink>();
@@ -58,12 +68,6 @@ Status ProxyReporter::Connect(ProxyLink& link) {
   return OkStatus();
 }
 
-std::chrono::milliseconds ProxyReporter::Jittered(std::chrono::milliseconds d) {
-  std::uniform_real_distribution<double> spread(1.0 - policy_.jitter, 1.0 + policy_.jitter);
-  return std::min(policy_.max,
-                  std::chrono::milliseconds(static_cast<int64_t>(d.count() * spread(rng_))));
-}
-
 void ProxyReporter::Publish(const proto::HostReport& report) {
   proto::Envelope envelope;
   *envelope.mutable_host_report() = report;
@@ -77,7 +81,8 @@ void ProxyReporter::Publish(const proto::HostReport& report) {
 void ProxyReporter::Fail(ProxyLink& link, int64_t failed_at) {
   link.failures++;
   link.awaiting_ack_seq = 0;
-  link.next_attempt_ms = failed_at + Jittered(BackoffDelay(policy_, link.failures)).count();
+  link.next_attempt_ms =
+      failed_at + JitteredDelay(policy_, BackoffDelay(policy_, link.failures), random_).count();
   // The next attempt gets a fresh connection. The old socket would keep the unanswered report
   // queued and deliver it, stale, whenever libzmq reconnects, on libzmq's own reconnect back-off
   // (up to 30 s, blind to the report interval). Closing it drops both: the back-off above is the

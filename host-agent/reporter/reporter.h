@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -14,6 +13,7 @@
 #include "bnfc.pb.h"
 #include "bnfc/channel.h"
 #include "bnfc/clock.h"
+#include "bnfc/env.h"
 #include "bnfc/keys.h"
 
 namespace bnfc::hostagent {
@@ -33,6 +33,11 @@ struct BackoffPolicy {
 // Pure: the delay before retry number `failures` (1-based), before jitter. It doubles from
 // `initial` and stops where the jittered delay could exceed `max`, i.e. at max / (1 + jitter).
 std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failures);
+
+// `delay` spread uniformly over [delay x (1 - jitter), delay x (1 + jitter)] with `random`, never
+// beyond policy.max: hosts that lost the same proxy at once do not retry in step.
+std::chrono::milliseconds JitteredDelay(const BackoffPolicy& policy,
+                                        std::chrono::milliseconds delay, Random& random);
 
 // Pure: `policy` made to fit the report interval. An attempt waits at most ack_timeout for its
 // answer and then at most max before the next one; both together fit in one interval, so a host
@@ -76,23 +81,35 @@ class ChangeJournal {
   std::vector<Entry> entries_;
 };
 
-class ProxyReporter {
+// What the host daemon needs from its reporting: the seam between the daemon loop and the secure
+// channel (ProxyReporter below; tests use a fake that runs on logical time).
+class ReportChannel {
  public:
+  virtual ~ReportChannel() = default;
+  // Queues `report` for every proxy, replacing anything not yet sent.
+  virtual void Publish(const proto::HostReport& report) = 0;
+  // Sends what is due and reads replies for up to `budget` (may return early on a signal).
+  virtual void Pump(std::chrono::milliseconds budget) = 0;
+  // Every proxy backup address asked for, deduplicated.
+  virtual std::vector<proto::ProbeTarget> ProbeTargets() const = 0;
+  // Each proxy's acknowledgement count, in link order.
+  virtual std::vector<uint64_t> AckCounts() const = 0;
+  // Whether any proxy has acknowledged a report from this process.
+  virtual bool AnyAcknowledged() const = 0;
+};
+
+class ProxyReporter : public ReportChannel {
+ public:
+  // Time and jitter come from `env` (clock, random).
   ProxyReporter(zmq::context_t& context, keys::KeyPair host_keys, std::string host_id,
-                const Clock& clock, BackoffPolicy policy = {});
+                Environment env, BackoffPolicy policy = {});
   Status AddProxy(const ProxyEndpoint& endpoint);
 
-  // Queues `report` for every proxy, replacing anything not yet sent.
-  void Publish(const proto::HostReport& report);
-  // Sends what is due and reads replies for up to `budget`.
-  void Pump(std::chrono::milliseconds budget);
-
-  // Every proxy backup address asked for, deduplicated.
-  std::vector<proto::ProbeTarget> ProbeTargets() const;
-  // Each proxy's acknowledgement count, in link order.
-  std::vector<uint64_t> AckCounts() const;
-  // Whether any proxy has acknowledged a report from this process.
-  bool AnyAcknowledged() const;
+  void Publish(const proto::HostReport& report) override;
+  void Pump(std::chrono::milliseconds budget) override;
+  std::vector<proto::ProbeTarget> ProbeTargets() const override;
+  std::vector<uint64_t> AckCounts() const override;
+  bool AnyAcknowledged() const override;
   const std::vector<std::unique_ptr<ProxyLink>>& links() const { return links_; }
 
  private:
@@ -101,15 +118,14 @@ class ProxyReporter {
   // Counts a failed attempt at `failed_at`, schedules the next one and reconnects.
   void Fail(ProxyLink& link, int64_t failed_at);
   Status Connect(ProxyLink& link);
-  std::chrono::milliseconds Jittered(std::chrono::milliseconds d);
 
   zmq::context_t& context_;
   keys::KeyPair keys_;
   const Clock& clock_;
+  Random& random_;
   BackoffPolicy policy_;
   channel::EnvelopeStamper stamper_;
   std::vector<std::unique_ptr<ProxyLink>> links_;
-  std::mt19937_64 rng_;
 };
 
 }  // namespace bnfc::hostagent

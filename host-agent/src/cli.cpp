@@ -12,7 +12,7 @@ namespace bnfc::hostagent {
 namespace {
 
 const char* kUsage =
-    "usage: bnfc-hostd COMMAND [options]\n"
+    "usage: bnfc-hostd COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
     "  inventory --from-dir DIR [--json]   analyse saved esxcli outputs (support bundles)\n"
@@ -32,51 +32,25 @@ const char* kUsage =
     "  --version                           print the version\n"
     "  --help                              this text\n"
     "\n"
+    "`bnfc-hostd COMMAND --help` shows a command's options and exit statuses.\n"
     "The default config file is /etc/bnfc/hostd.conf (docs/host-agent.md lists every key).\n";
+
+constexpr const char* kDefaultConfig = "/etc/bnfc/hostd.conf";
 
 struct Flags {
   bool json = false;
   std::string from_dir;
-  std::string config = "/etc/bnfc/hostd.conf";
-  bool help = false;
+  std::string config = kDefaultConfig;
   bool force = false;
 };
 
-bool ParseFlags(const std::vector<std::string>& args, Flags* f, std::ostream& err) {
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= args.size()) {
-        err << "bnfc-hostd " << args[0] << ": option " << a << " needs a value\n";
-        return false;
-      }
-      *dst = args[++i];
-      return true;
-    };
-    if (a == "--json") {
-      f->json = true;
-    } else if (a == "--force" && args[0] == "tag") {
-      f->force = true;
-    } else if (a == "--help" || a == "-h") {
-      f->help = true;
-    } else if (a == "--from-dir") {
-      if (!value(&f->from_dir)) {
-        return false;
-      }
-    } else if (a.rfind("--from-dir=", 0) == 0) {
-      f->from_dir = a.substr(11);
-    } else if (a == "--config") {
-      if (!value(&f->config)) {
-        return false;
-      }
-    } else if (a.rfind("--config=", 0) == 0) {
-      f->config = a.substr(9);
-    } else {
-      err << "bnfc-hostd " << args[0] << ": unknown option '" << a << "' (see --help)\n";
-      return false;
-    }
-  }
-  return true;
+Flags FlagsFrom(const cli::Parsed& p) {
+  Flags f;
+  f.json = p.Has("json");
+  f.force = p.Has("force");
+  f.from_dir = p.Get("from-dir");
+  f.config = p.Get("config", kDefaultConfig);
+  return f;
 }
 
 int CmdInventory(const Flags& f, std::ostream& out, std::ostream& err) {
@@ -173,30 +147,134 @@ int CmdCycle(const std::string& cmd, const Flags& f, std::ostream& out, std::ost
 
 }  // namespace
 
-int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+const std::vector<cli::Command>& Commands() {
+  using cli::Command;
+  using cli::Option;
+  const Option config{"config", "FILE", "configuration (default /etc/bnfc/hostd.conf)"};
+  const Option json{"json", "", "JSON instead of text"};
+  const Option dir{"dir", "DIR",
+                   "the key pair in DIR (hostd.key, hostd.key_secret), not the config's"};
+  const std::string usage = "  2  usage error, or the configuration cannot be read\n";
+  static const std::vector<Command> commands = {
+      {"inventory",
+       "",
+       "Analyse saved esxcli outputs (a support bundle's commands/ folder or bnfc-collect.sh's).\n"
+       "--from-dir is required.",
+       {{"from-dir", "DIR", "the folder of saved esxcli outputs"}, json},
+       0,
+       0,
+       "  0  analysed\n  1  the folder cannot be read\n  2  usage error (no --from-dir)\n"},
+      {"check",
+       "",
+       "One read-only cycle: print the findings and whether the host is ready for isolated NBD.",
+       {config, json},
+       0,
+       0,
+       "  0  ready for isolated NBD\n  1  not ready, or an esxcli command failed\n" + usage},
+      {"status",
+       "",
+       "One read-only cycle: print the host state.",
+       {config, json},
+       0,
+       0,
+       "  0  printed\n  1  an esxcli command failed or its output could not be parsed\n" + usage},
+      {"tag",
+       "",
+       "One cycle that applies tag_policy ensure. Refuses unless a proxy backup address answers a\n"
+       "DF ping at the MTU from the backup vmknic; --force skips that proof.",
+       {config, json, {"force", "", "change the tag without the path proof"}},
+       0,
+       0,
+       "  0  the tag is on the backup vmknic (or failover holds it on management)\n"
+       "  1  refused (no path proof; nothing was changed) or the change failed\n" +
+           usage},
+      {"run",
+       "",
+       "The agent: a cycle every interval, reports to every configured proxy, failover; stops on\n"
+       "SIGTERM.",
+       {config, {"foreground", "", "log to stderr as well as syslog"}},
+       0,
+       0,
+       "  0  stopped by SIGTERM or SIGINT\n  1  cannot start or keep running (keys, the command "
+       "helper)\n" +
+           usage},
+      {"keygen",
+       "",
+       "Create this host's CURVE key pair if missing (the config's key files, or DIR's).",
+       {config, dir},
+       0,
+       0,
+       "  0  created, or it exists\n  1  cannot be created or read\n" + usage},
+      {"key show",
+       "",
+       "Print this host's public key and its fingerprint.",
+       {config, dir},
+       0,
+       0,
+       "  0  printed\n  1  no key (run `bnfc-hostd keygen`)\n" + usage},
+  };
+  return commands;
+}
+
+std::optional<Invocation> Resolve(const std::vector<std::string>& args, std::ostream& out,
+                                  std::ostream& err, int* exit_code) {
+  *exit_code = 2;
   if (args.empty()) {
     err << kUsage;
-    return 2;
+    return std::nullopt;
   }
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  std::string name = args[0];
+  size_t used = 1;
+  if (name == "key") {
+    const bool verb = args.size() > 1 && !args[1].empty() && args[1][0] != '-';
+    name += " " + (verb ? args[1] : std::string("show"));
+    used = verb ? 2 : 1;
+  }
+  Invocation inv;
+  for (const auto& c : Commands()) {
+    inv.command = c.name == name ? &c : inv.command;
+  }
+  if (inv.command == nullptr) {
+    err << "bnfc-hostd: unknown command '" << name << "' (see `bnfc-hostd --help`)\n";
+    return std::nullopt;
+  }
+  auto parsed = cli::Parse(*inv.command, {args.begin() + static_cast<long>(used), args.end()});
+  if (!parsed) {
+    err << "bnfc-hostd " << parsed.error().message << "\n";
+    return std::nullopt;
+  }
+  if (parsed->help) {
+    out << cli::Help("bnfc-hostd", *inv.command);
+    *exit_code = 0;
+    return std::nullopt;
+  }
+  if (parsed->Has("config") && parsed->Has("dir")) {
+    err << "bnfc-hostd " << name << ": --config and --dir contradict each other (give one)\n";
+    return std::nullopt;
+  }
+  inv.parsed = std::move(*parsed);
+  return inv;
+}
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
     out << kUsage;
     return 0;
   }
-  Flags f;
-  if (!ParseFlags(args, &f, err)) {
-    return 2;
+  int code = 2;
+  auto inv = Resolve(args, out, err, &code);
+  if (!inv) {
+    return code;
   }
-  if (f.help) {
-    out << kUsage;
-    return 0;
-  }
-  if (args[0] == "inventory") {
+  const std::string& name = inv->command->name;
+  const Flags f = FlagsFrom(inv->parsed);
+  if (name == "inventory") {
     return CmdInventory(f, out, err);
   }
-  if (args[0] == "check" || args[0] == "status" || args[0] == "tag") {
-    return CmdCycle(args[0], f, out, err);
+  if (name == "check" || name == "status" || name == "tag") {
+    return CmdCycle(name, f, out, err);
   }
-  err << "bnfc-hostd: unknown command '" << args[0] << "'\n" << kUsage;
+  err << "bnfc-hostd: '" << name << "' runs only in the bnfc-hostd binary\n";
   return 2;
 }
 

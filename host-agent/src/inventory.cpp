@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "bnfc/findings.h"
 #include "bnfc/fs.h"
 #include "bnfc/text.h"
 #include "hostagent/parse.h"
@@ -28,7 +29,7 @@ std::optional<T> LoadOne(const std::string& dir, const std::string& base, Fn par
     auto bytes = fs::ReadFile(dir + "/" + name);
     if (!bytes.ok()) {
       if (bytes.error().code != ErrorCode::kNotFound) {
-        inv->problems.push_back({"FILE_UNREADABLE", name + ": " + bytes.error().message});
+        inv->problems.push_back({codes::kFileUnreadable, name + ": " + bytes.error().message});
         found = true;
       }
       continue;
@@ -36,14 +37,14 @@ std::optional<T> LoadOne(const std::string& dir, const std::string& base, Fn par
     found = true;
     Expected<T> value = parse(*bytes, format);
     if (!value.ok()) {
-      inv->problems.push_back({"PARSE_ERROR", name + ": " + value.error().message});
+      inv->problems.push_back({codes::kParseError, name + ": " + value.error().message});
       continue;
     }
     inv->files_used.push_back(name);
     return std::move(*value);
   }
   if (!found && report_missing) {
-    inv->problems.push_back({"FILE_MISSING", base + ".txt"});
+    inv->problems.push_back({codes::kFileMissing, base + ".txt"});
   }
   return std::nullopt;
 }
@@ -111,7 +112,7 @@ Expected<Inventory> LoadInventoryFromDir(const std::string& dir) {
   if (inv.files_used.empty()) {
     std::string why;
     for (const Problem& p : inv.problems) {
-      if (p.code != "FILE_MISSING") {
+      if (p.code != codes::kFileMissing) {
         why += "; " + p.detail;
       }
     }

@@ -1,4 +1,5 @@
-// bnfc-hostd command-line dispatcher. Everything testable lives in bnfc_hostagent_lib.
+// bnfc-hostd command-line dispatcher. Everything testable lives in bnfc_hostagent_lib; parsing and
+// every command's --help come from its command table (hostagent/cli.h).
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -15,54 +16,43 @@ int main(int argc, char** argv) {
     std::cout << "bnfc-hostd " << BNFC_VERSION << "\n";
     return 0;
   }
-  // `run`, `keygen` and `key show` with --help: their usage on stdout, exit 0.
-  static const char* const kDaemonUsage[][2] = {
-      {"run",
-       "usage: bnfc-hostd run [--config FILE] [--foreground]\n"
-       "  runs the agent: a cycle every `interval`, reports to every configured proxy\n"},
-      {"keygen",
-       "usage: bnfc-hostd keygen [--config FILE | --dir DIR]\n"
-       "  creates this host's CURVE key pair if missing (DIR/hostd.key, "
-       "DIR/hostd.key_secret)\n"},
-      {"key",
-       "usage: bnfc-hostd key show [--config FILE | --dir DIR]\n"
-       "  prints this host's public key and its fingerprint\n"}};
-  for (const auto& [command, usage] : kDaemonUsage) {
-    if (!args.empty() && args[0] == command) {
-      for (const auto& a : args) {
-        if (a == "--help" || a == "-h") {
-          std::cout << usage;
-          return 0;
-        }
-      }
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    return bnfc::hostagent::RunCli(args, std::cout, std::cerr);
+  }
+  // `run -f` predates the kit's long options only; watchdog setups written for it keep working.
+  if (args[0] == "run") {
+    for (auto& a : args) {
+      a = a == "-f" ? "--foreground" : a;
     }
+  }
+  // Help and usage errors first: they need no config, no keys and no userworld preparation.
+  int code = 2;
+  auto inv = bnfc::hostagent::Resolve(args, std::cout, std::cerr, &code);
+  if (!inv) {
+    return code;
   }
   // Before any thread, libsodium or libzmq: ESXi's userworld (memory, randomness).
   if (auto prepared = bnfc::hostagent::PrepareUserworld(); !prepared) {
     std::cerr << "bnfc-hostd: " << prepared.error().message << "\n";
     return 1;
   }
-  // The long-running agent and key handling need the secure channel; the rest is in RunCli.
-  if (!args.empty() && args[0] == "run") {
-    std::string config = "/etc/bnfc/hostd.conf";
-    bool foreground = false;
-    for (size_t i = 1; i < args.size(); ++i) {
-      if (args[i] == "--config" && i + 1 < args.size()) {
-        config = args[++i];
-      } else if (args[i] == "--foreground" || args[i] == "-f") {
-        foreground = true;
-      } else {
-        std::cerr << "usage: bnfc-hostd run [--config FILE] [--foreground]\n";
-        return 2;
-      }
+  const std::string& name = inv->command->name;
+  const auto& p = inv->parsed;
+  if (name == "run") {
+    return bnfc::hostagent::RunDaemon(p.Get("config", "/etc/bnfc/hostd.conf"), p.Has("foreground"),
+                                      std::cerr);
+  }
+  if (name == "keygen" || name == "key show") {
+    // The key commands read their paths from --dir or the config (hostd_daemon.cpp).
+    std::vector<std::string> words = name == "keygen" ? std::vector<std::string>{"keygen"}
+                                                      : std::vector<std::string>{"key", "show"};
+    if (p.Has("dir")) {
+      words.insert(words.end(), {"--dir", p.Get("dir")});
+    } else if (p.Has("config")) {
+      words.insert(words.end(), {"--config", p.Get("config")});
     }
-    return bnfc::hostagent::RunDaemon(config, foreground, std::cerr);
-  }
-  if (!args.empty() && args[0] == "keygen") {
-    return bnfc::hostagent::Keygen(args, std::cout, std::cerr);
-  }
-  if (!args.empty() && args[0] == "key") {
-    return bnfc::hostagent::KeyShow(args, std::cout, std::cerr);
+    return name == "keygen" ? bnfc::hostagent::Keygen(words, std::cout, std::cerr)
+                            : bnfc::hostagent::KeyShow(words, std::cout, std::cerr);
   }
   return bnfc::hostagent::RunCli(args, std::cout, std::cerr);
 }

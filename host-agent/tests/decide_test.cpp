@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 namespace bnfc::hostagent {
 namespace {
@@ -286,6 +287,53 @@ TEST(ResumeFailover, UnreadTagsAreNotGuessed) {
   EXPECT_FALSE(ResumeFailoverActive(management_unread, "vmk2", "vmk0", true, TagPolicy::kEnsure));
   EXPECT_FALSE(ResumeFailoverActive(FailedOverHost(), "vmk2", "vmk9", true, TagPolicy::kEnsure));
   EXPECT_FALSE(ResumeFailoverActive(FailedOverHost(), "vmk0", "vmk0", true, TagPolicy::kEnsure));
+}
+
+}  // namespace
+}  // namespace bnfc::hostagent
+
+namespace bnfc::hostagent {
+namespace {
+
+// Every code the decisions emit is a row of protocol/findings.def that says the host sends it, so
+// the proxy's verdict engine classifies it by its severity instead of as an unknown code.
+TEST(FindingTable, EveryCodeTheDecisionsEmitIsAHostRow) {
+  std::vector<Finding> all;
+  auto add = [&](std::vector<Finding> f) { all.insert(all.end(), f.begin(), f.end()); };
+  HostState h = Host();
+  add({*SelectBackupVmknic(h, Selector::ByName("vmk7")).finding});
+  add({*SelectBackupVmknic(h, *Selector::BySubnet("10.96.0.0/14")).finding});
+  add(ValidateBackupVmknic(h, "vmk0", "vmk0"));
+  add(ValidateBackupVmknic(h, "vmk1", "vmk0"));
+  add(ValidateBackupVmknic(h, "vmk9", "vmk0"));
+  add(ValidateFailoverTarget(h, "vmk9"));
+  add(ValidateFailoverTarget(h, "vmk1"));
+  add(TagFindings(h, "vmk2", "vmk0", false));
+  add({PlannedFinding(TagAction{"vmk2", true, "ensure"}, {"no consent"}),
+       PlannedFinding(TagAction{"vmk3", false, "exclusive"}, {"no consent"})});
+  h.Find("vmk0")->tags->push_back(kNfcTag);
+  h.Find("vmk1")->tags->push_back(kNfcTag);
+  add(TagFindings(h, "vmk2", "vmk0", false));
+  add(TagFindings(h, "vmk2", "vmk0", true));
+  h.Find("vmk2")->enabled = false;
+  h.Find("vmk2")->ipv4.reset();
+  add(ValidateBackupVmknic(h, "vmk2", "vmk0"));
+
+  std::set<std::string> seen;
+  for (const Finding& f : all) {
+    seen.insert(f.code);
+    const auto code = findings::Find(f.code);
+    ASSERT_TRUE(code.has_value()) << f.code << " is not in protocol/findings.def";
+    EXPECT_TRUE(findings::EmittedByHost(*code)) << f.code << " is not marked as sent by the host";
+  }
+  // The scenarios above reach every code the decisions can emit.
+  EXPECT_EQ(seen,
+            (std::set<std::string>{
+                codes::kBackupVmkNotFound, codes::kBackupVmkAmbiguous, codes::kBackupVmkIsVmk0,
+                codes::kBackupVmkIsManagement, codes::kWrongNetstack, codes::kBackupVmkDisabled,
+                codes::kBackupVmkNoIpv4, codes::kFailoverTargetInvalid, codes::kTagMissing,
+                codes::kTagOnManagement, codes::kTagOnOtherVmknic, codes::kFailoverActive,
+                codes::kPlannedTagAdd, codes::kPlannedTagRemove}));
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ pin::MapResult ProxyNetworkSide::MapAddress(const std::string& nfc,
   auto address = net::IpAddress::Parse(nfc);
   if (!address) {
     pin::MapResult m;
-    m.finding = "NO_MAPPING";
+    m.finding = codes::kNoMapping;
     m.detail = "the host reported no usable NFC address ('" + nfc + "')";
     return m;
   }

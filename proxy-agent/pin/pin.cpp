@@ -4,6 +4,8 @@
 #include <set>
 #include <tuple>
 
+#include "bnfc/findings.h"
+
 namespace bnfc::pin {
 
 std::vector<Rule> DesiredRules(const std::vector<Route>& routes, const Ownership& own) {
@@ -187,7 +189,7 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
     m.source = a.prefix.address;
     m.l2_adjacent = true;
     if (!a.up) {
-      m.finding = "INTERFACE_DOWN";
+      m.finding = codes::kInterfaceDown;
       m.detail = "backup interface " + a.interface + " is down";
     }
     return m;
@@ -199,7 +201,7 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
     }
   }
   if (best == nullptr && holders.size() > 1) {
-    m.finding = "AMBIGUOUS_MAPPING";
+    m.finding = codes::kAmbiguousMapping;
     m.detail = nfc.ToString() + " is inside the subnets of " + std::to_string(holders.size()) +
                " interfaces (" + holders[0]->interface + ", " + holders[1]->interface +
                "); add a mapping line to choose one";
@@ -209,7 +211,7 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
     std::string names;
     for (const auto& n : excluded)
       names += (names.empty() ? "" : ", ") + n;
-    m.finding = "NO_MAPPING";
+    m.finding = codes::kNoMapping;
     m.management_excluded = true;
     m.detail = nfc.ToString() + " is on the subnet of " + names +
                ", which carries the management path to the host; add a separate backup "
@@ -217,7 +219,7 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
     return m;
   }
   if (best == nullptr) {
-    m.finding = "NO_MAPPING";
+    m.finding = codes::kNoMapping;
     m.detail = "no backup interface holds " + nfc.ToString() +
                "; add a proxy interface on the host's backup subnet";
     return m;
@@ -237,14 +239,14 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
       chosen = &a;
   }
   if (chosen == nullptr) {
-    m.finding = "NO_MAPPING";
+    m.finding = codes::kNoMapping;
     m.detail =
         "mapping " + best->prefix.ToString() + " names " + best->interface +
         (named_exists ? ", which has no usable address of that family" : ", which does not exist");
     return m;
   }
   if (!allowed(chosen->interface)) {
-    m.finding = "NO_MAPPING";
+    m.finding = codes::kNoMapping;
     m.detail = "mapping " + best->prefix.ToString() + " names " + best->interface +
                ", which is not a backup_interface";
     return m;
@@ -259,11 +261,11 @@ MapResult Map(const net::IpAddress& nfc, const std::vector<LocalAddress>& local,
   m.via = best->via;
   m.l2_adjacent = !best->via.has_value();
   if (best->via) {
-    m.finding = "NOT_L2_ADJACENT";
+    m.finding = codes::kNotL2Adjacent;
     m.detail = nfc.ToString() + " is reached through gateway " + best->via->ToString() + " on " +
                a.interface + ": routed, not isolated on one segment";
   } else if (!a.up) {
-    m.finding = "INTERFACE_DOWN";
+    m.finding = codes::kInterfaceDown;
     m.detail = "backup interface " + a.interface + " is down";
   }
   return m;

@@ -55,9 +55,9 @@ Commands:
   keys show-server-key                     the proxy's public key and fingerprint
   keygen                                   create the server key pair if missing
   run [--foreground] [--retain]            the agent: control channel, pins, checks, report
-  report [--format json|html|text|junit|csv] [--merge URL|FILE ...]
-                                           the latest validation report (text on a terminal,
-                                           JSON otherwise); --merge: one report from several
+  report [--json | --format text|html|junit|csv] [--host HOST ...] [--verdict VERDICT ...]
+         [--merge URL|FILE ...]            the latest validation report (text unless --json or
+                                           --format); --merge: one report from several
                                            proxies' /report.json; exit status below
   pins [--json]                            what is pinned, and why (3 when stale)
   check-networkd                           is systemd-networkd set to delete foreign routes?
@@ -357,7 +357,8 @@ int Report(const ProxyConfig& config, const Args& args) {
     return Fail("--json and --format " + args.Get("format") + " contradict each other",
                 report::kExitUsage);
   }
-  std::string format = args.Has("json") ? "json" : args.Get("format", isatty(1) ? "text" : "json");
+  // The same text on a terminal and in a pipe: scripts that want JSON say --json.
+  std::string format = args.Has("json") ? "json" : args.Get("format", "text");
   std::set<std::string> verdicts;
   for (const auto& v : args.GetAll("verdict")) {
     bool known = false;
@@ -426,8 +427,23 @@ int Report(const ProxyConfig& config, const Args& args) {
       }
     }
   }
-  // Filters: the summary and the exit status then speak of the pairs shown.
+  // Filters: the summary and the exit status then speak of the pairs shown. A host the report
+  // does not know is a mistake (a typo would otherwise read as "no pairs").
   const auto hosts = args.GetAll("host");
+  for (const auto& h : hosts) {
+    const bool known = std::any_of(r.pairs.begin(), r.pairs.end(), [&](const auto& p) {
+      return p.host_id.substr(p.host_id.find('/') + 1) == h;
+    });
+    if (!known) {
+      std::string names;
+      for (const auto& p : r.pairs) {
+        names += (names.empty() ? "" : ", ") + p.host_id.substr(p.host_id.find('/') + 1);
+      }
+      return Fail("--host: no enrolled host '" + h +
+                      "' in the report (hosts: " + (names.empty() ? "none" : names) + ")",
+                  report::kExitUsage);
+    }
+  }
   if (!hosts.empty() || !verdicts.empty()) {
     std::vector<report::PairVerdict> kept;
     for (auto& p : r.pairs) {
@@ -595,12 +611,12 @@ const std::vector<bnfc::cli::Command>& Commands() {
       {"report",
        "[SOURCE ...]",
        "The latest validation report, re-judged now (stale when old or the daemon is not "
-       "running).\nText on a terminal, JSON otherwise; --merge: one report from several "
-       "proxies' /report.json.",
-       {{"format", "FORMAT", "json, html, text, junit or csv"},
-        {"json", "", "the same as --format json"},
+       "running).\nText unless --json or --format says otherwise (on a terminal and in a pipe "
+       "alike); --merge: one report from several proxies' /report.json.",
+       {{"json", "", "JSON (report.json's schema, docs/report.md)"},
+        {"format", "FORMAT", "text (default), html, junit or csv (json: the same as --json)"},
         {"merge", "URL|FILE", "merge these proxies' reports (http://HOST:PORT or a file)", true},
-        {"host", "HOST", "only this host's pairs", true},
+        {"host", "HOST", "only this host's pairs (an unknown host is an error)", true},
         {"verdict", "VERDICT", "only pairs with this verdict (ISOLATED, DEGRADED, ...)", true},
         config},
        0,

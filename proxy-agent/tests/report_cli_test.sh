@@ -135,6 +135,26 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [p["host"] f
 expect_exit 1 report --format text --verdict DEGRADED
 grep -q "esx01" "$work/out" && fail "--verdict DEGRADED shows esx01"
 
+# A host the report does not know is a usage error that names it, not an empty report.
+expect_exit 4 report --json --host esx09
+grep -q "no enrolled host 'esx09'" "$work/err" || fail "--host esx09: $(cat "$work/err")"
+grep -q "esx00, esx01, esx02" "$work/err" || fail "--host esx09 does not list the hosts"
+
+# Without --json or --format the output is text in a pipe too (stdout is a file here).
+expect_exit 2 report
+head -1 "$work/out" | grep -q "^backupnfc validation report - proxy proxy01" ||
+  fail "report in a pipe is not text: $(head -c 200 "$work/out")"
+# Advice longer than a line wraps at 100 columns; every word of it is there.
+python3 - "$work/state/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["pairs"][1]["findings"][0]["detail"] = " ".join("advice%02d" % i for i in range(40)) + " END."
+json.dump(r, open(sys.argv[1], "w"))
+PY
+expect_exit 2 report
+awk 'length($0) > 100 { bad = 1 } END { exit bad }' "$work/out" || fail "a text line is over 100 columns"
+tr -s ' \n' ' ' < "$work/out" | grep -q "advice00 advice01 .* advice39 END\." || fail "advice was cut"
+
 # --merge: files and a loopback URL in one report; one unreadable source fails the whole view.
 write_report 0 ISOLATED
 cp "$work/state/report.json" "$work/a.json"
@@ -168,7 +188,7 @@ grep -q "404" "$work/err" || fail "a missing URL is not reported with its HTTP s
 kill "$server" && wait "$server" 2>/dev/null
 # One old proxy: its pairs UNKNOWN, the merged report stale (exit 3), the others kept.
 expect_exit 3 report --format json --merge "$work/a.json" "$work/old.json"
-grep -q '"stale_reason": "proxy03: the report is 3[0-9][0-9] s old' "$work/out" || fail "stale source not named"
+grep -q '"stale_reason": "proxy03: the report is 3[0-9][0-9] s old' "$work/out" || { cat "$work/out" >&2; fail "stale source not named"; }
 expect_exit 5 report --format json --merge "$work/a.json" "$work/none.json"
 expect_exit 4 report extra-argument
 

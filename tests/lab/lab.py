@@ -32,9 +32,9 @@ def parse_args(argv):
     p.add_argument("--bin", default=None, help="folder with esxsim and the agents (build/bin)")
     p.add_argument("--no-agents", action="store_true", help="run without bnfc-hostd/bnfc-proxyd")
     p.add_argument("--source", choices=vsphere.SOURCES, default=None,
-                   help="how every host reaches the proxy: 'agent' (bnfc-hostd) or 'vsphere' "
-                        "(API mode: bnfc-vcsim in each proxy's namespace); default: each host's "
-                        "\"source\" in the scenario")
+                   help="how every host reaches the proxy: 'agent' (bnfc-hostd), 'vsphere' "
+                        "(API mode: bnfc-vcsim in each proxy's namespace) or 'both' (agent and "
+                        "API, cross-checked); default: each host's \"source\" in the scenario")
     p.add_argument("--no-esxi-profile", action="store_true",
                    help="run bnfc-hostd without the ESXi profile (for debugging)")
     p.add_argument("--keep-going", action="store_true",
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
         return 2
     if a.source:
         vsphere.set_source(sc, a.source)
-    if vsphere.vsphere_hosts(sc) and sc.vsphere_skip:
+    if any(not vsphere.has_agent(h) for h in sc.hosts) and sc.vsphere_skip:
         print(f"lab: SKIPPED in API mode: {sc.vsphere_skip}")
         return 77
     if a.check:
@@ -143,6 +143,8 @@ def main(argv=None) -> int:
               f"{len(sc.proxies)} proxies, {len(sc.traffic)} traffic items, {len(sc.steps)} steps)")
         return 0
     bin_dir = a.bin or os.environ.get("BNFC_BIN_DIR")
+    if bin_dir:
+        bin_dir = os.path.abspath(bin_dir)  # the agents and bnfc-vcsim run in other directories
     try:
         if not a.no_agents:
             if not bin_dir:

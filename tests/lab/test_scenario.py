@@ -583,12 +583,16 @@ class ApiMode(unittest.TestCase):
     def test_source_is_validated(self):
         doc = basic_doc()
         doc["hosts"][0]["source"] = "vcenter"
-        self.assertIn("hosts[0].source: 'vcenter' is not one of agent, vsphere", errors_of(doc))
+        self.assertIn("hosts[0].source: 'vcenter' is not one of agent, vsphere, both",
+                      errors_of(doc))
         doc["hosts"][0]["source"] = "vsphere"
         sc = scenario.parse(doc)
         self.assertEqual([h.source for h in sc.hosts], ["vsphere", "agent"])
         vsphere.set_source(sc, "vsphere")
         self.assertEqual(len(vsphere.vsphere_hosts(sc)), 2)
+        self.assertFalse(any(vsphere.has_agent(h) for h in sc.hosts))
+        vsphere.set_source(sc, "both")  # cross-check: agent and API for every host
+        self.assertTrue(all(vsphere.has_agent(h) and vsphere.is_vsphere(h) for h in sc.hosts))
 
     def test_expectation_override_for_api_mode(self):
         doc = basic_doc()

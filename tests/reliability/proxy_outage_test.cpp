@@ -185,7 +185,8 @@ TEST_F(ProxyOutageTest, HostsBackOffWhileTheProxyIsDownAndAllConvergeWithinOneIn
     ASSERT_TRUE(k.ok());
     enrolled.emplace_back(HostId(i), k->public_z85);
     auto& h = hosts_[i];
-    h.reporter = std::make_unique<ProxyReporter>(context_, *k, HostId(i), clock_, policy_);
+    h.reporter = std::make_unique<ProxyReporter>(
+        context_, *k, HostId(i), Environment{clock_, SystemFilesystem(), SystemRandom()}, policy_);
     ASSERT_TRUE(h.reporter->AddProxy({port_.endpoint(), server_keys_.public_z85}).ok());
     h.phase_ms = i * 1000;  // spread over the first 50 s
   }

@@ -13,6 +13,7 @@ import (
 type Backend interface {
 	// Facts returns the host's current facts; changed is false when they cannot differ from the
 	// previous call's (same state file content), so the caller may skip updating the inventory.
+	// With err set, facts (when not nil) are the last known ones: the host is not responding.
 	Facts() (facts *HostFacts, changed bool, err error)
 	// SetTag adds or removes an esxcli tag on a vmknic.
 	SetTag(device, tag string, add bool) error
@@ -22,6 +23,7 @@ type Backend interface {
 // content changed; with a command (e.g. inside a network namespace, live mode) on every call.
 type EsxsimBackend struct {
 	run       Runner
+	local     Runner // localcli: works while hostd is down
 	statePath string // "" for the command form
 
 	mu       sync.Mutex
@@ -30,12 +32,13 @@ type EsxsimBackend struct {
 }
 
 func NewStateBackend(esxsim, statePath string) *EsxsimBackend {
-	return &EsxsimBackend{run: CommandRunner([]string{esxsim, "--state", statePath}),
+	prefix := []string{esxsim, "--state", statePath}
+	return &EsxsimBackend{run: CommandRunner(prefix), local: personalityRunner(prefix, "localcli"),
 		statePath: statePath}
 }
 
 func NewCommandBackend(command []string) *EsxsimBackend {
-	return &EsxsimBackend{run: CommandRunner(command)}
+	return &EsxsimBackend{run: CommandRunner(command), local: personalityRunner(command, "localcli")}
 }
 
 func (b *EsxsimBackend) Facts() (*HostFacts, bool, error) {
@@ -54,7 +57,17 @@ func (b *EsxsimBackend) Facts() (*HostFacts, bool, error) {
 	}
 	f, err := ReadFacts(b.run)
 	if err != nil {
-		return nil, false, err
+		if b.last != nil {
+			return b.last, false, err
+		}
+		// hostd down before the first read: vCenter would still show the config it read before
+		// hostd went down; localcli (no hostd) gives it, and the host shows as not responding.
+		lf, lerr := ReadFacts(b.local)
+		if lerr != nil {
+			return nil, false, err
+		}
+		b.last = lf
+		return lf, true, err
 	}
 	b.last, b.lastHash = f, hash
 	return f, true, nil

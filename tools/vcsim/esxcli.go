@@ -17,9 +17,12 @@ type Runner func(args ...string) ([]byte, error)
 
 // CommandRunner runs prefix + ["esxcli", args...]; prefix is an esxsim invocation such as
 // ["/path/esxsim", "--state", "h1.json"] or ["ip", "netns", "exec", "h1", "/path/esxsim", ...].
-func CommandRunner(prefix []string) Runner {
+func CommandRunner(prefix []string) Runner { return personalityRunner(prefix, "esxcli") }
+
+// personalityRunner runs prefix + [personality, args...] ("esxcli" or "localcli").
+func personalityRunner(prefix []string, personality string) Runner {
 	return func(args ...string) ([]byte, error) {
-		argv := append(append(append([]string{}, prefix...), "esxcli"), args...)
+		argv := append(append(append([]string{}, prefix...), personality), args...)
 		cmd := exec.Command(argv[0], argv[1:]...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout = &stdout
@@ -29,7 +32,7 @@ func CommandRunner(prefix []string) Runner {
 			if msg == "" {
 				msg = err.Error()
 			}
-			return nil, fmt.Errorf("esxcli %s: %s", strings.Join(args, " "), msg)
+			return nil, fmt.Errorf("%s %s: %s", personality, strings.Join(args, " "), msg)
 		}
 		return stdout.Bytes(), nil
 	}
@@ -198,7 +201,6 @@ func ReadFacts(run Runner) (*HostFacts, error) {
 		}
 		f.Vmknics = append(f.Vmknics, v)
 	}
-	// Per netstack: `ipv4 get` and `ipv6 address list` without -N show the default stack only.
 	stacks, err := runXML(run, "network", "ip", "netstack", "list")
 	if err != nil {
 		return nil, err
@@ -206,33 +208,24 @@ func ReadFacts(run Runner) (*HostFacts, error) {
 	for _, s := range stacks.list {
 		f.Netstacks = append(f.Netstacks, s.str("Key"))
 	}
+	// Addresses: one `ipv4 get` / `ipv6 address list` for all vmknics, then per other netstack
+	// only when one of its vmknics is missing (ESXi's help says that without -N they show the
+	// default netstack; esxsim shows all), so a host costs few processes on each refresh.
+	seen := map[string]bool{}
+	if err := readAddresses(run, f, "", seen); err != nil {
+		return nil, err
+	}
 	for _, ns := range f.Netstacks {
-		v4, err := runXML(run, "network", "ip", "interface", "ipv4", "get", "-N", ns)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range v4.list {
-			if v := f.FindVmknic(e.str("Name")); v != nil {
-				if a := e.str("IPv4Address"); a != "" && a != "N/A" {
-					v.IPv4, v.Netmask = a, e.str("IPv4Netmask")
-				}
-				v.DHCP = e.str("AddressType") == "DHCP"
+		missing := false
+		for _, v := range f.Vmknics {
+			if v.Netstack == ns && !seen[v.Name] {
+				missing = true
 			}
 		}
-		v6, err := runXML(run, "network", "ip", "interface", "ipv6", "address", "list", "-N", ns)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range v6.list {
-			v := f.FindVmknic(e.str("Interface"))
-			if v == nil {
-				continue
+		if missing {
+			if err := readAddresses(run, f, ns, seen); err != nil {
+				return nil, err
 			}
-			prefix, err := e.num("Netmask")
-			if err != nil {
-				return nil, fmt.Errorf("esxcli network ip interface ipv6 address list: %v", err)
-			}
-			v.IPv6 = append(v.IPv6, IPv6Addr{Address: e.str("Address"), Prefix: prefix})
 		}
 	}
 	pgs, err := runXML(run, "network", "vswitch", "standard", "portgroup", "list")
@@ -256,6 +249,54 @@ func ReadFacts(run Runner) (*HostFacts, error) {
 		v.Tags = tags.strs("Tags")
 	}
 	return f, nil
+}
+
+// readAddresses fills IPv4 and IPv6 addresses from `ipv4 get` and `ipv6 address list` (with -N
+// netstack unless netstack is ""), marking the vmknics that ipv4 get listed in seen.
+func readAddresses(run Runner, f *HostFacts, netstack string, seen map[string]bool) error {
+	var opt []string
+	if netstack != "" {
+		opt = []string{"-N", netstack}
+	}
+	v4, err := runXML(run, append([]string{"network", "ip", "interface", "ipv4", "get"}, opt...)...)
+	if err != nil {
+		return err
+	}
+	for _, e := range v4.list {
+		v := f.FindVmknic(e.str("Name"))
+		if v == nil || seen[v.Name] {
+			continue
+		}
+		seen[v.Name] = true
+		if a := e.str("IPv4Address"); a != "" && a != "N/A" {
+			v.IPv4, v.Netmask = a, e.str("IPv4Netmask")
+		}
+		v.DHCP = e.str("AddressType") == "DHCP"
+	}
+	v6, err := runXML(run, append([]string{"network", "ip", "interface", "ipv6", "address",
+		"list"}, opt...)...)
+	if err != nil {
+		return err
+	}
+	for _, e := range v6.list {
+		v := f.FindVmknic(e.str("Interface"))
+		if v == nil {
+			continue
+		}
+		prefix, err := e.num("Netmask")
+		if err != nil {
+			return fmt.Errorf("esxcli network ip interface ipv6 address list: %v", err)
+		}
+		addr := IPv6Addr{Address: e.str("Address"), Prefix: prefix}
+		dup := false
+		for _, a := range v.IPv6 {
+			dup = dup || a == addr
+		}
+		if !dup {
+			v.IPv6 = append(v.IPv6, addr)
+		}
+	}
+	return nil
 }
 
 // SetTag adds or removes an esxcli tag on a vmknic.

@@ -40,14 +40,18 @@ func refresh(h *managedHost, lockMgr bool) (*HostFacts, error) {
 	if hs == nil {
 		return nil, fmt.Errorf("host %s is gone", h.name)
 	}
-	if err != nil {
+	if facts == nil {
 		simulator.Map.WithLock(hs, func() {
 			hs.Runtime.ConnectionState = types.HostSystemConnectionStateNotResponding
 		})
 		return nil, err
 	}
+	state := types.HostSystemConnectionStateConnected
+	if err != nil {
+		state = types.HostSystemConnectionStateNotResponding // facts are the last known
+	}
 	simulator.Map.WithLock(hs, func() {
-		hs.Runtime.ConnectionState = types.HostSystemConnectionStateConnected
+		hs.Runtime.ConnectionState = state
 		if changed || hs.Config.VirtualNicManagerInfo == nil {
 			hs.Config.Network = NetworkInfo(facts)
 			hs.Config.VirtualNicManagerInfo = VirtualNicManagerInfo(facts)
@@ -60,6 +64,9 @@ func refresh(h *managedHost, lockMgr bool) (*HostFacts, error) {
 		} else {
 			update()
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return facts, nil
 }
@@ -163,7 +170,7 @@ func (m *VirtualNicManager) QueryNetConfig(req *types.QueryNetConfig) soap.HasFa
 
 // setTag validates nicType and device against the host's current facts, then tags through
 // esxsim. Selecting needs a candidate vmknic (ESXi offers most services only on the default
-// netstack); deselecting an untagged vmknic succeeds without a change.
+// netstack); selecting a selected one succeeds without a change.
 func (m *VirtualNicManager) setTag(nicType, device string, add bool) *soap.Fault {
 	facts, err := refresh(m.host, false)
 	if err != nil {
@@ -176,6 +183,10 @@ func (m *VirtualNicManager) setTag(nicType, device string, add bool) *soap.Fault
 	v := facts.FindVmknic(device)
 	if v == nil {
 		return invalidArgument("device", "no virtual NIC "+device+" on "+m.host.name)
+	}
+	// As documented for DeselectVnicForNicType: a vmknic that is not selected is InvalidArgument.
+	if !add && !hasTag(v, tag) {
+		return invalidArgument("device", fmt.Sprintf("%s is not selected for %s", device, nicType))
 	}
 	if add && !IsCandidate(v, nicType) {
 		return invalidArgument("device", fmt.Sprintf("%s on netstack %s cannot carry %s",
@@ -274,7 +285,11 @@ func BuildInventory(model *simulator.Model, datacenter string, specs []HostSpec)
 			hs.Config.VirtualNicManagerInfo = nil
 		})
 		if _, err := refresh(h, true); err != nil {
-			return fmt.Errorf("host %s: %v", s.Name, err)
+			// Not responding but with a config (read through localcli) is a state vCenter shows.
+			if hs.Config.VirtualNicManagerInfo == nil {
+				return fmt.Errorf("host %s: %v", s.Name, err)
+			}
+			log.Printf("host %s: not responding: %v", s.Name, err)
 		}
 		hostsMu.Lock()
 		hosts = append(hosts, h)

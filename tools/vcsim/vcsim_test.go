@@ -56,10 +56,10 @@ func TestReadFactsFromEsxcli(t *testing.T) {
 	answers := map[string]string{
 		x + "network ip interface list": ifaceListXML,
 		x + "network ip netstack list":  wrapList("Netstack", field("Key", "string", "defaultTcpipStack")),
-		x + "network ip interface ipv4 get -N defaultTcpipStack": wrapList("IPv4Interface",
+		x + "network ip interface ipv4 get": wrapList("IPv4Interface",
 			field("Name", "string", "vmk1")+field("IPv4Address", "string", "10.99.0.11")+
 				field("IPv4Netmask", "string", "255.255.255.0")+field("AddressType", "string", "STATIC")),
-		x + "network ip interface ipv6 address list -N defaultTcpipStack": wrapList("IPv6Interface",
+		x + "network ip interface ipv6 address list": wrapList("IPv6Interface",
 			field("Interface", "string", "vmk1")+field("Address", "string", "fd00::11")+
 				field("Netmask", "integer", "64")),
 		x + "network vswitch standard portgroup list": wrapList("PortGroup",
@@ -82,6 +82,12 @@ func TestReadFactsFromEsxcli(t *testing.T) {
 	if len(f.Portgroups) != 1 || f.Portgroups[0].VLAN != 100 {
 		t.Fatalf("portgroups = %+v", f.Portgroups)
 	}
+	// Every vmknic was in the netstack-less answers: no per-netstack calls.
+	for _, c := range calls {
+		if strings.Contains(c, " -N ") {
+			t.Fatalf("unneeded per-netstack call %q", c)
+		}
+	}
 	nc, ok := NetConfig(f, "vSphereBackupNFC")
 	if !ok || len(nc.SelectedVnic) != 1 ||
 		nc.SelectedVnic[0] != "vSphereBackupNFC.key-vim.host.VirtualNic-vmk1" {
@@ -91,6 +97,49 @@ func TestReadFactsFromEsxcli(t *testing.T) {
 	if len(info.Vswitch) != 1 || info.Vswitch[0].Mtu != 9000 ||
 		info.Vswitch[0].Portgroup[0] != "key-vim.host.PortGroup-Backup NFC" {
 		t.Fatalf("vswitch = %+v", info.Vswitch)
+	}
+}
+
+// ESXi's documented behaviour: without -N only the default netstack; a vmknic on another
+// netstack is then read with -N.
+func TestReadFactsAsksOtherNetstacks(t *testing.T) {
+	x := "--formatter=xml "
+	iface := func(name, ns string) string {
+		return field("Name", "string", name) + field("MTU", "integer", "1500") +
+			field("NetstackInstance", "string", ns)
+	}
+	v4 := func(name, ip string) string {
+		return field("Name", "string", name) + field("IPv4Address", "string", ip) +
+			field("IPv4Netmask", "string", "255.255.255.0")
+	}
+	empty := wrapList("X")
+	tags := `<output><root><structure typeName="TagGet"><field name="Tags"><list type="string">` +
+		`</list></field></structure></root></output>`
+	answers := map[string]string{
+		x + "network ip interface list": wrapList("NetworkInterface", iface("vmk0",
+			"defaultTcpipStack"), iface("vmk3", "vmotion")),
+		x + "network ip netstack list": wrapList("Netstack", field("Key", "string",
+			"defaultTcpipStack"), field("Key", "string", "vmotion")),
+		x + "network ip interface ipv4 get":                     wrapList("IPv4Interface", v4("vmk0", "10.0.0.1")),
+		x + "network ip interface ipv6 address list":            empty,
+		x + "network ip interface ipv4 get -N vmotion":          wrapList("IPv4Interface", v4("vmk3", "10.3.0.1")),
+		x + "network ip interface ipv6 address list -N vmotion": empty,
+		x + "network vswitch standard portgroup list":           empty,
+		x + "network ip interface tag get -i vmk0":              tags,
+		x + "network ip interface tag get -i vmk3":              tags,
+	}
+	var calls []string
+	f, err := ReadFacts(fakeEsxcli(answers, &calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.FindVmknic("vmk3").IPv4 != "10.3.0.1" || f.FindVmknic("vmk0").IPv4 != "10.0.0.1" {
+		t.Fatalf("facts %v", f)
+	}
+	for _, c := range calls {
+		if strings.Contains(c, "-N defaultTcpipStack") {
+			t.Fatalf("asked the default netstack twice: %q", c)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "bnfc/cli.h"
 #include "bnfc/fs.h"
 #include "bnfc/version.h"
 #include "bnfc/vib/build.h"
@@ -16,7 +17,7 @@ namespace bnfc::vib {
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: bnfc-vib COMMAND ...
+constexpr const char* kUsage = R"(usage: bnfc-vib COMMAND [OPTIONS] ...
 
   inspect FILE [--json] [--target 7.0|8.0]
                             list a VIB's or offline bundle's members, descriptor, payloads and
@@ -33,6 +34,7 @@ constexpr const char* kUsage = R"(usage: bnfc-vib COMMAND ...
                             make an ESXi 7+ offline bundle (component form) from VIBs
   --help, --version
 
+`bnfc-vib COMMAND --help` shows a command's options and exit statuses.
 FILE may be a VIB (Unix ar) or an offline bundle (zip); the kind is taken from the first bytes.
 Builds are reproducible: the same inputs give the same bytes. See docs/vib.md.
 )";
@@ -102,35 +104,20 @@ bool Load(const std::string& path, Loaded* l, std::ostream& err, const char* cmd
   return true;
 }
 
-int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostream& out,
-                    std::ostream& err) {
+int InspectOrVerify(const cli::Parsed& args, bool verify, std::ostream& out, std::ostream& err) {
   const char* cmd = verify ? "verify" : "inspect";
-  std::string file;
-  bool json = false;
+  const std::string file = args.operands.at(0);
+  const bool json = args.Has("json");
   std::vector<Release> targets;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--json") {
-      json = true;
-    } else if (args[i] == "--target") {
-      auto t = i + 1 < args.size() ? ParseRelease(args[i + 1]) : std::nullopt;
-      if (!t) {
-        err << "bnfc-vib " << cmd << ": --target takes 7.0 or 8.0\n" << kUsage;
-        return 2;
-      }
-      if (std::find(targets.begin(), targets.end(), *t) == targets.end()) {
-        targets.push_back(*t);
-      }
-      ++i;
-    } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
-      file = args[i];
-    } else {
-      err << "bnfc-vib " << cmd << ": unexpected argument '" << args[i] << "'\n" << kUsage;
+  for (const std::string& value : args.GetAll("target")) {
+    auto t = ParseRelease(value);
+    if (!t) {
+      err << "bnfc-vib " << cmd << ": --target takes 7.0 or 8.0, not '" << value << "'\n";
       return 2;
     }
-  }
-  if (file.empty()) {
-    err << "bnfc-vib " << cmd << ": which file?\n" << kUsage;
-    return 2;
+    if (std::find(targets.begin(), targets.end(), *t) == targets.end()) {
+      targets.push_back(*t);
+    }
   }
   Loaded l;
   if (!Load(file, &l, err, cmd)) {
@@ -256,19 +243,10 @@ int InspectOrVerify(const std::vector<std::string>& args, bool verify, std::ostr
   return failed.empty() ? 0 : 1;
 }
 
-int Build(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string manifest, payload, output;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string* target = args[i] == "--manifest"  ? &manifest
-                          : args[i] == "--payload" ? &payload
-                          : args[i] == "--out"     ? &output
-                                                   : nullptr;
-    if (!target || i + 1 >= args.size()) {
-      err << "bnfc-vib build: unexpected argument '" << args[i] << "'\n" << kUsage;
-      return 2;
-    }
-    *target = args[++i];
-  }
+int Build(const cli::Parsed& args, std::ostream& out, std::ostream& err) {
+  const std::string manifest = args.Get("manifest");
+  const std::string payload = args.Get("payload");
+  const std::string output = args.Get("out");
   if (manifest.empty() || payload.empty() || output.empty()) {
     err << "bnfc-vib build: --manifest, --payload and --out are required\n";
     return 2;
@@ -308,34 +286,14 @@ int Build(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   return 0;
 }
 
-int Bundle(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> vib_files;
-  std::string output;
+int Bundle(const cli::Parsed& args, std::ostream& out, std::ostream& err) {
+  const std::vector<std::string> vib_files = args.GetAll("vib");
+  const std::string output = args.Get("out");
   BundleOptions opts;
-  bool platforms_given = false;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (i + 1 >= args.size()) {
-      err << "bnfc-vib bundle: unexpected argument '" << args[i] << "'\n" << kUsage;
-      return 2;
-    }
-    if (args[i] == "--vib") {
-      vib_files.push_back(args[++i]);
-    } else if (args[i] == "--out") {
-      output = args[++i];
-    } else if (args[i] == "--vendor-code") {
-      opts.vendor_code = args[++i];
-    } else if (args[i] == "--vendor-name") {
-      opts.vendor_name = args[++i];
-    } else if (args[i] == "--platform") {
-      if (!platforms_given) {
-        opts.platforms.clear();
-        platforms_given = true;
-      }
-      opts.platforms.push_back(args[++i]);
-    } else {
-      err << "bnfc-vib bundle: unexpected argument '" << args[i] << "'\n" << kUsage;
-      return 2;
-    }
+  opts.vendor_code = args.Get("vendor-code", opts.vendor_code);
+  opts.vendor_name = args.Get("vendor-name", opts.vendor_name);
+  if (args.Has("platform")) {
+    opts.platforms = args.GetAll("platform");
   }
   if (vib_files.empty() || output.empty()) {
     err << "bnfc-vib bundle: at least one --vib and --out are required\n";
@@ -375,6 +333,60 @@ int Bundle(const std::vector<std::string>& args, std::ostream& out, std::ostream
 
 }  // namespace
 
+// Every command, its options and exit statuses: the one source for parsing and `COMMAND --help`.
+static const std::vector<cli::Command>& Commands() {
+  using cli::Command;
+  using cli::Option;
+  const Option json{"json", "", "JSON instead of text"};
+  const Option target{"target", "7.0|8.0", "judge for this ESXi release (default: both)", true};
+  const std::string checked =
+      "  0  no error-level problem (for every target asked)\n"
+      "  1  an error-level problem was found (the text says which, and for which release)\n"
+      "  2  usage error, or FILE cannot be read\n";
+  const std::string made =
+      "  0  built and verified\n  1  the build failed (the message says why)\n"
+      "  2  usage error, or an input cannot be read or the output written\n";
+  static const std::vector<Command> commands = {
+      {"inspect",
+       "FILE",
+       "List a VIB's or offline bundle's members, descriptor, payloads and every problem found.",
+       {json, target},
+       1,
+       1,
+       checked},
+      {"verify",
+       "FILE",
+       "Recompute every size and checksum, check the layout and the payload tree, and say what "
+       "each\ntarget ESXi release would do.",
+       {json, target},
+       1,
+       1,
+       checked},
+      {"build",
+       "",
+       "Make a VIB (GNU ar: descriptor.xml, empty sig.pkcs7, tgz payload) from a key = value\n"
+       "manifest and a staged tree. --manifest, --payload and --out are required.",
+       {{"manifest", "M", "the manifest (docs/vib.md lists its keys)"},
+        {"payload", "DIR", "the staged payload tree"},
+        {"out", "FILE.vib", "where to write the VIB"}},
+       0,
+       0,
+       made},
+      {"bundle",
+       "",
+       "Make an ESXi 7+ offline bundle (component form) from VIBs. --vib and --out are required.",
+       {{"vib", "FILE.vib", "a VIB to include", true},
+        {"out", "FILE.zip", "where to write the bundle"},
+        {"vendor-code", "CODE", "the vendor code in the metadata (default: the VIBs' vendor)"},
+        {"vendor-name", "NAME", "the vendor name in the metadata (default: the VIBs' vendor)"},
+        {"platform", "GLOB", "an ESXi version glob such as 8.* (default: 8.* and 7.*)", true}},
+       0,
+       0,
+       made},
+  };
+  return commands;
+}
+
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) {
     err << kUsage;
@@ -389,17 +401,30 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     out << "bnfc-vib " << BNFC_VERSION << "\n";
     return 0;
   }
+  const cli::Command* spec = nullptr;
+  for (const auto& c : Commands()) {
+    spec = c.name == cmd ? &c : spec;
+  }
+  if (spec == nullptr) {
+    err << "bnfc-vib: unknown command '" << cmd << "' (see `bnfc-vib --help`)\n";
+    return 2;
+  }
+  auto parsed = cli::Parse(*spec, {args.begin() + 1, args.end()});
+  if (!parsed) {
+    err << "bnfc-vib " << parsed.error().message << "\n";
+    return 2;
+  }
+  if (parsed->help) {
+    out << cli::Help("bnfc-vib", *spec);
+    return 0;
+  }
   if (cmd == "inspect" || cmd == "verify") {
-    return InspectOrVerify(args, cmd == "verify", out, err);
+    return InspectOrVerify(*parsed, cmd == "verify", out, err);
   }
   if (cmd == "build") {
-    return Build(args, out, err);
+    return Build(*parsed, out, err);
   }
-  if (cmd == "bundle") {
-    return Bundle(args, out, err);
-  }
-  err << "bnfc-vib: unknown command '" << cmd << "'\n" << kUsage;
-  return 2;
+  return Bundle(*parsed, out, err);
 }
 
 }  // namespace bnfc::vib

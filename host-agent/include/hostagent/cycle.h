@@ -21,51 +21,14 @@
 #include <vector>
 
 #include "bnfc.pb.h"
+#include "hostagent/cycle_phases.h"
 #include "hostagent/decide.h"
+#include "hostagent/engine_settings.h"
 #include "hostagent/model.h"
 #include "hostagent/parse.h"
 #include "hostagent/runner.h"
 
 namespace bnfc::hostagent {
-
-struct ProbeAddress {
-  std::string address;  // the proxy's backup address
-  uint32_t mtu = 0;     // the proxy interface's MTU; 0 = use the backup vmknic's
-  std::string source;   // "config" or the proxy id of a ProbeRequest
-};
-
-struct EngineSettings {
-  std::string host_id;
-  Selector selector;
-  TagPolicy policy = TagPolicy::kEnsure;
-  bool exclusive = false;
-  bool failover = false;  // fallback = management
-  int failover_cycles = 3;
-  std::vector<ProbeAddress> probes;
-  std::string read_cli = "localcli";
-  std::string change_cli = "esxcli";
-  std::string fallback_cli = "localcli";  // used when read_cli/change_cli fails (hostd down)
-  // Read the backup vmknic's tags through change_cli (esxcli, served by hostd) every cycle:
-  // hostd also serves NFC, so a backup path without hostd is no path, and localcli reads alone
-  // would never notice it is down.
-  bool hostd_check = true;
-  std::string vmkping = "vmkping";
-  Format format = Format::kXml;
-  std::chrono::milliseconds command_timeout{30000};
-  int tag_rescan_cycles = 10;
-  int ping_count = 3;
-  int ping_wait_s = 1;
-};
-
-struct CycleOptions {
-  bool allow_changes = true;               // false for check/status: decide, never change
-  std::vector<ProbeAddress> extra_probes;  // from the proxies' ProbeRequests
-  int64_t now_unix_ms = 0;
-  // Consent for `ensure` to change a tag: empty when given (`run`: a proxy has acknowledged a
-  // report; `tag`: the operator asked), else why not. Safe by default: no consent.
-  std::string consent_missing = "no proxy has acknowledged a report yet";
-  bool force = false;  // `tag --force`: change the tag without consent or proof
-};
 
 struct CycleResult {
   proto::HostReport report;
@@ -83,47 +46,23 @@ class ReportSink {
   virtual void Publish(const proto::HostReport& report) = 0;
 };
 
+// Runs the phases of cycle_phases.h in order and keeps their state between cycles.
 class CycleEngine {
  public:
   CycleEngine(CommandRunner& runner, EngineSettings settings);
+  CycleEngine(const CycleEngine&) = delete;  // the phases hold a reference to s_
+  CycleEngine& operator=(const CycleEngine&) = delete;
   CycleResult RunCycle(const CycleOptions& options);
-  const FailoverState& failover() const { return failover_; }
+  const FailoverState& failover() const { return planner_.failover(); }
   const EngineSettings& settings() const { return s_; }
 
  private:
-  struct Read {
-    bool ok = false;
-    std::string out;
-    std::string cli;  // which CLI answered
-  };
-  // through_hostd: try change_cli first (the hostd check), then fallback_cli.
-  Read RunRead(const std::vector<std::string>& words, std::vector<Finding>* findings,
-               std::string* evidence, bool through_hostd = false);
-  template <typename T, typename Fn>
-  std::optional<T> ReadParsed(const std::vector<std::string>& words, Fn parse,
-                              std::vector<Finding>* findings, bool through_hostd = false);
-  // Reads the standard portgroup list when due (see above) and sets every vmknic's VLAN.
-  void ReadPortgroups(HostState* st, std::vector<Finding>* findings);
-  bool ApplyAction(const TagAction& a, std::vector<Finding>* findings, std::string* evidence);
-  proto::L2Check CheckProbe(const VmknicInfo& vmk, const ProbeAddress& probe,
-                            std::vector<Finding>* findings, bool* reachable);
-  std::optional<PingResult> Ping(const std::string& vmk, const std::string& address, int payload,
-                                 bool df, int count, std::string* evidence,
-                                 std::vector<Finding>* findings);
-
-  CommandRunner& runner_;
   EngineSettings s_;
-  std::optional<VersionInfo> version_;
-  std::optional<std::vector<std::string>> netstacks_;
-  std::map<std::string, std::vector<std::string>> tag_cache_;
-  std::vector<std::string> last_vmknic_names_;
-  std::optional<std::vector<PortgroupRow>> portgroups_;  // nullopt: not read or the read failed
-  std::string last_l2_layout_;  // portgroup/portset/VDS of every vmknic at the last read
-  FailoverState failover_;
-  // Whether this process has looked at the tag placement for a failover to resume (see RunCycle).
-  bool failover_resume_checked_ = false;
+  HostCli cli_;
+  HostReader reader_;
+  TagReader tags_;
+  TagPlanner planner_;
   uint64_t cycles_ = 0;
-  bool hostd_available_ = true;
 };
 
 // JSON for `status --json` / `check --json`: the report's facts plus findings and readiness.

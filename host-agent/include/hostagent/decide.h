@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bnfc/expected.h"
+#include "bnfc/findings.h"
 #include "bnfc/net.h"
 #include "hostagent/model.h"
 
@@ -21,35 +22,9 @@ struct Finding {
   bool blocking = true;
 };
 
-// Finding codes. Design names first, then the host agent's own.
-namespace codes {
-inline constexpr const char* kTagMissing = "TAG_MISSING";
-inline constexpr const char* kTagOnManagement = "TAG_ON_MANAGEMENT";
-inline constexpr const char* kWrongNetstack = "WRONG_NETSTACK";
-inline constexpr const char* kNotL2Adjacent = "NOT_L2_ADJACENT";
-inline constexpr const char* kMtuMismatch = "MTU_MISMATCH";
-inline constexpr const char* kBackupVmkNotFound = "BACKUP_VMK_NOT_FOUND";
-inline constexpr const char* kBackupVmkAmbiguous = "BACKUP_VMK_AMBIGUOUS";
-inline constexpr const char* kBackupVmkIsVmk0 = "BACKUP_VMK_IS_VMK0";
-inline constexpr const char* kBackupVmkIsManagement = "BACKUP_VMK_IS_MANAGEMENT";
-inline constexpr const char* kBackupVmkDisabled = "BACKUP_VMK_DISABLED";
-inline constexpr const char* kBackupVmkNoIpv4 = "BACKUP_VMK_NO_IPV4";
-inline constexpr const char* kTagOnOtherVmknic = "TAG_ON_OTHER_VMKNIC";
-inline constexpr const char* kFailoverActive = "FAILOVER_ACTIVE";
-inline constexpr const char* kProxyUnreachable = "PROXY_UNREACHABLE";
-inline constexpr const char* kNeighborMissing = "NEIGHBOR_MISSING";
-inline constexpr const char* kNoProxyAddress = "NO_PROXY_ADDRESS";
-inline constexpr const char* kCommandFailed = "COMMAND_FAILED";
-inline constexpr const char* kParseError = "PARSE_ERROR";
-inline constexpr const char* kTagChangeFailed = "TAG_CHANGE_FAILED";
-inline constexpr const char* kTagVerifyFailed = "TAG_VERIFY_FAILED";
-inline constexpr const char* kHostdDown = "HOSTD_DOWN";
-inline constexpr const char* kFailoverTargetInvalid = "FAILOVER_TARGET_INVALID";
-// Advisory: a tag change the policy asks for but that was not made this cycle (observe, a
-// read-only cycle, or ensure without consent and proof); the detail says why.
-inline constexpr const char* kPlannedTagAdd = "PLANNED_TAG_ADD";
-inline constexpr const char* kPlannedTagRemove = "PLANNED_TAG_REMOVE";
-}  // namespace codes
+// Finding codes: codes::k<Id>, generated from protocol/findings.def, the one table both agents
+// and the verdict engine share (a code missing from it does not compile).
+namespace codes = ::bnfc::codes;
 
 enum class SelectorKind { kName, kPortgroup, kSubnet };
 

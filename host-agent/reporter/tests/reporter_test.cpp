@@ -110,8 +110,8 @@ class ReporterTest : public ::testing::Test {
     zap_->Stop();
   }
   void MakeReporter(BackoffPolicy policy = {}) {
-    reporter_ = std::make_unique<ProxyReporter>(context_, host_keys_, "esx01",
-                                                SystemClock::Instance(), policy);
+    reporter_ =
+        std::make_unique<ProxyReporter>(context_, host_keys_, "esx01", SystemEnvironment(), policy);
     ASSERT_TRUE(reporter_->AddProxy({server_->endpoint(), server_keys_.public_z85}).ok());
   }
   static proto::HostReport Report(const std::string& nfc) {

@@ -73,6 +73,12 @@ Report MergeReports(std::vector<Report> reports, int64_t now_ms, int64_t freshne
       }
       out.pairs.push_back(std::move(p));
     }
+    for (auto& c : r.contexts) {
+      if (c.proxy_id.empty()) {
+        c.proxy_id = r.proxy_id;
+      }
+      out.contexts.push_back(std::move(c));
+    }
   }
   std::stable_sort(out.pairs.begin(), out.pairs.end(), [](const auto& a, const auto& b) {
     return std::tie(a.proxy_id, a.host_id) < std::tie(b.proxy_id, b.host_id);

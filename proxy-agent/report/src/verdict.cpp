@@ -17,90 +17,55 @@ namespace {
 constexpr const char* kDefaultNetstack = "defaultTcpipStack";
 constexpr const char* kNfcTag = "vSphereBackupNFC";
 
-// Finding codes in their tie-break order (within the same impact).
-constexpr std::array<const char*, 29> kCodeOrder = {codes::kStale,
-                                                    codes::kNoReport,
-                                                    codes::kHostStale,
-                                                    codes::kTagMissing,
-                                                    codes::kTagOnManagement,
-                                                    codes::kWrongNetstack,
-                                                    codes::kSubnetSharedWithPrefix,
-                                                    codes::kSameL2AsManagement,
-                                                    codes::kPathSharedWithManagement,
-                                                    codes::kFlowOffBackup,
-                                                    codes::kNoMapping,
-                                                    codes::kNotL2Adjacent,
-                                                    codes::kMacMismatch,
-                                                    codes::kHostdDown,
-                                                    codes::kInterfaceDown,
-                                                    codes::kPingFailed,
-                                                    codes::kTcpConnectFailed,
-                                                    codes::kDuplicateNfcAddress,
-                                                    codes::kAmbiguousMapping,
-                                                    codes::kTagOnSeveralVmknics,
-                                                    codes::kBadAddress,
-                                                    codes::kNeighborMissing,
-                                                    codes::kCheckNotRun,
-                                                    codes::kMtuMismatch,
-                                                    codes::kPacketLoss,
-                                                    codes::kFailoverActive,
-                                                    codes::kPinMissing,
-                                                    codes::kPublicAddressPlaintext,
-                                                    codes::kVsphereDisagrees};
+using findings::Code;
 
+// Tie-break order within one impact: the table's order; codes only the host emits, and codes this
+// proxy does not know, come after the proxy's own (then alphabetically, see SortFindings).
 size_t CodeRank(const std::string& code) {
-  const std::string prefix = codes::kSubnetSharedWithPrefix;
-  const std::string& key = code.rfind(prefix, 0) == 0 ? prefix : code;
-  for (size_t i = 0; i < kCodeOrder.size(); ++i) {
-    if (key == kCodeOrder[i]) {
-      return i;
-    }
+  const std::optional<Code> c = findings::Find(code);
+  if (!c || findings::Get(*c).side == findings::Side::kHost) {
+    return findings::kCount;
   }
-  return kCodeOrder.size();  // codes passed through from the host: after ours, alphabetically
+  return static_cast<size_t>(*c);
+}
+
+// How the table says a problem the host reports is used; nullopt for a code the host never sends
+// (or this proxy does not know).
+std::optional<findings::HostUse> HostUseOf(const std::string& code) {
+  const std::optional<Code> c = findings::Find(code);
+  if (!c || !findings::EmittedByHost(*c)) {
+    return std::nullopt;
+  }
+  return findings::Get(*c).host_use;
 }
 
 // Host problem codes that concern one proxy address (the host checks every proxy): the verdict
 // derives them per pair from the L2 check for this proxy's address instead.
 bool IsPerProxyHostCode(const std::string& code) {
-  static const char* const kCodes[] = {"NOT_L2_ADJACENT", "MTU_MISMATCH", "PROXY_UNREACHABLE",
-                                       "NEIGHBOR_MISSING", "NO_PROXY_ADDRESS"};
-  return std::any_of(std::begin(kCodes), std::end(kCodes),
-                     [&](const char* c) { return code == c; });
+  return HostUseOf(code) == findings::HostUse::kPerProxy;
 }
 
 // Host problem codes about the tag's placement (the tag check owns that fact).
 bool IsTagHostCode(const std::string& code) {
-  return code == "TAG_MISSING" || code == "TAG_ON_MANAGEMENT" || code == "WRONG_NETSTACK" ||
-         code == "TAG_ON_OTHER_VMKNIC";
+  return HostUseOf(code) == findings::HostUse::kTagCheck;
 }
 
 // Host notes that change nothing where NBD goes: what `observe` (or `ensure` without consent and
 // proof) would have done to the tag.
 bool IsAdvisoryHostCode(const std::string& code) {
-  return code == "PLANNED_TAG_ADD" || code == "PLANNED_TAG_REMOVE";
+  const std::optional<Code> c = findings::Find(code);
+  return c && findings::EmittedByHost(*c) &&
+         findings::SeverityOf(*c) == findings::Severity::kAdvisory;
 }
 
-// The verdict a host-reported problem implies. Unknown codes are never ignored.
+// The verdict a host-reported problem implies: its severity in the table. A code the host does
+// not send by the table (a newer or older agent, a typo) is never ignored: UNKNOWN.
 Verdict HostProblemImpact(const std::string& code) {
-  if (IsAdvisoryHostCode(code)) {
-    return Verdict::kIsolated;
+  const std::optional<Code> c = findings::Find(code);
+  if (!c || !findings::EmittedByHost(*c)) {
+    return Verdict::kUnknown;
   }
-  if (code == "HOSTD_DOWN") {
-    return Verdict::kUnreachable;
-  }
-  if (code == "TAG_MISSING" || code == "TAG_ON_MANAGEMENT" || code == "WRONG_NETSTACK") {
-    return Verdict::kNotIsolated;
-  }
-  static const char* const kDegraded[] = {
-      "FAILOVER_ACTIVE",     "TAG_CHANGE_FAILED",        "TAG_VERIFY_FAILED",
-      "TAG_ON_OTHER_VMKNIC", "BACKUP_VMK_NOT_FOUND",     "BACKUP_VMK_AMBIGUOUS",
-      "BACKUP_VMK_IS_VMK0",  "BACKUP_VMK_IS_MANAGEMENT", "BACKUP_VMK_DISABLED",
-      "BACKUP_VMK_NO_IPV4",  "FAILOVER_TARGET_INVALID"};
-  if (std::any_of(std::begin(kDegraded), std::end(kDegraded),
-                  [&](const char* c) { return code == c; })) {
-    return Verdict::kDegraded;
-  }
-  return Verdict::kUnknown;  // COMMAND_FAILED, PARSE_ERROR, FILE_MISSING, anything new
+  return ImpactOf(findings::SeverityOf(*c));
 }
 
 std::optional<net::IpAddress> Ip(const std::string& text) {
@@ -242,15 +207,23 @@ class Builder {
  public:
   explicit Builder(const PairFacts& f) : f_(f) {}
 
-  void Add(const char* code, Verdict impact, std::string detail, std::string evidence = "") {
-    out_.push_back(Finding{code, impact, std::move(detail), std::move(evidence)});
+  // The impact is the code's severity in the table (protocol/findings.def).
+  void Add(Code code, std::string detail, std::string evidence = "") {
+    out_.push_back(MakeFinding(code, std::move(detail), std::move(evidence)));
+  }
+  // A prefix code followed by a name: SUBNET_SHARED_WITH_VMK0.
+  void AddNamed(Code prefix, const std::string& name, std::string detail,
+                std::string evidence = "") {
+    Finding f = MakeFinding(prefix, std::move(detail), std::move(evidence));
+    f.code += name;
+    out_.push_back(std::move(f));
   }
   void AddRaw(Finding f) { out_.push_back(std::move(f)); }
   bool Has(const std::string& code) const {
     return std::any_of(out_.begin(), out_.end(), [&](const Finding& f) { return f.code == code; });
   }
   void NotRunFinding(const std::string& what, const std::string& why, std::string evidence = "") {
-    Add(codes::kCheckNotRun, Verdict::kUnknown,
+    Add(Code::kCheckNotRun,
         "The " + what + " check did not run (" + why +
             "), so isolation cannot be proven; fix the cause so the check can run.",
         std::move(evidence));
@@ -306,14 +279,14 @@ class Builder {
 void HostExtraFindings(const PairFacts& f, Builder& b) {
   const HostSide& h = f.host;
   if (!h.hostd_available) {
-    b.Add(codes::kHostdDown, Verdict::kUnreachable,
+    b.Add(Code::kHostdDown,
           "hostd is not running on " + f.host_id +
               ", so its NFC service cannot serve NBD; restart the management agents "
               "(/etc/init.d/hostd restart).");
   }
   if (h.failover_active) {
     const bool on_mgmt = b.Has(codes::kTagOnManagement);
-    b.Add(codes::kFailoverActive, Verdict::kDegraded,
+    b.Add(Code::kFailoverActive,
           on_mgmt ? "The host agent's failover moved the tag to management after the backup path "
                     "failed; repair the backup path and the agent moves it back."
                   : "The host agent reports failover as active; check the host agent's log and "
@@ -327,8 +300,19 @@ void HostExtraFindings(const PairFacts& f, Builder& b) {
     if (IsPerProxyHostCode(p.code) || b.Has(p.code) || (tag_failed && IsTagHostCode(p.code))) {
       continue;
     }
-    b.AddRaw(Finding{p.code.empty() ? "HOST_PROBLEM" : p.code, HostProblemImpact(p.code),
-                     "Host " + f.host_id + " reports: " + p.detail, p.evidence});
+    if (p.code.empty()) {
+      b.Add(Code::kHostProblem, "Host " + f.host_id + " reports: " + p.detail, p.evidence);
+    } else if (!findings::Find(p.code)) {
+      // An older or newer agent: the facts may hold what this proxy cannot judge.
+      b.AddRaw(Finding{
+          p.code, Verdict::kUnknown,
+          "Host " + f.host_id + " reports " + p.code +
+              ", a code this proxy does not know (another bnfc-hostd version?): " + p.detail,
+          p.evidence});
+    } else {
+      b.AddRaw(Finding{p.code, HostProblemImpact(p.code),
+                       "Host " + f.host_id + " reports: " + p.detail, p.evidence});
+    }
   }
 }
 
@@ -339,7 +323,7 @@ void TagCheck(const PairFacts& f, Builder& b, int64_t at) {
   if (h.nfc_vmknic.empty()) {
     std::string ev = "handed-out address: " + (h.nfc_address.empty() ? "(none)" : h.nfc_address) +
                      "; management vmknic: " + h.management_vmknic;
-    b.Add(codes::kTagMissing, Verdict::kNotIsolated,
+    b.Add(Code::kTagMissing,
           "No vmknic on " + f.host_id +
               " carries vSphereBackupNFC, so vCenter hands out the management address; tag the "
               "backup vmknic (esxcli network ip interface tag add -t vSphereBackupNFC -i vmkN).",
@@ -362,7 +346,7 @@ void TagCheck(const PairFacts& f, Builder& b, int64_t at) {
     const std::string on = mgmt_tagged.empty() ? h.nfc_vmknic : Join(mgmt_tagged);
     std::string ev = "tagged vmknic(s): " + Join(tagged) + "; NFC address " + h.nfc_address +
                      "; management: " + h.management_vmknic + " (" + h.management_address + ")";
-    b.Add(codes::kTagOnManagement, Verdict::kNotIsolated,
+    b.Add(Code::kTagOnManagement,
           "vSphereBackupNFC is on the management vmknic " + on + " of " + f.host_id +
               ", so NBD crosses the management network; move the tag to the backup vmknic.",
           ev);
@@ -374,7 +358,7 @@ void TagCheck(const PairFacts& f, Builder& b, int64_t at) {
     return;
   }
   if (h.nfc_netstack != kDefaultNetstack) {
-    b.Add(codes::kWrongNetstack, Verdict::kNotIsolated,
+    b.Add(Code::kWrongNetstack,
           "The tagged vmknic " + h.nfc_vmknic + " is on netstack " + h.nfc_netstack +
               ", where NFC does not serve; use a vmknic on defaultTcpipStack.",
           "netstack: " + h.nfc_netstack);
@@ -383,7 +367,7 @@ void TagCheck(const PairFacts& f, Builder& b, int64_t at) {
   }
   if (tagged.size() > 1) {
     std::string ev = "tagged: " + Join(tagged);
-    b.Add(codes::kTagOnSeveralVmknics, Verdict::kUnknown,
+    b.Add(Code::kTagOnSeveralVmknics,
           "vSphereBackupNFC is on " + std::to_string(tagged.size()) + " vmknics of " + f.host_id +
               " (" + Join(tagged) +
               "), so which address vCenter hands out is not defined; keep the tag on the backup "
@@ -449,14 +433,14 @@ void OwnSubnetCheck(const PairFacts& f, Builder& b, int64_t at) {
       continue;  // another stack has its own routing table
     }
     shared.push_back(v.name);
-    b.Add((std::string(codes::kSubnetSharedWithPrefix) + Upper(v.name)).c_str(),
-          Verdict::kNotIsolated,
-          "The tagged vmknic " + nfc->name + " (" + mine->ToString() + ") shares its subnet with " +
-              v.name + " (" + theirs->ToString() + ") on the default stack of " + f.host_id +
-              ", so ESXi may send NBD out of " + v.name +
-              " (VMware does not support two vmknics in one subnet); give the backup vmknic its "
-              "own subnet.",
-          nfc->name + " " + mine->ToString() + "; " + v.name + " " + theirs->ToString());
+    b.AddNamed(
+        Code::kSubnetSharedWithPrefix, Upper(v.name),
+        "The tagged vmknic " + nfc->name + " (" + mine->ToString() + ") shares its subnet with " +
+            v.name + " (" + theirs->ToString() + ") on the default stack of " + f.host_id +
+            ", so ESXi may send NBD out of " + v.name +
+            " (VMware does not support two vmknics in one subnet); give the backup vmknic its "
+            "own subnet.",
+        nfc->name + " " + mine->ToString() + "; " + v.name + " " + theirs->ToString());
   }
   if (!shared.empty()) {
     b.Fail(id, nfc->name + " " + mine->ToString() + " overlaps " + Join(shared) + "\n" + others,
@@ -515,7 +499,7 @@ void OwnL2Check(const PairFacts& f, Builder& b, int64_t at) {
     return;
   }
   b.Add(
-      codes::kSameL2AsManagement, Verdict::kNotIsolated,
+      Code::kSameL2AsManagement,
       "The tagged vmknic " + nfc->name + " and the management vmknic " + mgmt->name + " of " +
           f.host_id + " share one layer-2 segment (" + nfc->switch_name +
           (trunk ? ", a portgroup carrying all VLANs" : ", VLAN " + std::to_string(nfc->vlan_id)) +
@@ -542,7 +526,7 @@ void MappingCheck(const PairFacts& f, Builder& b, bool cause_is_tag, int64_t at)
     // The only interface on that subnet carries management: sharing it is the cause. When the
     // NFC address is the management address the tag check already names the cause.
     if (!cause_is_tag) {
-      b.Add(codes::kPathSharedWithManagement, Verdict::kNotIsolated,
+      b.Add(Code::kPathSharedWithManagement,
             "The only proxy interface on the subnet of " + nfc +
                 " also carries the proxy's management path to " + f.host_id +
                 ", so NBD would share management; add a separate proxy interface on the host's "
@@ -554,7 +538,7 @@ void MappingCheck(const PairFacts& f, Builder& b, bool cause_is_tag, int64_t at)
   }
   if (m.finding == codes::kNoMapping) {
     if (!cause_is_tag) {
-      b.Add(codes::kNoMapping, Verdict::kNotIsolated,
+      b.Add(Code::kNoMapping,
             "No backup interface of this proxy is on the subnet of " + nfc +
                 ", so traffic to it follows another route; add a proxy interface on the host's "
                 "backup subnet (and name it in backup_interface).",
@@ -562,29 +546,29 @@ void MappingCheck(const PairFacts& f, Builder& b, bool cause_is_tag, int64_t at)
     }
     b.Fail(id, "NO_MAPPING: " + ev, at);
   } else if (m.finding == codes::kAmbiguousMapping) {
-    b.Add(codes::kAmbiguousMapping, Verdict::kUnknown,
+    b.Add(Code::kAmbiguousMapping,
           "More than one proxy interface holds " + nfc +
               "; add a manual mapping entry that names the backup interface.",
           ev);
     b.Fail(id, "AMBIGUOUS_MAPPING: " + ev, at);
   } else if (m.finding == codes::kNotL2Adjacent || (m.finding.empty() && !m.via.empty())) {
-    b.Add(codes::kNotL2Adjacent, Verdict::kNotIsolated,
+    b.Add(Code::kNotL2Adjacent,
           "The proxy reaches " + nfc + " via gateway " + (m.via.empty() ? "?" : m.via) +
               ", not on the backup segment; put a proxy interface on the host's backup subnet.",
           ev);
     b.Fail(id, "NOT_L2_ADJACENT: routed via " + m.via + (ev.empty() ? "" : "; " + ev), at);
   } else if (m.finding == codes::kInterfaceDown) {
-    b.Add(codes::kInterfaceDown, Verdict::kUnreachable,
+    b.Add(Code::kInterfaceDown,
           "The proxy interface " + m.interface + " for " + nfc +
               " is down; bring it up (ip link set " + m.interface + " up) and check the cable.",
           ev);
     b.Fail(id, "INTERFACE_DOWN: " + ev, at);
-  } else if (!m.finding.empty()) {
+  } else if (!m.finding.empty()) {  // a mapping result this engine has no rule for
     b.AddRaw(Finding{m.finding, Verdict::kUnknown,
                      "The proxy could not map " + nfc + ": " + m.detail, ev});
     b.Fail(id, m.finding + ": " + ev, at);
   } else if (!m.l2_adjacent) {
-    b.Add(codes::kNotL2Adjacent, Verdict::kNotIsolated,
+    b.Add(Code::kNotL2Adjacent,
           "The proxy's path to " + nfc + " through " + m.interface +
               " is not on one layer-2 segment; put a proxy interface on the host's backup subnet.",
           ev);
@@ -649,7 +633,7 @@ void DisjointPathCheck(const PairFacts& f, Builder& b, int64_t at) {
     }
   }
   if (!shared.empty()) {
-    b.Add(codes::kPathSharedWithManagement, Verdict::kNotIsolated,
+    b.Add(Code::kPathSharedWithManagement,
           "The pinned backup path to " + f.host.nfc_address + " shares " + Join(shared) +
               ", so NBD and management use one path; give the proxy a separate interface on the "
               "host's backup segment.",
@@ -712,7 +696,7 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
     if (!c->in_subnet) {
       // Outside the vmknic's subnet: the host routes its replies; that one cause explains a
       // failed ping and a missing neighbor too, which go into the evidence.
-      b.Add(codes::kNotL2Adjacent, Verdict::kNotIsolated,
+      b.Add(Code::kNotL2Adjacent,
             "The proxy address " + m.source_address + " is outside the subnet of " + c->vmknic +
                 " on " + f.host_id +
                 ", so the host's replies leave through its default gateway; use one subnet for "
@@ -725,14 +709,14 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
       not_run.push_back("no vmkping was sent");
       raw = c->evidence;
     } else if (c->ping_received == 0) {
-      b.Add(codes::kPingFailed, Verdict::kUnreachable,
+      b.Add(Code::kPingFailed,
             "vmkping from " + c->vmknic + " to " + m.source_address +
                 " got no reply; check VLAN, cabling and firewall on the backup segment.",
             ping + "\n" + c->evidence);
       failed = true;
     } else {
       if (c->ping_received < c->ping_sent) {
-        b.Add(codes::kPacketLoss, Verdict::kDegraded,
+        b.Add(Code::kPacketLoss,
               "vmkping from " + c->vmknic + " to " + m.source_address +
                   " lost packets; check the backup segment's links for errors.",
               ping + "\n" + c->evidence);
@@ -741,7 +725,7 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
       // Its neighbor entry for the proxy address is the proxy interface's MAC.
       auto ours = Mac(m.interface_mac);
       if (c->neighbor_mac.empty()) {
-        b.Add(codes::kNeighborMissing, Verdict::kUnknown,
+        b.Add(Code::kNeighborMissing,
               "The host has no neighbor entry for " + m.source_address + " on " + c->vmknic +
                   " after the ping, so adjacency is unproven; check for proxy ARP or a routed hop.",
               c->evidence);
@@ -753,7 +737,7 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
         ev += "\nhost neighbor " + m.source_address + " at " + c->neighbor_mac + " (" +
               m.interface + " is " + ours->ToString() + ")";
         if (!theirs || *theirs != *ours) {
-          b.Add(codes::kMacMismatch, Verdict::kNotIsolated,
+          b.Add(Code::kMacMismatch,
                 "The host sees " + m.source_address + " at " + c->neighbor_mac + ", not at " +
                     m.interface + "'s MAC " + ours->ToString() +
                     "; another device answers for the proxy address (duplicate address or proxy "
@@ -770,7 +754,7 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
   if (!n.ran) {
     not_run.push_back("the proxy has not read its neighbor entry for " + nfc);
   } else if (n.mac.empty()) {
-    b.Add(codes::kNeighborMissing, Verdict::kUnknown,
+    b.Add(Code::kNeighborMissing,
           "The proxy has no neighbor entry for " + nfc + " on " + m.interface +
               ", so adjacency is unproven; check that the host answers ARP on the backup segment.",
           n.evidence);
@@ -782,7 +766,7 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
     ev += std::string(ev.empty() ? "" : "\n") + "proxy neighbor " + nfc + " at " + n.mac + " (" +
           h.nfc_vmknic + " is " + host_mac->ToString() + ")";
     if (!seen || *seen != *host_mac) {
-      b.Add(codes::kMacMismatch, Verdict::kNotIsolated,
+      b.Add(Code::kMacMismatch,
             "The proxy sees " + nfc + " at " + n.mac + ", but " + f.host_id + " reports " +
                 h.nfc_vmknic + " has " + host_mac->ToString() +
                 "; another device answers for the NFC address (duplicate address or proxy ARP).",
@@ -840,7 +824,7 @@ void ApiMtuCheck(const PairFacts& f, Builder& b, int64_t at) {
     return;
   }
   if (d.outcome != "reply") {
-    b.Add(codes::kMtuMismatch, Verdict::kDegraded,
+    b.Add(Code::kMtuMismatch,
           "Unfragmented packets at MTU " + std::to_string(vmk) + " do not pass from " +
               m.interface + " (" + m.source_address + ") to " + h.nfc_address + " (" +
               h.nfc_vmknic +
@@ -851,7 +835,7 @@ void ApiMtuCheck(const PairFacts& f, Builder& b, int64_t at) {
   } else if (ifc == 0) {
     b.NotRun(id, "the MTU of " + m.interface + " is unknown", ev, at);
   } else if (ifc != vmk) {
-    b.Add(codes::kMtuMismatch, Verdict::kDegraded,
+    b.Add(Code::kMtuMismatch,
           "The tagged vmknic " + h.nfc_vmknic + " has MTU " + std::to_string(vmk) +
               " but the proxy interface " + m.interface + " has MTU " + std::to_string(ifc) +
               "; set the same MTU on both ends and the switches.",
@@ -894,7 +878,7 @@ void MtuCheck(const PairFacts& f, Builder& b, int64_t at) {
   }
   bool failed = false;
   if (!c->df_at_mtu_ok) {
-    b.Add(codes::kMtuMismatch, Verdict::kDegraded,
+    b.Add(Code::kMtuMismatch,
           "Unfragmented packets at MTU " + std::to_string(c->expected_mtu) + " do not pass from " +
               c->vmknic + " to " + m.source_address +
               "; set the same MTU on the vmknic, the switches and the proxy interface.",
@@ -902,7 +886,7 @@ void MtuCheck(const PairFacts& f, Builder& b, int64_t at) {
               c->evidence);
     failed = true;
   } else if (vmk != 0 && ifc != 0 && vmk != ifc) {
-    b.Add(codes::kMtuMismatch, Verdict::kDegraded,
+    b.Add(Code::kMtuMismatch,
           "The tagged vmknic " + h.nfc_vmknic + " has MTU " + std::to_string(vmk) +
               " but the proxy interface " + m.interface + " has MTU " + std::to_string(ifc) +
               "; set the same MTU on both ends and the switches.",
@@ -924,7 +908,7 @@ void PinCheck(const PairFacts& f, Builder& b, int64_t at) {
   if (!f.pin.ran) {
     b.NotRun(id, "the proxy has not read its routing table yet", f.pin.evidence, at);
   } else if (!f.pin.installed) {
-    b.Add(codes::kPinMissing, Verdict::kDegraded,
+    b.Add(Code::kPinMissing,
           "No pinned route for " + f.host.nfc_address + " via " + f.mapping.interface +
               " is installed, so a route change could move NBD; check the proxy log "
               "(bnfc-proxyd pins).",
@@ -948,7 +932,7 @@ void FlowsCheck(const PairFacts& f, Builder& b, int64_t at) {
   const std::string counts = std::to_string(f.flows.on_backup) + " TCP/902 flow(s) on the backup " +
                              "path, " + std::to_string(f.flows.off_backup) + " off it";
   if (f.flows.off_backup > 0) {
-    b.Add(codes::kFlowOffBackup, Verdict::kNotIsolated,
+    b.Add(Code::kFlowOffBackup,
           std::to_string(f.flows.off_backup) + " TCP/902 flow(s) to " + f.host_id +
               (f.has_report
                    ? " left the proxy on a non-backup path (" + std::to_string(f.flows.on_backup) +
@@ -978,7 +962,7 @@ void EncryptionFinding(const PairFacts& f, PairVerdict& pv, Builder& b) {
     return;
   }
   pv.nbdssl_recommended = true;
-  b.Add(codes::kPublicAddressPlaintext, Verdict::kIsolated,
+  b.Add(Code::kPublicAddressPlaintext,
         "NBD between " + f.mapping.source_address + " and " + f.host.nfc_address +
             " uses an address outside private space; use NBDSSL transport (or set "
             "allow_public_plaintext if the segment is trusted).",
@@ -1037,6 +1021,11 @@ const char* CheckStatusName(CheckStatus s) {
       return "not_run";
   }
   return "not_run";
+}
+
+Finding MakeFinding(findings::Code code, std::string detail, std::string evidence) {
+  return Finding{findings::Name(code), ImpactOf(findings::SeverityOf(code)), std::move(detail),
+                 std::move(evidence)};
 }
 
 const std::vector<Verdict>& VerdictsBySeverity() {
@@ -1152,7 +1141,7 @@ PairVerdict Evaluate(const PairFacts& f) {
 
   // report_fresh
   if (!f.has_report) {
-    b.Add(codes::kNoReport, Verdict::kUnknown,
+    b.Add(Code::kNoReport,
           "No report has arrived from " + f.host_id +
               " since the proxy started; check that bnfc-hostd runs on the host and its key is "
               "enrolled (bnfc-proxyd keys list).");
@@ -1160,7 +1149,7 @@ PairVerdict Evaluate(const PairFacts& f) {
   } else if (!fresh) {
     const std::string ev = "age " + std::to_string(f.report_age_ms) + " ms, limit " +
                            std::to_string(f.freshness_limit_ms) + " ms";
-    b.Add(codes::kHostStale, Verdict::kUnknown,
+    b.Add(Code::kHostStale,
           "The last report from " + f.host_id + " is " + Seconds(f.report_age_ms) + " old (limit " +
               Seconds(f.freshness_limit_ms) +
               "); check bnfc-hostd on the host and the management path to the proxy.",
@@ -1200,9 +1189,8 @@ PairVerdict Evaluate(const PairFacts& f) {
       b.Skip(id, "no report from " + f.host_id, now);
     }
   } else if (!Ip(f.host.nfc_address)) {
-    b.Add(codes::kBadAddress, Verdict::kUnknown,
-          "The host reported no usable NFC address ('" + f.host.nfc_address +
-              "'); check the tagged vmknic's IPv4 configuration.");
+    b.Add(Code::kBadAddress, "The host reported no usable NFC address ('" + f.host.nfc_address +
+                                 "'); check the tagged vmknic's IPv4 configuration.");
     b.Fail(checks::kMapping, "BAD_ADDRESS: '" + f.host.nfc_address + "'", now);
     for (const char* id : kAfterMapping) {
       b.Skip(id, "no usable NFC address", now);
@@ -1238,7 +1226,7 @@ PairVerdict Evaluate(const PairFacts& f) {
       if (!f.connect.ran) {
         b.NotRunFinding("TCP 902 connect", "it is enabled but has not run", f.connect.evidence);
       } else if (!f.connect.ok) {
-        b.Add(codes::kTcpConnectFailed, Verdict::kUnreachable,
+        b.Add(Code::kTcpConnectFailed,
               "TCP connect from " + f.mapping.source_address + " to " + f.host.nfc_address +
                   ":902 failed; check the ESXi firewall and that hostd serves NFC.",
               f.connect.evidence);
@@ -1249,13 +1237,13 @@ PairVerdict Evaluate(const PairFacts& f) {
   FlowsCheck(f, b, now);
   if (f.has_report && !f.duplicate_hosts.empty()) {
     const std::string others = Join(f.duplicate_hosts);
-    b.Add(codes::kDuplicateNfcAddress, Verdict::kUnreachable,
+    b.Add(Code::kDuplicateNfcAddress,
           "Hosts " + others + " report the same NFC address " + f.host.nfc_address + " as " +
               f.host_id + "; give every host its own backup address.",
           "also reported by: " + others);
   }
   if (f.has_report && !f.source_disagreement.empty()) {
-    b.Add(codes::kVsphereDisagrees, Verdict::kUnknown,
+    b.Add(Code::kVsphereDisagrees,
           "The host agent and vCenter name different NFC addresses for " + f.host_id +
               "; the address a backup gets is not proven. Check the tag on the host and wait for "
               "vCenter to resynchronize (or reconnect the host).",

@@ -473,3 +473,142 @@ TEST(ReportHtml, IsolatedRowShowsItsChecksNotNone) {
 
 }  // namespace
 }  // namespace bnfc::report
+
+namespace bnfc::report {
+namespace {
+
+using testing::GoodFacts;
+using testing::SampleReport;
+
+// A report whose esx01 agent added the tag: the context the HTML and text show.
+Report ReportWithAChange() {
+  Report r = SampleReport();
+  AttachAgentChanges(r, "esx01",
+                     {AgentChange{"vmk2", "add", "backup vmknic selected by portgroup Backup",
+                                  1718099990000, true},
+                      AgentChange{"vmk0", "remove", "tag on management", 1718099991000, false}});
+  return r;
+}
+
+std::string Joined(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ' ' && c != '\n' && c != '|') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+TEST(ReportText, LongAdviceAndEvidenceWrapAndAreNeverCut) {
+  std::vector<PairFacts> facts = {GoodFacts("esx01")};
+  facts[0].pin.installed = false;
+  facts[0].pin.evidence = "route-" + std::string(150, 'r') + " end-of-route " +
+                          std::string(30, 'w') + " " + std::string(80, 'v') + " tail";
+  Report r = BuildReport("proxy01", "0.1.0", 1718100000000, facts);
+  ASSERT_FALSE(r.pairs[0].findings.empty());
+  const std::string text = RenderText(r);
+  for (const std::string& l : Lines(text)) {
+    EXPECT_LE(l.size(), kTextWidth) << l;
+  }
+  EXPECT_EQ(text.find("..."), std::string::npos) << text;
+  // Every finding's advice and evidence is there in full, only broken into lines.
+  for (const Finding& f : r.pairs[0].findings) {
+    EXPECT_NE(Joined(text).find(Joined(f.detail)), std::string::npos) << f.detail << "\n" << text;
+    EXPECT_NE(Joined(text).find(Joined(f.evidence)), std::string::npos) << f.evidence;
+  }
+}
+
+TEST(ReportText, ShowsTheAgentItsChangesAndBothPaths) {
+  const std::string text = RenderText(ReportWithAChange());
+  EXPECT_NE(text.find("  agent 0.1.0 (ensure), last report 2024-06-11T09:59:56Z"),
+            std::string::npos)
+      << text;
+  // Longer than a line: wrapped, nothing cut.
+  EXPECT_NE(text.find("  changed: add vSphereBackupNFC on vmk2 at 2024-06-11T09:59:50Z (backup "
+                      "vmknic selected by portgroup\n    Backup)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  changed: FAILED remove vSphereBackupNFC on vmk0"), std::string::npos);
+  EXPECT_NE(text.find("  backup path: eth1 10.99.0.100 -> vSwitch0 / Backup / VLAN 20 -> vmk2 "
+                      "10.99.0.11"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  management path: eth0 -> vSwitch0 / Management Network / VLAN 10 -> "
+                      "vmk0 10.98.0.11"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ReportHtml, EachPairHasItsPathPictureAgentAndEvidence) {
+  const std::string html = RenderHtml(ReportWithAChange());
+  const size_t at = html.find("<tr class=\"pair-detail\" data-host=\"esx01\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string detail = html.substr(at, html.find("</tr>\n", at) - at);
+  EXPECT_NE(detail.find("<svg class=\"path\""), std::string::npos);
+  for (const char* s : {">proxy eth1<", ">10.99.0.100<", ">vSwitch0 / Backup / VLAN 20<", ">vmk2<",
+                        ">10.99.0.11<", ">proxy eth0<", ">vmk0<", ">10.98.0.11<", ">MTU 9000<"}) {
+    EXPECT_NE(detail.find(s), std::string::npos) << s;
+  }
+  EXPECT_NE(detail.find("bnfc-hostd 0.1.0, tag policy ensure"), std::string::npos);
+  EXPECT_NE(detail.find("add vSphereBackupNFC on vmk2 (backup vmknic selected by portgroup "
+                        "Backup)</li>"),
+            std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("<li class=\"change failed\">"), std::string::npos);
+  // Every check's evidence and time, passed ones included.
+  EXPECT_NE(detail.find("data-check=\"pin\"><td><code>pin</code></td><td>passed</td><td><time "
+                        "datetime=\"2024-06-11T10:00:00Z\">"),
+            std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("10.99.0.11 dev eth1 src 10.99.0.100 table 902 proto 190"),
+            std::string::npos);
+  // The pair row says when the host last reported.
+  EXPECT_NE(html.find("last report <time datetime=\"2024-06-11T09:59:56Z\">"), std::string::npos);
+  // Printing expands every <details>.
+  EXPECT_NE(html.find("@media print{"), std::string::npos);
+  EXPECT_NE(html.find("details::details-content{content-visibility:visible"), std::string::npos);
+}
+
+TEST(ReportJson, AgentAndPathRoundTripAndMatchTheSchema) {
+  const Report r = ReportWithAChange();
+  json doc = json::parse(RenderJson(r));
+  EXPECT_EQ(ValidateReport(doc), std::vector<std::string>{});
+  const json& p = doc["pairs"][0];
+  EXPECT_EQ(p["agent"]["last_report_at"], "2024-06-11T09:59:56Z");
+  EXPECT_EQ(p["agent"]["changes"].size(), 2u);
+  EXPECT_EQ(p["agent"]["changes"][1]["ok"], false);
+  EXPECT_EQ(p["path"]["backup"]["segment"], "vSwitch0 / Backup / VLAN 20");
+  EXPECT_EQ(p["path"]["management"]["proxy_interface"], "eth0");
+  auto back = ParseReportJson(RenderJson(r));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(RenderJson(*back), RenderJson(r));
+  EXPECT_EQ(RenderHtml(*back), RenderHtml(r));
+  // A merged row ("PROXY/HOST") still finds its context.
+  PairVerdict merged = back->pairs[0];
+  merged.host_id = "proxy01/esx01";
+  ASSERT_NE(ContextFor(*back, merged), nullptr);
+  EXPECT_EQ(ContextFor(*back, merged)->changes.size(), 2u);
+  merged.proxy_id = "proxy02";
+  EXPECT_EQ(ContextFor(*back, merged), nullptr);
+}
+
+// Changes nobody attached are unknown, not "none": null in JSON, said so in HTML; an attached
+// empty list is "no changes".
+TEST(ReportJson, AgentChangesUnknownUntilAttached) {
+  Report r = SampleReport();
+  json doc = json::parse(RenderJson(r));
+  EXPECT_EQ(ValidateReport(doc), std::vector<std::string>{});
+  EXPECT_TRUE(doc["pairs"][0]["agent"]["changes"].is_null());
+  EXPECT_NE(RenderHtml(r).find("tag changes: not known to this report"), std::string::npos);
+  auto back = ParseReportJson(RenderJson(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(RenderJson(*back), RenderJson(r));
+  AttachAgentChanges(r, "esx01", {});
+  EXPECT_TRUE(json::parse(RenderJson(r))["pairs"][0]["agent"]["changes"].is_array());
+  const std::string html = RenderHtml(r);
+  EXPECT_NE(html.find("no tag changes in the agent's last report"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bnfc::report

@@ -133,7 +133,7 @@ def start_agents(lab, bin_dir: str) -> None:
         _run(lab, [proxyd, "keygen", "--config", conf], lab.ns(p.id))
         server_keys[p.id] = _run(lab, [proxyd, "keys", "show-server-key", "--config", conf],
                                  lab.ns(p.id)).split()[0]
-    agent_hosts = [h for h in sc.hosts if not vsphere.is_vsphere(h)]
+    agent_hosts = [h for h in sc.hosts if vsphere.has_agent(h)]
     for h in agent_hosts:
         key_dir = os.path.join(lab.host_dir(h.id), "keys")
         os.makedirs(key_dir, exist_ok=True)
@@ -217,7 +217,7 @@ def agent_running(lab, node_id: str) -> bool:
 
 def start_agent(lab, node_id: str) -> int:
     """(Re)starts one node's agent with the command start_agents prepared; returns its pid."""
-    if any(h.id == node_id and vsphere.is_vsphere(h) for h in lab.sc.hosts):
+    if any(h.id == node_id and not vsphere.has_agent(h) for h in lab.sc.hosts):
         raise LabError(f"{node_id} is in API mode (source vsphere): it has no agent to start or "
                        "stop; a scenario that needs one declares \"vsphere\": {\"skip\": ...}")
     if node_id not in lab.agent_cmds:
@@ -235,7 +235,7 @@ def stop_agent(lab, node_id: str, kill: bool = False) -> None:
     """Stops one node's agent: SIGTERM (a clean stop, SIGKILL after 5 s) or, with kill, SIGKILL
     at once (a crash: nothing is cleaned up)."""
     if not agent_running(lab, node_id):
-        if any(h.id == node_id and vsphere.is_vsphere(h) for h in lab.sc.hosts):
+        if any(h.id == node_id and not vsphere.has_agent(h) for h in lab.sc.hosts):
             raise LabError(f"{node_id} is in API mode (source vsphere): it has no agent to stop")
         raise LabError(f"{node_id}: its agent is not running")
     proc = lab.agent_procs[node_id]

@@ -112,7 +112,7 @@ class Node:
     agent: Dict[str, Any] = field(default_factory=dict)
     esxsim: Dict[str, Any] = field(default_factory=dict)
     # "agent": bnfc-hostd reports the host; "vsphere": the proxy reads and tags it through the
-    # vSphere API (bnfc-vcsim in the lab, labkit/vsphere.py)
+    # vSphere API (bnfc-vcsim in the lab, labkit/vsphere.py); "both": agent and API (cross-check)
     source: str = "agent"
     # proxy only
     mapping: List[Dict[str, str]] = field(default_factory=list)
@@ -488,7 +488,7 @@ def _routes(v: _V, o: dict, p: str, node_ifaces: List[Iface]) -> List[Route]:
 
 HOST_KEYS = ("hostname", "version", "build", "update", "patch", "gateway", "agent", "esxsim",
              "source", "comment")
-HOST_SOURCES = ("agent", "vsphere")
+HOST_SOURCES = ("agent", "vsphere", "both")
 AGENT_KEYS = ("backup_vmk", "backup_portgroup", "backup_subnet", "tag_policy", "fallback",
               "fallback_after", "interval_s")
 ESXSIM_KEYS = ("faults", "options", "firewall_rulesets", "vibs")

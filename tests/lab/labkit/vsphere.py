@@ -17,11 +17,18 @@ from typing import Any, Dict, List
 from .runner import LabError, pid_alive
 
 VCSIM = "bnfc-vcsim"
-SOURCES = ("agent", "vsphere")
+# "both": the host runs bnfc-hostd AND is in vCenter's inventory, so the proxy can cross-check
+# the agent's NFC address against vCenter's selectedVnic.
+SOURCES = ("agent", "vsphere", "both")
 
 
 def is_vsphere(host) -> bool:
-    return getattr(host, "source", "agent") == "vsphere"
+    """In bnfc-vcsim's inventory (API mode or both)."""
+    return getattr(host, "source", "agent") in ("vsphere", "both")
+
+
+def has_agent(host) -> bool:
+    return getattr(host, "source", "agent") in ("agent", "both")
 
 
 def set_source(sc, source: str) -> None:

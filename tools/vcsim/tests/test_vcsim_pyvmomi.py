@@ -313,10 +313,14 @@ class VcsimTest(unittest.TestCase):
         self.assertEqual(selected(read_hosts(self.si)["esx02"], BACKUP), ["vmk0"])
         self.assertEqual(list(mgr.QueryNetConfig(BACKUP).selectedVnic),
                          [BACKUP + ".key-vim.host.VirtualNic-vmk0"])
-        # Back to the fixture; deselecting what is not selected changes nothing and succeeds.
+        # Back to the fixture. Selecting a selected vmknic succeeds; deselecting one that is not
+        # selected is InvalidArgument (the API reference says so) and changes nothing.
+        mgr.SelectVnicForNicType(BACKUP, "vmk1")
         mgr.SelectVnicForNicType(BACKUP, "vmk1")
         mgr.DeselectVnicForNicType(BACKUP, "vmk0")
-        mgr.DeselectVnicForNicType(BACKUP, "vmk0")
+        with self.assertRaises(vmodl.fault.InvalidArgument) as cm:
+            mgr.DeselectVnicForNicType(BACKUP, "vmk0")
+        self.assertEqual(cm.exception.invalidProperty, "device")
         self.assertEqual(selected(read_hosts(self.si)["esx02"], BACKUP), ["vmk1"])
         self.assertEqual(esxcli_tags(self.s2, "vmk1"), [BACKUP])
 
@@ -408,6 +412,24 @@ class StartupTest(unittest.TestCase):
                 self.assertNotEqual(p.returncode, 0, text)
                 self.assertIn(msg, p.stderr, text)
                 self.assertFalse(wrote, "an info file was written for a refused inventory")
+
+    def test_host_whose_hostd_is_down_from_the_start(self):
+        # vCenter would show the config it read before hostd went down: localcli gives it.
+        with tempfile.TemporaryDirectory() as tmp:
+            st = fixture_state("esx09", "10.98.0.19", "10.99.0.19", "00:50:56:aa:09:")
+            st["faults"] = {"hostd_down": True}
+            path = os.path.join(tmp, "esx09.json")
+            with open(path, "w") as f:
+                json.dump(st, f)
+            server = Server(tmp, {"hosts": [{"name": "esx09", "esxsim": {"state": path}}]})
+            try:
+                si = server.connect()
+                h = read_hosts(si)["esx09"]
+                self.assertEqual(h["runtime.connectionState"], "notResponding")
+                self.assertEqual(selected(h, BACKUP), ["vmk1"])
+                Disconnect(si)
+            finally:
+                self.assertEqual(server.stop(), 0)
 
     def test_generated_hosts(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -14,8 +14,46 @@
 
 namespace bnfc::report {
 
-// 2: pairs carry "checks"; the report carries "stale" and "stale_reason".
+// 2: pairs carry "checks"; the report carries "stale" and "stale_reason". Pairs may also carry
+// "agent" and "path" (added without a new version: readers ignore keys they do not know).
 inline constexpr int kReportSchemaVersion = 2;
+
+// What the host agent itself changed on its host: a vSphereBackupNFC tag added or removed.
+struct AgentChange {
+  std::string vmknic;
+  std::string action;  // add | remove
+  std::string reason;
+  int64_t at_unix_ms = 0;
+  bool ok = true;
+};
+
+// What the HTML report shows beside a verdict: the host agent's account of itself and the pair's
+// two paths (backup: proxy interface -> segment -> vmknic; management beside it). Derived from
+// PairFacts by BuildReport and kept apart from PairVerdict because no verdict depends on it.
+struct PairContext {
+  std::string proxy_id;
+  std::string host_id;
+  int64_t last_report_unix_ms = 0;  // when the host's facts were taken; 0: no report
+  std::string agent_version;
+  std::string tag_policy;  // ensure | observe
+  // The tag changes of the host's last report; changes_known is false until AttachAgentChanges
+  // recorded them (the report then says so rather than "no changes").
+  bool changes_known = false;
+  std::vector<AgentChange> changes;
+  // Backup path.
+  std::string proxy_interface;
+  std::string proxy_address;
+  std::string backup_segment;  // "vSwitch0 / Backup / VLAN 20", "routed via GW", ""
+  std::string vmknic;
+  std::string vmknic_address;
+  uint32_t mtu = 0;
+  // Management path.
+  std::string management_interface;  // the proxy interface towards the management address
+  std::string management_next_hop;
+  std::string management_segment;
+  std::string management_vmknic;
+  std::string management_address;
+};
 
 struct Report {
   int64_t generated_unix_ms = 0;
@@ -28,6 +66,8 @@ struct Report {
   // Set by MarkStale: the verdicts are not current (every pair is then UNKNOWN).
   bool stale = false;
   std::string stale_reason;
+  // One per pair (any order); see ContextFor. Filters may leave contexts without a pair.
+  std::vector<PairContext> contexts;
 
   size_t Count(Verdict v) const { return counts[static_cast<size_t>(v)]; }
 };
@@ -36,6 +76,12 @@ struct Report {
 // and computes the summary.
 Report BuildReport(const std::string& proxy_id, const std::string& proxy_version,
                    int64_t generated_unix_ms, const std::vector<PairFacts>& facts);
+// The context of `pair`, or nullptr. Matches a merged row's "PROXY/HOST" id too.
+const PairContext* ContextFor(const Report& report, const PairVerdict& pair);
+// Records what the host agent reported changing (from its HostReport) on that host's context.
+void AttachAgentChanges(Report& report, const std::string& host_id,
+                        std::vector<AgentChange> changes);
+std::vector<AgentChange> AgentChangesFromReport(const proto::HostReport& host_report);
 // Recomputes counts and all_isolated from pairs (for callers that assemble pairs themselves).
 void Summarise(Report& report);
 
@@ -71,7 +117,8 @@ std::string FormatTimestamp(int64_t unix_ms);
 // report.json: {"generated_at", "proxy", "pairs": [{"host", "nfc_address", "interface",
 // "verdict", "findings": [{"code", "detail", ...}], ...}], "summary", ...}; see docs/report.md.
 std::string RenderJson(const Report& report);
-// Verdict table and findings, every line at most kTextWidth columns, control characters removed.
+// Verdict table and findings, every line at most kTextWidth columns (longer lines wrap, nothing is
+// cut), control characters removed.
 inline constexpr size_t kTextWidth = 100;
 std::string RenderText(const Report& report);
 // One self-contained HTML page: inline CSS, no scripts, no external fetches (a CSP forbids them).

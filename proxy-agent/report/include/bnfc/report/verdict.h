@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bnfc/findings.h"
+
 namespace bnfc::proto {
 class HostReport;
 }
@@ -30,41 +32,26 @@ const char* VerdictName(Verdict v);  // "ISOLATED", "DEGRADED", ...
 // All verdicts, most severe first (the order used by summaries and renderers).
 const std::vector<Verdict>& VerdictsBySeverity();
 
-// Stable finding codes (docs/report.md explains each one and what to do about it).
-namespace codes {
-inline constexpr const char* kNoReport = "NO_REPORT";
-inline constexpr const char* kHostStale = "HOST_STALE";
-inline constexpr const char* kTagMissing = "TAG_MISSING";
-inline constexpr const char* kTagOnManagement = "TAG_ON_MANAGEMENT";
-inline constexpr const char* kWrongNetstack = "WRONG_NETSTACK";
-inline constexpr const char* kFailoverActive = "FAILOVER_ACTIVE";
-inline constexpr const char* kBadAddress = "BAD_ADDRESS";
-inline constexpr const char* kNoMapping = "NO_MAPPING";
-inline constexpr const char* kAmbiguousMapping = "AMBIGUOUS_MAPPING";
-inline constexpr const char* kNotL2Adjacent = "NOT_L2_ADJACENT";
-inline constexpr const char* kInterfaceDown = "INTERFACE_DOWN";
-inline constexpr const char* kMacMismatch = "MAC_MISMATCH";
-inline constexpr const char* kNeighborMissing = "NEIGHBOR_MISSING";
-inline constexpr const char* kPingFailed = "PING_FAILED";
-inline constexpr const char* kPacketLoss = "PACKET_LOSS";
-inline constexpr const char* kMtuMismatch = "MTU_MISMATCH";
-inline constexpr const char* kPinMissing = "PIN_MISSING";
-inline constexpr const char* kTcpConnectFailed = "TCP_CONNECT_FAILED";
-inline constexpr const char* kFlowOffBackup = "FLOW_OFF_BACKUP";
-inline constexpr const char* kDuplicateNfcAddress = "DUPLICATE_NFC_ADDRESS";
-inline constexpr const char* kHostdDown = "HOSTD_DOWN";
-inline constexpr const char* kCheckNotRun = "CHECK_NOT_RUN";
-inline constexpr const char* kPublicAddressPlaintext = "PUBLIC_ADDRESS_PLAINTEXT";
-inline constexpr const char* kTagOnSeveralVmknics = "TAG_ON_SEVERAL_VMKNICS";
-// Followed by the other vmknic's name in capitals: SUBNET_SHARED_WITH_VMK0.
-inline constexpr const char* kSubnetSharedWithPrefix = "SUBNET_SHARED_WITH_";
-inline constexpr const char* kSameL2AsManagement = "SAME_L2_AS_MANAGEMENT";
-inline constexpr const char* kPathSharedWithManagement = "PATH_SHARED_WITH_MANAGEMENT";
-// The report is older than `freshness`, or the daemon that wrote it is not running.
-inline constexpr const char* kStale = "STALE";
-// The host agent and the vSphere API name different NFC addresses for the same host.
-inline constexpr const char* kVsphereDisagrees = "VSPHERE_DISAGREES";
-}  // namespace codes
+// Finding codes: codes::k<Id> (strings) and findings::Code, both from protocol/findings.def, the
+// one table of codes with their severity (docs/report.md explains each one and what to do).
+namespace codes = ::bnfc::codes;
+
+// The verdict a finding of this severity implies on its own; ADVISORY implies ISOLATED.
+constexpr Verdict ImpactOf(findings::Severity s) {
+  switch (s) {
+    case findings::Severity::kAdvisory:
+      return Verdict::kIsolated;
+    case findings::Severity::kDegraded:
+      return Verdict::kDegraded;
+    case findings::Severity::kUnknown:
+      return Verdict::kUnknown;
+    case findings::Severity::kUnreachable:
+      return Verdict::kUnreachable;
+    case findings::Severity::kNotIsolated:
+      return Verdict::kNotIsolated;
+  }
+  return Verdict::kUnknown;
+}
 
 // Check ids, in report order. ISOLATED requires every one of them to have passed.
 namespace checks {
@@ -281,6 +268,9 @@ struct PairVerdict {
   std::string agent_version;
 };
 
+// A finding of `code` with the impact its severity in the table implies.
+Finding MakeFinding(findings::Code code, std::string detail, std::string evidence = "");
+
 // The verdict for one pair. Pure and deterministic.
 PairVerdict Evaluate(const PairFacts& facts);
 
@@ -288,8 +278,9 @@ PairVerdict Evaluate(const PairFacts& facts);
 // rules. Evaluate() never returns ISOLATED unless this holds (it is checked as a last guard).
 bool AllConditionsHold(const PairFacts& facts);
 
-// Deterministic order: impact (most severe first), then the code's position in the list above,
-// then detail and evidence.
+// Deterministic order: impact (most severe first), then the code's row in protocol/findings.def
+// (codes only the host emits, and unknown ones, after the proxy's own), then code, detail and
+// evidence.
 void SortFindings(std::vector<Finding>& findings);
 
 // True for addresses that should not carry plaintext NBD: outside RFC 1918 / fc00::/7, and not
