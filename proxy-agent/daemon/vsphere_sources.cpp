@@ -16,6 +16,15 @@ std::vector<std::string> ApplyVsphereRead(const SourceRead& read, HostTable& hos
   }
   for (const vsphere::VsphereHost& h : read.hosts) {
     HostEntry* e = hosts.Mutable(h.host_id);
+    // vCenter may know the host by another name than its agent's host id: the management
+    // address identifies it too.
+    const std::string& mgmt = h.report.management_address();
+    for (const auto& [id, other] : hosts.hosts()) {
+      if (e == nullptr && !mgmt.empty() && other.source == "agent" &&
+          other.report.management_address() == mgmt) {
+        e = hosts.Mutable(id);
+      }
+    }
     if (e != nullptr && e->source == "agent" && now_ms - e->received_ms <= freshness_ms) {
       auto c = vsphere::CompareNfcAddress(e->report, h, read.source_name);
       e->cross_check = c.agree ? "" : c.evidence;

@@ -31,7 +31,8 @@ struct SourceRead {
   std::vector<std::string> host_errors;     // hosts whose facts did not (one line each)
 };
 
-// Pure: applies a read to the table. A host whose agent reported within `freshness_ms` keeps the
+// Pure: applies a read to the table. An API host matches an agent's entry by host id, else by
+// management address. A host whose agent reported within `freshness_ms` keeps the
 // agent's facts (they include the host-side checks); the API's view of it becomes the
 // cross-check. Every other host in the read enters (or refreshes) the table as source vsphere.
 // Returns the host ids taken from the API.

@@ -52,7 +52,7 @@ zcat root/usr/share/doc/bnfc-proxyd/changelog.gz | head -1 | grep -q "^bnfc-prox
 zcat root/usr/share/man/man8/bnfc-proxyd.8.gz | grep -q "keys accept" ||
   { echo "FAIL: the man page lacks what --help says" >&2; exit 1; }
 unit=root/lib/systemd/system/bnfc-proxyd.service
-for line in "CapabilityBoundingSet=CAP_NET_ADMIN" "ProtectSystem=strict" "NoNewPrivileges=yes" \
+for line in "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW" "ProtectSystem=strict" "NoNewPrivileges=yes" \
     "Restart=on-failure" "ReadWritePaths=/var/lib/bnfc"; do
   grep -qx "$line" "$unit" || { echo "FAIL: unit lacks $line" >&2; exit 1; }
 done

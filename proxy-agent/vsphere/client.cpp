@@ -196,6 +196,7 @@ Expected<HostsRead> Client::ReadOnce(size_t& requests) {
       return body.error();
     }
     auto page = soap::ParseRetrieve(*body, response);
+    std::string().swap(*body);  // the page's text is not needed once parsed
     if (!page) {
       return Unexpected(page.error().code, response + ": " + page.error().message);
     }

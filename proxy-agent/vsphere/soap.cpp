@@ -236,11 +236,20 @@ Expected<RetrieveResult> ParseRetrieve(const std::string& bytes, const std::stri
   if (rvs.size() > 1) {
     return Shape(name + " has " + std::to_string(rvs.size()) + " <returnval>, expected one");
   }
-  const xml::Node& rv = *rvs.front();
-  out.token = rv.ChildText("token");
-  for (const xml::Node* o : rv.Children("objects")) {
+  // Moved out of the tree, not copied: a 1,000-host page is tens of MB of nodes.
+  xml::Node* rv = nullptr;
+  for (xml::Node& c : body->children) {
+    if (c.name == "returnval") {
+      rv = &c;
+    }
+  }
+  out.token = rv->ChildText("token");
+  for (xml::Node& o : rv->children) {
+    if (o.name != "objects") {
+      continue;
+    }
     ObjectContent oc;
-    const xml::Node* obj = o->Child("obj");
+    const xml::Node* obj = o.Child("obj");
     if (obj == nullptr) {
       return Shape("an <objects> entry has no <obj>");
     }
@@ -249,9 +258,17 @@ Expected<RetrieveResult> ParseRetrieve(const std::string& bytes, const std::stri
       return ref.error();
     }
     oc.obj = *ref;
-    for (const xml::Node* p : o->Children("propSet")) {
-      const std::string pname = p->ChildText("name");
-      const xml::Node* val = p->Child("val");
+    for (xml::Node& p : o.children) {
+      if (p.name != "propSet") {
+        continue;
+      }
+      const std::string pname = p.ChildText("name");
+      xml::Node* val = nullptr;
+      for (xml::Node& v : p.children) {
+        if (v.name == "val" && val == nullptr) {
+          val = &v;
+        }
+      }
       if (pname.empty() || val == nullptr) {
         return Shape("a <propSet> of " + oc.obj.value + " lacks <name> or <val>");
       }
@@ -259,9 +276,9 @@ Expected<RetrieveResult> ParseRetrieve(const std::string& bytes, const std::stri
         return Shape("property " + text::EscapeForLine(pname, 80) + " of " + oc.obj.value +
                      " appears twice");
       }
-      oc.props.emplace(pname, *val);
+      oc.props.emplace(pname, std::move(*val));
     }
-    for (const xml::Node* m : o->Children("missingSet")) {
+    for (const xml::Node* m : o.Children("missingSet")) {
       std::string type;
       if (const xml::Node* f = m->Find("fault/fault")) {
         type = f->xsi_type.empty() ? f->name : f->xsi_type;

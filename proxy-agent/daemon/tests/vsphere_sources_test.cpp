@@ -56,6 +56,19 @@ TEST(VsphereSources, AFreshAgentKeepsItsFactsAndTheApiBecomesTheCrossCheck) {
   EXPECT_EQ(t.Find("esx01")->cross_check, "");
 }
 
+TEST(VsphereSources, AnAgentUnderAnotherNameIsMatchedByItsManagementAddress) {
+  HostTable t;
+  proto::HostReport agent;
+  agent.set_nfc_vmknic("vmk1");
+  agent.set_nfc_address("10.77.0.11");
+  agent.set_management_address("10.0.0.11");
+  t.Update("esx01-agent", "10.0.0.11", "rid", agent, 1000);
+  ApplyVsphereRead(Read({ApiHost("esx01.lab", "10.0.0.11")}, 2000), t, 90000, 2000);
+  EXPECT_EQ(t.Find("esx01.lab"), nullptr);  // no second pair for the same host
+  EXPECT_EQ(t.Find("esx01-agent")->source, "agent");
+  EXPECT_NE(t.Find("esx01-agent")->cross_check.find("vc1: 10.0.0.11"), std::string::npos);
+}
+
 TEST(VsphereSources, AStaleAgentIsReplacedByTheApiAndAnAgentReportTakesItBack) {
   HostTable t;
   proto::HostReport agent;

@@ -786,19 +786,75 @@ void AdjacencyCheck(const PairFacts& f, Builder& b, int64_t at) {
   }
 }
 
+// The proxy's probe as one evidence line ("" when none was made).
+std::string ProxyDfLine(const ProxyDfFacts& d) {
+  if (!d.ran)
+    return "";
+  return "proxy DF probe at MTU " + std::to_string(d.mtu) + ": " + d.outcome +
+         (d.evidence.empty() ? "" : " (" + d.evidence + ")");
+}
+
+// mtu for an API-only pair: decided by the proxy's DF probe at the vmknic's MTU (reply passes,
+// no reply or "too long" fails); an error or a probe at another size proves nothing.
+void ApiMtuCheck(const PairFacts& f, Builder& b, int64_t at) {
+  const HostSide& h = f.host;
+  const MappingFacts& m = f.mapping;
+  const ProxyDfFacts& d = f.proxy_df;
+  const char* id = checks::kMtu;
+  const uint32_t vmk = h.nfc_vmknic_mtu;
+  const uint32_t ifc = m.interface_mtu;
+  const std::string sizes = "vmknic MTU " + (vmk ? std::to_string(vmk) : "unknown") + ", proxy " +
+                            m.interface + " MTU " + (ifc ? std::to_string(ifc) : "unknown");
+  const std::string ev = d.ran ? ProxyDfLine(d) + "\n" + sizes : sizes;
+  const bool decided = d.outcome == "reply" || d.outcome == "no_reply" || d.outcome == "too_long";
+  if (!d.ran || !decided) {
+    b.NotRun(id,
+             "the vSphere API cannot send DF packets from " + h.nfc_vmknic +
+                 (d.ran ? " and the proxy's DF probe failed to run"
+                        : " and the proxy's DF probe "
+                          "did not run this cycle"),
+             ev, at);
+    return;
+  }
+  if (vmk == 0 || d.mtu != vmk) {
+    b.NotRun(id,
+             "the proxy's DF probe was not made at " + h.nfc_vmknic + "'s MTU (" +
+                 (vmk ? std::to_string(vmk) : "unknown") + ")",
+             ev, at);
+    return;
+  }
+  if (d.outcome != "reply") {
+    b.Add(Code::kMtuMismatch,
+          "Unfragmented packets at MTU " + std::to_string(vmk) + " do not pass from " +
+              m.interface + " (" + m.source_address + ") to " + h.nfc_address + " (" +
+              h.nfc_vmknic +
+              "); set the same MTU on the vmknic, the switches and the proxy "
+              "interface.",
+          ProxyDfLine(d));
+    b.Fail(id, ev, at);
+  } else if (ifc == 0) {
+    b.NotRun(id, "the MTU of " + m.interface + " is unknown", ev, at);
+  } else if (ifc != vmk) {
+    b.Add(Code::kMtuMismatch,
+          "The tagged vmknic " + h.nfc_vmknic + " has MTU " + std::to_string(vmk) +
+              " but the proxy interface " + m.interface + " has MTU " + std::to_string(ifc) +
+              "; set the same MTU on both ends and the switches.",
+          sizes);
+    b.Fail(id, ev, at);
+  } else {
+    b.Pass(id, ev, at);
+  }
+}
+
 // mtu: unfragmented packets at the MTU pass from the vmknic, and both ends have the same MTU.
+// The host's DF result decides for agent pairs; the proxy's probe is shown beside it.
 void MtuCheck(const PairFacts& f, Builder& b, int64_t at) {
   const HostSide& h = f.host;
   const MappingFacts& m = f.mapping;
   const char* id = checks::kMtu;
   const HostL2Check* c = FindCheck(h, m.source_address);
   if (h.source == "vsphere" && c == nullptr) {
-    b.NotRun(id,
-             "the vSphere API cannot send DF packets from " + h.nfc_vmknic +
-                 " and the proxy has no DF probe of its own yet",
-             "vmknic MTU " + std::to_string(h.nfc_vmknic_mtu) + ", proxy " + m.interface + " MTU " +
-                 std::to_string(m.interface_mtu),
-             at);
+    ApiMtuCheck(f, b, at);
     return;
   }
   if (c == nullptr || !c->ran || c->ping_received == 0 ||
@@ -808,11 +864,18 @@ void MtuCheck(const PairFacts& f, Builder& b, int64_t at) {
   }
   const uint32_t vmk = h.nfc_vmknic_mtu;
   const uint32_t ifc = m.interface_mtu;
-  const std::string ev = "DF at MTU " + std::to_string(c->expected_mtu) + " from " + c->vmknic +
-                         ": " + (c->df_at_mtu_ok ? "passed" : "failed") + " (largest DF payload " +
-                         std::to_string(c->largest_df_payload) + ")\nvmknic MTU " +
-                         (vmk ? std::to_string(vmk) : "unknown") + ", proxy " + m.interface +
-                         " MTU " + (ifc ? std::to_string(ifc) : "unknown");
+  std::string ev = "DF at MTU " + std::to_string(c->expected_mtu) + " from " + c->vmknic + ": " +
+                   (c->df_at_mtu_ok ? "passed" : "failed") + " (largest DF payload " +
+                   std::to_string(c->largest_df_payload) + ")\nvmknic MTU " +
+                   (vmk ? std::to_string(vmk) : "unknown") + ", proxy " + m.interface + " MTU " +
+                   (ifc ? std::to_string(ifc) : "unknown");
+  if (f.proxy_df.ran) {
+    const bool proxy_passed = f.proxy_df.outcome == "reply";
+    const bool proxy_failed = f.proxy_df.outcome == "no_reply" || f.proxy_df.outcome == "too_long";
+    ev += "\n" + ProxyDfLine(f.proxy_df);
+    if ((c->df_at_mtu_ok && proxy_failed) || (!c->df_at_mtu_ok && proxy_passed))
+      ev += "\nthe proxy's probe disagrees with the host's DF result (the host's decides)";
+  }
   bool failed = false;
   if (!c->df_at_mtu_ok) {
     b.Add(Code::kMtuMismatch,
@@ -1327,6 +1390,12 @@ bool AllConditionsHold(const PairFacts& f) {
         c.ping_received == c.ping_sent && c.df_at_mtu_ok && seen && *seen == *proxy_mac) {
       host_side = true;
     }
+  }
+  // An API-only pair has no host-side checks: the proxy's DF probe at the vmknic's MTU must have
+  // been answered (adjacency then rests on the proxy's neighbor entry, checked below).
+  if (h.source == "vsphere" && h.checks.empty()) {
+    const ProxyDfFacts& d = f.proxy_df;
+    host_side = d.ran && d.outcome == "reply" && d.mtu != 0 && d.mtu == h.nfc_vmknic_mtu;
   }
   if (!host_side) {
     return false;

@@ -842,6 +842,78 @@ TEST(VerdictVsphereSource, AnotherMacForTheNfcAddressStillFailsAdjacency) {
   EXPECT_EQ(ApiCheck(Evaluate(f), checks::kAdjacency).status, CheckStatus::kNotRun);
 }
 
+// The API pair with the proxy's DF probe made at the vmknic's MTU.
+PairFacts ApiFactsWithProbe(const std::string& outcome) {
+  PairFacts f = ApiFacts();
+  f.proxy_df = {true, outcome, 9000, "DF echo 10.99.0.100 (eth1) -> 10.99.0.11 at MTU 9000"};
+  return f;
+}
+
+TEST(VerdictVsphereSource, ProxyDfReplyAtTheVmknicMtuPassesMtuAndTheApiPairCanBeIsolated) {
+  PairFacts f = ApiFactsWithProbe("reply");
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kPassed)
+      << ApiCheck(v, checks::kMtu).evidence;
+  EXPECT_NE(ApiCheck(v, checks::kMtu).evidence.find("proxy DF probe at MTU 9000: reply"),
+            std::string::npos);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated);
+  EXPECT_TRUE(AllConditionsHold(f));
+  // The same reply with the proxy interface at another MTU still fails: both ends must match.
+  f.mapping.interface_mtu = 9216;
+  v = Evaluate(f);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kFailed);
+  EXPECT_FALSE(AllConditionsHold(f));
+}
+
+TEST(VerdictVsphereSource, ProxyDfNoReplyOrTooLongFailsMtu) {
+  for (const char* outcome : {"no_reply", "too_long"}) {
+    PairFacts f = ApiFactsWithProbe(outcome);
+    PairVerdict v = Evaluate(f);
+    EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kFailed) << outcome;
+    EXPECT_TRUE(std::any_of(v.findings.begin(), v.findings.end(), [](const Finding& x) {
+      return x.code == codes::kMtuMismatch && x.detail.find("from eth1") != std::string::npos;
+    })) << outcome;
+    EXPECT_EQ(v.verdict, Verdict::kDegraded) << outcome;
+    EXPECT_FALSE(AllConditionsHold(f)) << outcome;
+  }
+}
+
+TEST(VerdictVsphereSource, ProxyDfErrorOrAnotherSizeProvesNothing) {
+  PairFacts error = ApiFactsWithProbe("error");
+  PairVerdict v = Evaluate(error);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kNotRun);
+  EXPECT_NE(ApiCheck(v, checks::kMtu).evidence.find("failed to run"), std::string::npos)
+      << ApiCheck(v, checks::kMtu).evidence;
+  EXPECT_FALSE(AllConditionsHold(error));
+  PairFacts small = ApiFactsWithProbe("reply");
+  small.proxy_df.mtu = 1500;  // a reply at 1500 says nothing about 9000
+  v = Evaluate(small);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kNotRun);
+  EXPECT_NE(v.verdict, Verdict::kIsolated);
+  EXPECT_FALSE(AllConditionsHold(small));
+}
+
+TEST(VerdictVsphereSource, ForAgentPairsTheHostsDfResultDecidesAndTheProxysIsEvidence) {
+  PairFacts f = testing::GoodFacts();
+  f.proxy_df = {true, "no_reply", 9000, "no reply within 1000 ms"};
+  PairVerdict v = Evaluate(f);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kPassed);
+  EXPECT_NE(ApiCheck(v, checks::kMtu).evidence.find("proxy DF probe at MTU 9000: no_reply"),
+            std::string::npos);
+  EXPECT_NE(ApiCheck(v, checks::kMtu).evidence.find("disagrees"), std::string::npos);
+  EXPECT_EQ(v.verdict, Verdict::kIsolated);
+  // A proxy reply cannot rescue a host whose own DF probe failed.
+  f.proxy_df.outcome = "reply";
+  f.host.checks[0].df_at_mtu_ok = false;
+  v = Evaluate(f);
+  EXPECT_EQ(ApiCheck(v, checks::kMtu).status, CheckStatus::kFailed);
+  EXPECT_FALSE(AllConditionsHold(f));
+  // Agreement adds the evidence without the disagreement line.
+  f = testing::GoodFacts();
+  f.proxy_df = {true, "reply", 9000, ""};
+  EXPECT_EQ(ApiCheck(Evaluate(f), checks::kMtu).evidence.find("disagrees"), std::string::npos);
+}
+
 TEST(VerdictVsphereSource, AgentAndVcenterDisagreeingBlocksIsolated) {
   PairFacts f = testing::GoodFacts();
   ASSERT_EQ(Evaluate(f).verdict, Verdict::kIsolated);

@@ -118,8 +118,8 @@ struct HostVmknic {
 
 struct HostSide {
   // Who stated these facts: "agent" (bnfc-hostd) or "vsphere" (the vSphere API, which cannot run
-  // the host-side checks: adjacency then rests on the proxy end alone, and mtu needs a proxy-side
-  // DF probe).
+  // the host-side checks: adjacency then rests on the proxy end alone, and mtu on the proxy's
+  // DF probe, PairFacts::proxy_df).
   std::string source = "agent";
   std::string hostname;
   std::string esxi_version;   // "8.0.3 (Releasebuild-24677879)"
@@ -201,6 +201,16 @@ struct ConnectFacts {
   std::string evidence;
 };
 
+// The proxy's own DF probe to the NFC address at the vmknic's MTU, from the mapped interface
+// (proxy-agent/dfprobe). It decides the mtu check for pairs the vSphere API states (the API cannot
+// send DF packets from the vmknic); for agent pairs it is extra evidence beside the host's result.
+struct ProxyDfFacts {
+  bool ran = false;     // a probe was made this cycle
+  std::string outcome;  // "reply" | "no_reply" | "too_long" | "error" (dfprobe::DfOutcomeName)
+  uint32_t mtu = 0;     // the packet size probed
+  std::string evidence;
+};
+
 struct FlowFacts {
   bool ran = false;
   uint32_t on_backup = 0;
@@ -222,6 +232,7 @@ struct PairFacts {
   PinFacts pin;
   NeighborFacts neighbor;
   ConnectFacts connect;
+  ProxyDfFacts proxy_df;
   FlowFacts flows;
   std::vector<std::string> duplicate_hosts;  // other hosts reporting the same NFC address
   bool allow_public_plaintext = false;
