@@ -80,6 +80,8 @@ std::vector<report::PairFacts> BuildPairFacts(const FactsBuilderOptions& options
           f.connect = *c;
         if (const auto* n = Find(seen.neighbor, id))
           f.neighbor = *n;
+        if (const auto* d = Find(seen.df, id))
+          f.proxy_df = *d;
       }
     }
     if (const auto* fl = Find(seen.flows, id))

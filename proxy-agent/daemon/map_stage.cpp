@@ -34,6 +34,30 @@ void AddUnique(std::vector<std::string>& list, const std::string& name) {
     list.push_back(name);
 }
 
+// The MAC that answers an ARP probe for an IPv4 next hop on `ifindex`; empty when none answers
+// (or the hop is IPv6: no neighbor-solicitation probe yet).
+std::string ProbeNextHop(Observer& observer, const std::vector<pin::LocalAddress>& local,
+                         int ifindex, const net::IpAddress& hop) {
+  constexpr int kArpTimeoutMs = 300;
+  if (hop.family != net::Family::kIPv4)
+    return "";
+  std::string own_mac;
+  for (const auto& a : local) {
+    if (a.ifindex == ifindex)
+      own_mac = a.mac;
+  }
+  if (own_mac.empty())
+    return "";
+  auto answers = observer.ArpProbe(ifindex, own_mac, {hop}, kArpTimeoutMs);
+  if (!answers)
+    return "";
+  for (const auto& a : *answers) {
+    if (a.target == hop)
+      return a.mac;
+  }
+  return "";
+}
+
 }  // namespace
 
 report::PathFacts LearnManagementPaths(Observer& observer,
@@ -53,10 +77,16 @@ report::PathFacts LearnManagementPaths(Observer& observer,
       const net::IpAddress hop = r->gateway ? *r->gateway : *management.ip;
       p.management_next_hop = hop.ToString() + (r->gateway ? " (gateway)" : " (on-link)");
       auto mac = observer.NeighborMac(r->oif, hop);
-      if (mac && !mac->empty())
+      if (mac && !mac->empty()) {
         p.management_next_hop_mac = *mac;
-      else
+      } else if (auto probed = ProbeNextHop(observer, local, r->oif, hop); !probed.empty()) {
+        // A host read through the vSphere API has no control connection that would have filled
+        // the neighbor table: ask the segment once.
+        p.management_next_hop_mac = probed;
+        note("next hop MAC from an ARP probe on " + p.management_interface);
+      } else {
         note("no neighbor entry for " + hop.ToString());
+      }
     } else {
       note("route lookup to " + management.text + ": " + r.error().message);
     }

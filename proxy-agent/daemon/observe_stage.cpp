@@ -128,6 +128,30 @@ Observations Observe(Observer& observer, const ObserveOptions& options, const Li
                           : mac.error().message;
     out.neighbor[id] = std::move(n);
   }
+  for (const auto& [id, h] : hosts) {
+    auto it = maps.find(id);
+    if (h.l2_checks || it == maps.end() || !it->second.map.ok || !h.nfc.ip)
+      continue;
+    report::ProxyDfFacts d;
+    d.mtu = h.host.nfc_vmknic_mtu;
+    if (d.mtu == 0) {
+      d.evidence = "the source did not state the vmknic's MTU; no DF probe";
+      out.df[id] = std::move(d);
+      continue;
+    }
+    const pin::MapResult& m = it->second.map;
+    dfprobe::DfProbeRequest request;
+    request.interface = m.interface;
+    request.source = m.source;
+    request.destination = *h.nfc.ip;
+    request.mtu = static_cast<int>(d.mtu);
+    request.timeout_ms = options.df_timeout_ms;
+    const dfprobe::DfProbeResult r = observer.DfProbe(request);
+    d.ran = r.outcome != dfprobe::DfOutcome::kError;
+    d.outcome = dfprobe::DfOutcomeName(r.outcome);
+    d.evidence = r.evidence;
+    out.df[id] = std::move(d);
+  }
   auto flows = observer.Flows(options.nfc_port);
   if (!flows)
     return out;

@@ -21,12 +21,16 @@ struct ObserveOptions {
   bool tcp_check = true;
   int connect_timeout_ms = 1000;
   int arp_timeout_ms = 300;
+  int df_timeout_ms = 1000;
 };
 
 struct Observations {
   std::map<std::string, report::NeighborFacts> neighbor;  // mapped hosts
   std::map<std::string, report::ConnectFacts> connect;    // fresh, mapped hosts (tcp_check on)
   std::map<std::string, report::FlowFacts> flows;         // every host, when the table was read
+  // Proxy-side DF probes at the vmknic's MTU, for mapped hosts whose source cannot probe from the
+  // host end (the vSphere API); an agent's own vmkping decides for agent hosts.
+  std::map<std::string, report::ProxyDfFacts> df;
 };
 
 // ARP probes, one batch per backup interface, for the management next hops of the hosts mapped

@@ -9,6 +9,7 @@
 
 #include "bnfc/expected.h"
 #include "bnfc/net.h"
+#include "df_probe.h"
 #include "kernel.h"
 #include "probes.h"
 
@@ -30,6 +31,8 @@ class Observer {
                                       int timeout_ms) = 0;
   // TCP sockets towards `dport` with the interface the kernel's route for each takes now.
   virtual Expected<std::vector<pin::Flow>> Flows(int dport) = 0;
+  // One ICMP echo of exactly the MTU with "don't fragment" (see dfprobe::DfProbe).
+  virtual dfprobe::DfProbeResult DfProbe(const dfprobe::DfProbeRequest& request) = 0;
 };
 
 // The real observer: netlink through pin::Kernel, connects through real sockets.
@@ -52,6 +55,9 @@ class KernelObserver final : public Observer {
     return pin::ConnectProbes(targets, port, timeout_ms);
   }
   Expected<std::vector<pin::Flow>> Flows(int dport) override { return kernel_.Flows(dport); }
+  dfprobe::DfProbeResult DfProbe(const dfprobe::DfProbeRequest& request) override {
+    return dfprobe::DfProbe(request);
+  }
 
  private:
   pin::Kernel& kernel_;

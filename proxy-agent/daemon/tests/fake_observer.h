@@ -60,6 +60,15 @@ class FakeObserver : public Observer {
     return flows;
   }
 
+  dfprobe::DfProbeResult DfProbe(const dfprobe::DfProbeRequest& request) override {
+    df_probes.push_back(request.interface + " " + request.source.ToString() + " -> " +
+                        request.destination.ToString() + " mtu " + std::to_string(request.mtu));
+    auto it = df.find(request.destination.ToString());
+    if (it == df.end())
+      return {dfprobe::DfOutcome::kNoReply, "fake: no reply"};
+    return it->second;
+  }
+
   std::map<std::string, pin::RouteLookup> routes;                // destination -> lookup
   std::map<std::pair<int, std::string>, std::string> neighbors;  // (ifindex, address) -> MAC
   std::map<std::pair<int, std::string>, std::string> arp;        // (ifindex, target) -> MAC
@@ -68,7 +77,9 @@ class FakeObserver : public Observer {
   bool fail_neighbors = false;
   bool fail_flows = false;
   size_t route_lookups = 0, neighbor_reads = 0, arp_probes = 0;
-  std::vector<std::string> connects;  // "destination:port", in order
+  std::vector<std::string> connects;                 // "destination:port", in order
+  std::map<std::string, dfprobe::DfProbeResult> df;  // destination -> result (default no reply)
+  std::vector<std::string> df_probes;                // "iface source -> destination mtu N"
 };
 
 }  // namespace bnfc::proxyd::testing

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "fake_kernel.h"
+#include "fake_observer.h"
 
 namespace bnfc::proxyd {
 namespace {
@@ -362,6 +363,24 @@ TEST(LearnManagementPaths, GatewayNextHopAndItsMac) {
   EXPECT_TRUE(bad.control_interface.empty());
   EXPECT_FALSE(bad.evidence.empty());
   EXPECT_TRUE(ManagementInterfaces(bad).empty());
+}
+
+TEST(LearnManagementPaths, AnArpProbeFillsAMissingNeighborEntry) {
+  testing::FakeObserver o;
+  const std::vector<pin::LocalAddress> local = {
+      Local("eth0", 2, "10.98.0.100/24", "02:00:00:00:00:01")};
+  o.routes["10.98.0.11"] = pin::RouteLookup{2, 254, std::nullopt, std::nullopt};
+  o.arp[{2, "10.98.0.11"}] = "00:50:56:00:00:0b";
+  auto p = LearnManagementPaths(o, local, AddressFact::Of("10.98.0.11"), AddressFact::Of(""));
+  EXPECT_EQ(o.arp_probes, 1u);
+  EXPECT_EQ(p.management_next_hop, "10.98.0.11 (on-link)");
+  EXPECT_EQ(p.management_next_hop_mac, "00:50:56:00:00:0b");
+  EXPECT_NE(p.evidence.find("next hop MAC from an ARP probe on eth0"), std::string::npos);
+
+  o.arp.clear();  // nobody answers: the MAC stays unknown and the evidence says so
+  auto q = LearnManagementPaths(o, local, AddressFact::Of("10.98.0.11"), AddressFact::Of(""));
+  EXPECT_TRUE(q.management_next_hop_mac.empty());
+  EXPECT_NE(q.evidence.find("no neighbor entry for 10.98.0.11"), std::string::npos);
 }
 
 }  // namespace

@@ -54,6 +54,38 @@ TEST_F(ObserveStageTest, ConnectsGoToFreshMappedHostsFromTheBackupAddress) {
   EXPECT_EQ(seen.connect.count("esx03"), 0u);
 }
 
+TEST_F(ObserveStageTest, DfProbesOnlyForHostsWhoseSourceCannotProbeItself) {
+  // esx01 is an agent host (its own vmkping decides the MTU); esx02 comes from the vSphere API.
+  hosts_["esx01"].l2_checks = std::vector<report::HostL2Check>{};
+  hosts_["esx02"].l2_checks.reset();
+  hosts_["esx02"].source = FactsSource::kVsphere;
+  hosts_["esx02"].host.nfc_vmknic_mtu = 9000;
+  observer_.df["10.99.0.12"] = {dfprobe::DfOutcome::kReply, "9000 bytes DF: reply"};
+  Observations seen = Run();
+  EXPECT_EQ(observer_.df_probes,
+            (std::vector<std::string>{"eth1 10.99.0.100 -> 10.99.0.12 mtu 9000"}));
+  EXPECT_EQ(seen.df.count("esx01"), 0u);
+  ASSERT_EQ(seen.df.count("esx02"), 1u);
+  EXPECT_TRUE(seen.df.at("esx02").ran);
+  EXPECT_EQ(seen.df.at("esx02").outcome, "reply");
+  EXPECT_EQ(seen.df.at("esx02").mtu, 9000u);
+  EXPECT_EQ(seen.df.at("esx02").evidence, "9000 bytes DF: reply");
+}
+
+TEST_F(ObserveStageTest, NoDfProbeWithoutTheVmknicMtuAndAFailedProbeIsNotARun) {
+  hosts_["esx01"].l2_checks.reset();
+  hosts_["esx01"].host.nfc_vmknic_mtu = 0;
+  hosts_["esx02"].l2_checks.reset();
+  hosts_["esx02"].host.nfc_vmknic_mtu = 1500;
+  observer_.df["10.99.0.12"] = {dfprobe::DfOutcome::kError, "cannot open a ping socket"};
+  Observations seen = Run();
+  EXPECT_EQ(observer_.df_probes.size(), 1u);
+  EXPECT_FALSE(seen.df.at("esx01").ran);
+  EXPECT_EQ(seen.df.at("esx01").evidence, "the source did not state the vmknic's MTU; no DF probe");
+  EXPECT_FALSE(seen.df.at("esx02").ran);
+  EXPECT_EQ(seen.df.at("esx02").outcome, "error");
+}
+
 TEST_F(ObserveStageTest, NoConnectsWhenTheCheckIsOff) {
   options_.tcp_check = false;
   EXPECT_TRUE(Run().connect.empty());
