@@ -1,6 +1,5 @@
 // key = value configuration files: line syntax, typed validation against a schema, typed access.
 #include "bnfc/config.h"
-#include "bnfc/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,9 +9,15 @@
 #include <set>
 
 #include "bnfc/fs.h"
+#include "bnfc/text.h"
 
 namespace bnfc::config {
 namespace {
+
+// Config lines trim spaces and tabs only (CR is handled where lines are split).
+std::string TrimBlanks(std::string_view s) {
+  return text::Trim(s, " \t");
+}
 
 constexpr size_t kMaxConfigBytes = 1u << 20;
 const std::string kDurationShape = "expected a number with a unit (ms, s, m, h, d) like 30s or 5m";
@@ -24,25 +29,6 @@ std::string Quote(const std::string& text) {
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t';
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && IsSpace(s[b])) {
-    ++b;
-  }
-  while (e > b && IsSpace(s[e - 1])) {
-    --e;
-  }
-  return s.substr(b, e - b);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
 }
 
 bool IsKeyChar(char c) {
@@ -249,7 +235,7 @@ Expected<Line> SplitLine(const std::string& raw) {
       return Unexpected(ErrorCode::kParse, buf);
     }
   }
-  std::string line = Trim(raw);
+  std::string line = TrimBlanks(raw);
   if (line.empty() || line[0] == '#') {
     return Line{};
   }
@@ -259,7 +245,7 @@ Expected<Line> SplitLine(const std::string& raw) {
     return Unexpected(ErrorCode::kParse, "expected 'key = value', got " + Quote(line) + hint);
   }
   Line out;
-  out.key = Trim(line.substr(0, eq));
+  out.key = TrimBlanks(line.substr(0, eq));
   if (out.key.empty()) {
     return Unexpected(ErrorCode::kParse, "missing key before '=' in " + Quote(line));
   }
@@ -268,7 +254,7 @@ Expected<Line> SplitLine(const std::string& raw) {
                       "invalid key " + Quote(out.key) +
                           ": keys are letters, digits, '_', '-' and '.' (expected 'key = value')");
   }
-  std::string rest = Trim(line.substr(eq + 1));
+  std::string rest = TrimBlanks(line.substr(eq + 1));
   if (!rest.empty() && rest[0] == '"') {
     size_t i = 1;
     bool closed = false;
@@ -295,7 +281,7 @@ Expected<Line> SplitLine(const std::string& raw) {
       return Unexpected(ErrorCode::kParse,
                         "key '" + out.key + "': missing closing '\"' in quoted value");
     }
-    std::string tail = Trim(rest.substr(i));
+    std::string tail = TrimBlanks(rest.substr(i));
     if (!tail.empty() && tail[0] != '#') {
       return Unexpected(
           ErrorCode::kParse,
@@ -306,7 +292,7 @@ Expected<Line> SplitLine(const std::string& raw) {
   // Unquoted: a '#' preceded by whitespace (or first) starts a trailing comment.
   for (size_t i = 0; i < rest.size(); ++i) {
     if (rest[i] == '#' && (i == 0 || IsSpace(rest[i - 1]))) {
-      rest = Trim(rest.substr(0, i));
+      rest = TrimBlanks(rest.substr(0, i));
       break;
     }
   }
@@ -326,7 +312,7 @@ std::string Suggestion(const Schema& schema, const std::string& key) {
   const KeySpec* best = nullptr;
   size_t best_distance = 3;  // only close misspellings
   for (const KeySpec& spec : schema) {
-    size_t d = EditDistance(Lower(key), Lower(spec.key));
+    size_t d = EditDistance(text::AsciiLower(key), text::AsciiLower(spec.key));
     if (d < best_distance) {
       best = &spec;
       best_distance = d;
@@ -520,7 +506,7 @@ Expected<std::chrono::milliseconds> ParseDuration(const std::string& text) {
 }
 
 Expected<bool> ParseBool(const std::string& text) {
-  std::string t = Lower(text);
+  std::string t = text::AsciiLower(text);
   if (t == "true" || t == "yes" || t == "on" || t == "1") {
     return true;
   }

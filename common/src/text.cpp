@@ -137,4 +137,21 @@ std::string EscapeForLine(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+std::string Trim(std::string_view s, std::string_view chars) {
+  const size_t b = s.find_first_not_of(chars);
+  if (b == std::string_view::npos) {
+    return "";
+  }
+  return std::string(s.substr(b, s.find_last_not_of(chars) - b + 1));
+}
+
+std::string AsciiLower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return s;
+}
+
 }  // namespace bnfc::text

@@ -9,6 +9,19 @@
 namespace bnfc::text {
 namespace {
 
+TEST(Trim, EndsOnlyAndTheCharactersAsked) {
+  EXPECT_EQ(Trim("  a b \t\r\n"), "a b");
+  EXPECT_EQ(Trim(" \t\r\n "), "");
+  EXPECT_EQ(Trim(""), "");
+  EXPECT_EQ(Trim("\r value \r", " \t"), "\r value \r");
+  EXPECT_EQ(Trim("x"), "x");
+}
+
+TEST(AsciiLower, LettersOnlyAndNotBeyondAscii) {
+  EXPECT_EQ(AsciiLower("ESX01.Example.COM-9_"), "esx01.example.com-9_");
+  EXPECT_EQ(AsciiLower("\xC3\x84"), "\xC3\x84");  // UTF-8 bytes are left alone
+}
+
 TEST(EscapeXml, EveryMarkupCharacterAndNul) {
   EXPECT_EQ(EscapeXml("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&#39;f");
   EXPECT_EQ(EscapeXml(std::string("x\0y", 3)), "x&#xFFFD;y");

@@ -12,9 +12,12 @@
 #include <optional>
 
 #include "bnfc/net.h"
+#include "bnfc/text.h"
 
 namespace bnfc::hostagent {
 namespace {
+
+using text::Trim;
 
 // ------------------------------------------------------------------ generic records
 
@@ -40,18 +43,6 @@ std::string Normalize(std::string_view name) {
     }
   }
   return out;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) {
-    ++b;
-  }
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) {
-    --e;
-  }
-  return std::string(s.substr(b, e - b));
 }
 
 // Printable excerpt of a line for error messages (bounded, control bytes escaped).

@@ -9,15 +9,12 @@
 
 #include "bnfc/config.h"
 #include "bnfc/fs.h"
+#include "bnfc/text.h"
 
 namespace bnfc::proxyd {
 namespace {
 
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+using text::Trim;
 
 // Applies the [Network] options found in one file to `check`.
 void ApplyFile(const std::string& path, NetworkdCheck* check) {

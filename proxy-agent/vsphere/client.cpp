@@ -10,13 +10,6 @@ namespace bnfc::vsphere {
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
-
 // The method name inside a request envelope ("<Login xmlns=..."), for the SOAPAction and
 // messages.
 std::string MethodOf(const std::string& body) {
@@ -225,7 +218,7 @@ Expected<HostsRead> Client::ReadOnce(size_t& requests) {
                                    [&](const soap::ObjectContent& o) {
                                      auto it = o.props.find("name");
                                      return it == o.props.end() ||
-                                            wanted.count(Lower(it->second.text)) == 0;
+                                            wanted.count(text::AsciiLower(it->second.text)) == 0;
                                    }),
                     out.hosts.end());
   }

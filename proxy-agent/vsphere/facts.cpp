@@ -11,20 +11,7 @@ namespace bnfc::vsphere {
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) {
-    return "";
-  }
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
+using text::Trim;
 
 class HostParser {
  public:
@@ -135,7 +122,7 @@ Expected<VsphereHost> HostFromObject(const soap::ObjectContent& o, const std::st
   if (!name) {
     return name.error();
   }
-  h.host_id = Lower(Trim((*name)->text));
+  h.host_id = text::AsciiLower(Trim((*name)->text));
   if (h.host_id.empty() || h.host_id.size() > 255) {
     return p.Bad("name", "must be 1 to 255 characters");
   }

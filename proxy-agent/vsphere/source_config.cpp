@@ -15,21 +15,7 @@ namespace bnfc::vsphere {
 
 namespace {
 
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) {
-    return "";
-  }
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
+using text::Trim;
 
 Unexpected Invalid(std::string what) {
   return Unexpected(ErrorCode::kInvalidArgument, std::move(what));
@@ -84,7 +70,7 @@ Expected<Scope> ParseScope(const std::string& text) {
     size_t start = 0;
     while (start <= rest.size()) {
       size_t comma = rest.find(',', start);
-      std::string h = Lower(
+      std::string h = text::AsciiLower(
           Trim(rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
       if (h.empty()) {
         return Invalid("'hosts:' lists an empty host name; separate names with ', '");
@@ -161,7 +147,7 @@ Expected<Url> ParseHttpsUrl(const std::string& text) {
 }
 
 Expected<std::string> NormalizeThumbprint(const std::string& text) {
-  std::string t = Lower(Trim(text));
+  std::string t = text::AsciiLower(Trim(text));
   // 32 bytes: 64 hex digits and 31 colons.
   bool ok = t.size() == 95;
   for (size_t i = 0; ok && i < t.size(); ++i) {

@@ -8,6 +8,8 @@
 
 #include <memory>
 
+#include "bnfc/text.h"
+
 namespace bnfc::vsphere::xml {
 
 namespace {
@@ -105,14 +107,6 @@ class TreeBuilder : public Poco::XML::ContentHandler {
   std::string error_;
 };
 
-std::string Trimmed(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) {
-    return "";
-  }
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
 }  // namespace
 
 const Node* Node::Child(const std::string& local_name) const {
@@ -136,7 +130,7 @@ std::vector<const Node*> Node::Children(const std::string& local_name) const {
 
 std::string Node::ChildText(const std::string& local_name) const {
   const Node* c = Child(local_name);
-  return c == nullptr ? "" : Trimmed(c->text);
+  return c == nullptr ? "" : text::Trim(c->text);
 }
 
 const Node* Node::Find(const std::string& path) const {

@@ -22,6 +22,12 @@ std::string QuoteUntrusted(std::string_view text, size_t max_bytes);
 // that are not valid UTF-8, as \xNN. Input past `max_bytes` is cut and the line says how much.
 std::string EscapeForLine(std::string_view text, size_t max_bytes);
 
+// `s` without the leading and trailing characters found in `chars`.
+std::string Trim(std::string_view s, std::string_view chars = " \t\r\n");
+
+// ASCII letters in lower case; other bytes unchanged (host names, ids, keywords).
+std::string AsciiLower(std::string s);
+
 // The length of the valid UTF-8 sequence at the start of `s` (1..4), or 0 when it is not one.
 size_t Utf8SequenceLength(std::string_view s);
 
