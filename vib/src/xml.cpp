@@ -78,14 +78,7 @@ struct ParseState {
   std::string error;
 };
 
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) {
-    return {};
-  }
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
+using text::Trim;
 
 void Fail(ParseState* st, std::string why) {
   if (st->error.empty()) {
