@@ -19,6 +19,8 @@ file(MAKE_DIRECTORY ${BNFC_ZMQ_INCLUDE})
 ExternalProject_Add(zmq_static_build
   PREFIX ${BNFC_ZMQ_PREFIX}
   DOWNLOAD_COMMAND ${CMAKE_SOURCE_DIR}/cmake/fetch-zeromq-source.sh ${BNFC_ZMQ_PREFIX}/src/zmq_static_build
+  # Fixes for races libzmq 4.3.4 has in this configuration (cmake/patches/ says which and why).
+  PATCH_COMMAND ${CMAKE_SOURCE_DIR}/cmake/patch-zeromq-source.sh ${BNFC_ZMQ_PREFIX}/src/zmq_static_build
   CMAKE_ARGS
     -DCMAKE_INSTALL_PREFIX=${BNFC_ZMQ_PREFIX}/install
     -DCMAKE_INSTALL_LIBDIR=lib
