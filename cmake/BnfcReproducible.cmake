@@ -15,12 +15,18 @@ set(BNFC_PREFIX_MAP_FLAGS "-ffile-prefix-map=${CMAKE_SOURCE_DIR}/="
                           "-ffile-prefix-map=${CMAKE_BINARY_DIR}/=")
 add_compile_options(${BNFC_PREFIX_MAP_FLAGS})
 # ccache with CCACHE_BASEDIR hands the compiler paths relative to the compile's working folder
-# (the target's build folder with Makefiles), e.g. ../../common/src/x.cpp, which the absolute maps
-# above do not match: map that relative way to the source root too.
+# (the target's build folder with Makefiles), e.g. ../../common/src/x.cpp or ../protocol/gen,
+# which the absolute maps above do not match: map those relative ways to the build and source
+# roots too. The source root's map comes last so that it wins where both match (a build folder
+# inside the checkout).
 add_compile_options(
+  "-ffile-prefix-map=$<PATH:RELATIVE_PATH,${CMAKE_BINARY_DIR},$<TARGET_PROPERTY:BINARY_DIR>>/="
   "-ffile-prefix-map=$<PATH:RELATIVE_PATH,${CMAKE_SOURCE_DIR},$<TARGET_PROPERTY:BINARY_DIR>>/=")
 add_link_options("LINKER:--build-id=sha1")
-# For third-party code built by ExternalProject under the build folder (static libzmq).
+# For third-party code built by ExternalProject under the build folder (static libzmq, compiled
+# in its sibling folder zmq_static_build-build, where ccache makes its sources ../zmq_static_build).
+list(APPEND BNFC_PREFIX_MAP_FLAGS
+     "-ffile-prefix-map=../zmq_static_build/=_deps/zmq/src/zmq_static_build/")
 string(JOIN " " BNFC_PREFIX_MAP_FLAGS_STRING ${BNFC_PREFIX_MAP_FLAGS})
 
 # One date for everything that must carry one (man pages): SOURCE_DATE_EPOCH when the caller sets

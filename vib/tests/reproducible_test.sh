@@ -1,7 +1,7 @@
 #!/bin/sh
 # The same sources built in two different places give byte-identical bnfc-hostd, VIB and offline
 # bundle. The first place is the project's own build (BUILD_DIR, in the checkout as ./run makes
-# it); the checkout is copied (tracked and new files git does not ignore, mtimes kept) to
+# it); the checkout is copied (tracked and new files git does not ignore; changed files only) to
 # WORK/other-place/checkout and built out of tree there (another name and depth). Only the targets
 # the VIB needs are built in the copy, which stays in WORK so a rerun is incremental.
 #   reproducible_test.sh SOURCE_DIR BUILD_DIR WORK [ZMQ_SOURCE]
@@ -21,8 +21,15 @@ export CCACHE_HASHDIR=1
 
 copy() {  # DEST: the tracked files of $src as they are now (uncommitted edits included)
   mkdir -p "$1"
-  (cd "$src" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp -p --parents -t "$1") ||
-    fail "copying to $1"
+  # Only files whose bytes differ are copied, and they get the current time: a copied file that
+  # kept an older mtime than the copy's object built from its previous content would not be
+  # rebuilt, and the test would compare a stale build.
+  (cd "$src" && git ls-files --cached --others --exclude-standard |
+    while IFS= read -r f; do
+      [ -f "$f" ] || continue
+      cmp -s "$f" "$1/$f" 2>/dev/null && continue
+      mkdir -p "$1/$(dirname "$f")" && cp "$f" "$1/$f" || exit 1
+    done) || fail "copying to $1"
   # files deleted since the last run
   (cd "$1" && find . -path ./build -prune -o -type f -print | sed 's|^\./||' | sort) > "$work/have"
   (cd "$src" && git ls-files --cached --others --exclude-standard | sort) > "$work/want"
