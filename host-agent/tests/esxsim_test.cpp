@@ -328,7 +328,7 @@ TEST_F(EsxsimTest, StartingWithNoProxyChangesNoTag) {
   auto shipped = fs::ReadFile(testing::SourceDir() + "/esxcli-scripts/hostd.conf");
   ASSERT_TRUE(shipped.ok()) << shipped.error().message;
   ASSERT_NE(shipped->find("\ninterval = 60s\n"), std::string::npos);
-  auto keygen = testing::RunCommand(hostd + " keygen --dir " + dir_.path() + " 2>&1");
+  auto keygen = testing::RunShell(hostd + " keygen --dir " + dir_.path() + " 2>&1");
   ASSERT_EQ(keygen.status, 0) << keygen.output;
   Save();
   for (const char* policy : {"observe", "ensure"}) {

@@ -257,7 +257,7 @@ TEST(InventoryCli, StaticBinaryRunsInventory) {
   }
   TempDir d;
   FillFromFixtures(d);
-  auto run = testing::RunCommand(bin + " inventory --json --from-dir " + d.path());
+  auto run = testing::RunShell(bin + " inventory --json --from-dir " + d.path());
   ASSERT_EQ(run.status, 0) << run.output;
   json j = json::parse(run.output);
   EXPECT_EQ(j["host"]["version"], "8.0.1");
@@ -274,7 +274,7 @@ TEST(InventoryCli, DaemonAndKeyCommandsAnswerHelp) {
     GTEST_SKIP() << bin << " is not built";
   }
   for (std::string command : {"run", "keygen", "key show"}) {
-    auto run = testing::RunCommand(bin + " " + command + " --help 2>&1");
+    auto run = testing::RunShell(bin + " " + command + " --help 2>&1");
     EXPECT_EQ(run.status, 0) << command << ": " << run.output;
     EXPECT_EQ(run.output.rfind("usage: bnfc-hostd " + command, 0), 0u) << run.output;
   }

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "bnfc/fs.h"
+#include "bnfc/testing/shell.h"
 
 namespace bnfc::hostagent::testing {
 
@@ -60,26 +61,7 @@ inline std::string SharedFixture(const std::string& name) {
   return *r;
 }
 
-struct CommandResult {
-  int status = -1;  // as pclose() returns it: 0 for a clean exit 0
-  std::string output;
-};
-
-// Runs `command` with /bin/sh and collects its standard output.
-inline CommandResult RunCommand(const std::string& command) {
-  CommandResult r;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    r.output.append(buf, n);
-  }
-  r.status = pclose(p);
-  return r;
-}
+using bnfc::testing::RunShell;
 
 // An esxsim state (docs/esxsim.md): vmk0 management, vmk1 on the vMotion stack, vmk2 the backup
 // vmknic (MTU 9000, no tags) whose proxy 10.99.0.100 answers vmkping and is in the neighbor table.

@@ -14,41 +14,13 @@
 #include <functional>
 #include <string>
 
+#include "bnfc/testing/shell.h"
 #include "df_probe.h"
 
 namespace bnfc::dfprobe {
 namespace {
 
-#define CHILD_CHECK(cond, text)                                                         \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                   std::string(text).c_str());                                          \
-      return 1;                                                                         \
-    }                                                                                   \
-  } while (0)
-
-std::string Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr)
-    return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-bool WaitUp(const std::string& prefix, const std::string& name) {
-  for (int tries = 0; tries < 1000; ++tries) {
-    if (Sh(prefix + "ip -o link show dev " + name).find(" state UP ") != std::string::npos)
-      return true;
-    usleep(10000);
-  }
-  return false;
-}
+using bnfc::testing::WaitOperUp;
 
 struct Topology {
   int proxy_mtu = 9000;      // eth1, the proxy's backup interface
@@ -118,7 +90,7 @@ int InLab(const Topology& t, const std::function<int()>& body) {
                          "ip addr add 10.99.0.11/24 dev vmk1; "
                          "ip -6 addr add fd00:99::11/64 dev vmk1 nodad'")
                             .c_str()) == 0 &&
-            WaitUp("", "eth1") && WaitUp(in_host, "vmk1") && WaitUp(in_host, "br0");
+            WaitOperUp({"eth1"}) && WaitOperUp({"vmk1", "br0"}, in_host);
   int rc = ok ? body() : 78;
   kill(host, SIGKILL);
   waitpid(host, nullptr, 0);
@@ -139,8 +111,8 @@ int Expect(const char* src, const char* dst, int mtu, int timeout_ms, DfOutcome 
            const std::string& want_text) {
   auto got = DfProbe({"eth1", Ip(src), Ip(dst), mtu, timeout_ms});
   std::fprintf(stderr, "%s: %s\n", DfOutcomeName(got.outcome), got.evidence.c_str());
-  CHILD_CHECK(got.outcome == want, got.evidence);
-  CHILD_CHECK(got.evidence.find(want_text) != std::string::npos, got.evidence);
+  BNFC_CHILD_CHECK_MSG(got.outcome == want, got.evidence);
+  BNFC_CHILD_CHECK_MSG(got.evidence.find(want_text) != std::string::npos, got.evidence);
   return 0;
 }
 

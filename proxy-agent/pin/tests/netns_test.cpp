@@ -18,31 +18,15 @@
 #include <set>
 #include <string>
 
+#include "bnfc/testing/shell.h"
 #include "pin.h"
 
 namespace bnfc::pin {
 namespace {
 
-#define CHILD_CHECK(cond)                                                           \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                                     \
-    }                                                                               \
-  } while (0)
-
-std::string Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr)
-    return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  pclose(p);
-  return out;
-}
+#define CHILD_CHECK BNFC_CHILD_CHECK
+using bnfc::testing::ShellOutput;
+using bnfc::testing::WaitOperUp;
 
 // The child's failures are printed on its stderr by CHILD_CHECK.
 #define IN_NETNS(body)                                                 \
@@ -59,23 +43,6 @@ net::IpAddress Ip(const std::string& s) {
   return *net::IpAddress::Parse(s);
 }
 
-// Waits (bounded) until every named link in this namespace reports operstate UP. A veth's carrier
-// comes on when both ends are up, but the kernel attaches its queue (and sets operstate) later,
-// from its link-watch work: a packet sent before then is dropped, so a first ARP or SYN could be
-// lost and a probe with a short timeout fail under load.
-bool WaitOperUp(const std::vector<std::string>& names) {
-  for (int tries = 0; tries < 1000; ++tries) {
-    bool all = true;
-    for (const auto& n : names) {
-      all = all && Sh("ip -o link show dev " + n).find(" state UP ") != std::string::npos;
-    }
-    if (all)
-      return true;
-    usleep(10000);
-  }
-  return false;
-}
-
 // Waits (bounded) until the private namespace has settled: links operationally up and IPv6
 // link-local autoconfiguration done (each link's "local fe80::" route in place). Until then the
 // kernel keeps adding routes of its own, and a test comparing route tables before and after an
@@ -84,8 +51,8 @@ bool WaitSettled() {
   if (!WaitOperUp({"eth0", "eth1", "peer0", "peer1"}))
     return false;
   for (int tries = 0; tries < 1000; ++tries) {
-    if (CountLines(Sh("ip -6 route show table local | grep 'local fe80::'")) == 4 &&
-        Sh("ip -6 addr show tentative").empty())
+    if (CountLines(ShellOutput("ip -6 route show table local | grep 'local fe80::'")) == 4 &&
+        ShellOutput("ip -6 addr show tentative").empty())
       return true;
     usleep(10000);
   }
@@ -151,7 +118,7 @@ std::string MacOf(Kernel& k, const std::string& name) {
 // the kernel's IPv6 link-local autoconfiguration has run, which it does asynchronously after the
 // link comes up: reading it that way right after setup returned "" now and then.
 std::string LinkMac(const std::string& name) {
-  std::string out = Sh("ip -o link show dev " + name);
+  std::string out = ShellOutput("ip -o link show dev " + name);
   auto at = out.find("link/ether ");
   return at == std::string::npos ? "" : out.substr(at + 11, 17);
 }
@@ -309,21 +276,21 @@ TEST_F(NetnsTest, PinsCarryOurProtocolAndSteerOnlyPort902) {
     CHILD_CHECK(r.ok());
     CHILD_CHECK(r->added == 6);  // 4 routes, one rule per family
     CHILD_CHECK(r->errors == 0);
-    std::string routes = Sh("ip route show table 902 proto 190");
+    std::string routes = ShellOutput("ip route show table 902 proto 190");
     CHILD_CHECK(CountLines(routes) == 3);
     CHILD_CHECK(routes.find("10.99.1.1 dev eth1") != std::string::npos);
     CHILD_CHECK(routes.find("src 10.99.0.100") != std::string::npos);
-    std::string routes6 = Sh("ip -6 route show table 902 proto 190");
+    std::string routes6 = ShellOutput("ip -6 route show table 902 proto 190");
     CHILD_CHECK(routes6.find("fd00:99::11 dev eth1") != std::string::npos);
-    std::string rules = Sh("ip rule show");
+    std::string rules = ShellOutput("ip rule show");
     CHILD_CHECK(rules.find("9020:") != std::string::npos);
     CHILD_CHECK(rules.find("proto 190") != std::string::npos);
     CHILD_CHECK(rules.find("dport 902") != std::string::npos);
     CHILD_CHECK(rules.find("lookup 902") != std::string::npos);
-    CHILD_CHECK(Sh("ip -6 rule show").find("lookup 902") != std::string::npos);
+    CHILD_CHECK(ShellOutput("ip -6 rule show").find("lookup 902") != std::string::npos);
     // The kernel's own route lookup: 902 goes to our table, 443 does not.
-    std::string via902 = Sh("ip route get 10.99.1.1 ipproto tcp dport 902");
-    std::string via443 = Sh("ip route get 10.99.1.1 ipproto tcp dport 443 2>&1");
+    std::string via902 = ShellOutput("ip route get 10.99.1.1 ipproto tcp dport 902");
+    std::string via443 = ShellOutput("ip route get 10.99.1.1 ipproto tcp dport 443 2>&1");
     CHILD_CHECK(via902.find("dev eth1") != std::string::npos);
     CHILD_CHECK(via902.find("table 902") != std::string::npos);
     CHILD_CHECK(via443.find("table 902") == std::string::npos);
@@ -352,8 +319,8 @@ TEST_F(NetnsTest, ForeignRoutesAndRulesAreNeverTouched) {
                             "proto static && "
                             "ip rule add ipproto tcp dport 902 lookup 902 pref 9020 "
                             "proto 191") == 0);
-    std::string routes_before = Sh("ip route show table all | grep -v 'proto 190'");
-    std::string rules_before = Sh("ip rule show | grep -v 'proto 190'");
+    std::string routes_before = ShellOutput("ip route show table all | grep -v 'proto 190'");
+    std::string rules_before = ShellOutput("ip rule show | grep -v 'proto 190'");
     auto k = MakeNetlinkKernel();
     int eth1 = IfIndex(*k, "eth1");
     Ownership own;
@@ -363,17 +330,17 @@ TEST_F(NetnsTest, ForeignRoutesAndRulesAreNeverTouched) {
     CHILD_CHECK(r->errors == 1);
     CHILD_CHECK(r->refused.size() == 1 && r->refused[0].find("10.99.1.1/32") != std::string::npos);
     CHILD_CHECK(r->added == 5);  // four routes and our rule
-    CHILD_CHECK(CountLines(Sh("ip route show table 902 proto 190")) == 4);
+    CHILD_CHECK(CountLines(ShellOutput("ip route show table 902 proto 190")) == 4);
     // Restart (a new netlink socket): the same refusal, nothing else changes.
     auto k2 = MakeNetlinkKernel();
     auto again = Reconcile(*k2, own, Pins(eth1, 5));
     CHILD_CHECK(again.ok() && again->errors == 1 && again->changes() == 0);
     CHILD_CHECK(Pinner(*k2, own).Stop(false).ok());  // clean stop: remove ours
-    CHILD_CHECK(Sh("ip route show table all proto 190").empty());
-    CHILD_CHECK(Sh("ip rule show | grep 'proto 190'").empty());
-    CHILD_CHECK(Sh("ip route show table all | grep -v 'proto 190'") == routes_before);
-    CHILD_CHECK(Sh("ip rule show | grep -v 'proto 190'") == rules_before);
-    CHILD_CHECK(CountLines(Sh("ip rule show | grep '^9020:'")) == 2);  // the foreign ones
+    CHILD_CHECK(ShellOutput("ip route show table all proto 190").empty());
+    CHILD_CHECK(ShellOutput("ip rule show | grep 'proto 190'").empty());
+    CHILD_CHECK(ShellOutput("ip route show table all | grep -v 'proto 190'") == routes_before);
+    CHILD_CHECK(ShellOutput("ip rule show | grep -v 'proto 190'") == rules_before);
+    CHILD_CHECK(CountLines(ShellOutput("ip rule show | grep '^9020:'")) == 2);  // the foreign ones
     return 0;
   }));
 }
@@ -392,8 +359,8 @@ TEST_F(NetnsTest, OurStrayEntriesAreSweptExactlyAndLookAlikesStay) {
             "ip rule add from 1.2.3.4 ipproto tcp dport 902 lookup 902 pref 9020 "
             "proto static && "
             "ip rule add ipproto tcp dport 902 lookup 902 pref 100 proto 190") == 0);
-    std::string foreign_routes = Sh("ip route show table all | grep -v 'proto 190'");
-    std::string foreign_rules = Sh("ip rule show | grep -v 'proto 190'");
+    std::string foreign_routes = ShellOutput("ip route show table all | grep -v 'proto 190'");
+    std::string foreign_rules = ShellOutput("ip rule show | grep -v 'proto 190'");
     auto k = MakeNetlinkKernel();
     int eth1 = IfIndex(*k, "eth1");
     Ownership own;
@@ -403,8 +370,8 @@ TEST_F(NetnsTest, OurStrayEntriesAreSweptExactlyAndLookAlikesStay) {
     CHILD_CHECK(r->removed == 4);
     CHILD_CHECK(r->added == 3);
     CHILD_CHECK(OwnedText(*k, own) == DesiredText(want, own));
-    CHILD_CHECK(Sh("ip route show table all | grep -v 'proto 190'") == foreign_routes);
-    CHILD_CHECK(Sh("ip rule show | grep -v 'proto 190'") == foreign_rules);
+    CHILD_CHECK(ShellOutput("ip route show table all | grep -v 'proto 190'") == foreign_routes);
+    CHILD_CHECK(ShellOutput("ip rule show | grep -v 'proto 190'") == foreign_rules);
     return 0;
   }));
 }
@@ -422,8 +389,9 @@ TEST_F(NetnsTest, AMovedPinIsReplacedInPlace) {
     CHILD_CHECK(r.ok() && r->errors == 0);
     CHILD_CHECK(r->replaced == 1 && r->added == 0 && r->removed == 0);
     CHILD_CHECK(r->kept == 3);
-    CHILD_CHECK(Sh("ip route show table 902 proto 190").find(PinAddress(1) + " dev eth0") !=
-                std::string::npos);
+    CHILD_CHECK(
+        ShellOutput("ip route show table 902 proto 190").find(PinAddress(1) + " dev eth0") !=
+        std::string::npos);
     CHILD_CHECK(OwnedText(*k, own) == DesiredText(want, own));
     return 0;
   }));
@@ -473,8 +441,8 @@ TEST_F(NetnsTest, TenThousandPinsKilledMidReconcileConvergeAndRestartChangesNoth
     CHILD_CHECK(std::system("ip route add 10.99.1.5/32 dev eth1 table 902 proto static && "
                             "ip rule add ipproto tcp dport 902 lookup 902 pref 9020 "
                             "proto static") == 0);
-    std::string foreign_routes = Sh("ip route show table all | grep -v 'proto 190'");
-    std::string foreign_rules = Sh("ip rule show | grep -v 'proto 190'");
+    std::string foreign_routes = ShellOutput("ip route show table all | grep -v 'proto 190'");
+    std::string foreign_rules = ShellOutput("ip rule show | grep -v 'proto 190'");
     auto k = MakeNetlinkKernel();
     int eth0 = IfIndex(*k, "eth0");
     int eth1 = IfIndex(*k, "eth1");
@@ -505,7 +473,7 @@ TEST_F(NetnsTest, TenThousandPinsKilledMidReconcileConvergeAndRestartChangesNoth
     waitpid(pid, &status, 0);
     CHILD_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     // Half done: some adds landed, others did not.
-    int partial = CountLines(Sh("ip route show table 902 proto 190"));
+    int partial = CountLines(ShellOutput("ip route show table 902 proto 190"));
     CHILD_CHECK(partial > 7000 && partial < 10000);
     auto fresh = MakeNetlinkKernel();
     auto converge = Reconcile(*fresh, own, want);
@@ -516,15 +484,15 @@ TEST_F(NetnsTest, TenThousandPinsKilledMidReconcileConvergeAndRestartChangesNoth
                                   [](const Route& r) { return r.destination == Ip("10.99.1.5"); }),
                    expected.end());
     CHILD_CHECK(OwnedText(*fresh, own) == DesiredText(expected, own));
-    CHILD_CHECK(CountLines(Sh("ip route show table 902 proto 190")) == 9999);
-    CHILD_CHECK(CountLines(Sh("ip route show table 902 proto 190 dev eth0")) == 1000);
+    CHILD_CHECK(CountLines(ShellOutput("ip route show table 902 proto 190")) == 9999);
+    CHILD_CHECK(CountLines(ShellOutput("ip route show table 902 proto 190 dev eth0")) == 1000);
     // Restart of a correct state: zero kernel changes.
     auto again = Reconcile(*fresh, own, want);
     CHILD_CHECK(again.ok());
     CHILD_CHECK(again->changes() == 0);
     CHILD_CHECK(again->kept == 10000);  // 9,999 routes and the rule
-    CHILD_CHECK(Sh("ip route show table all | grep -v 'proto 190'") == foreign_routes);
-    CHILD_CHECK(Sh("ip rule show | grep -v 'proto 190'") == foreign_rules);
+    CHILD_CHECK(ShellOutput("ip route show table all | grep -v 'proto 190'") == foreign_routes);
+    CHILD_CHECK(ShellOutput("ip rule show | grep -v 'proto 190'") == foreign_rules);
     return 0;
   }));
 }
@@ -670,9 +638,9 @@ TEST_F(NetnsTest, ArpProbeHearsWhoAnswersBehindTheInterface) {
     auto k = MakeNetlinkKernel();
     int eth1 = IfIndex(*k, "eth1");
     // sysfs still shows the parent's namespace: ask ip(8).
-    std::string mac = Sh("ip -br link show eth1 | awk '{print $3}'");
+    std::string mac = ShellOutput("ip -br link show eth1 | awk '{print $3}'");
     mac.erase(mac.find_last_not_of("\n") + 1);
-    std::string peer = Sh("ip -br link show peer1 | awk '{print $3}'");
+    std::string peer = ShellOutput("ip -br link show peer1 | awk '{print $3}'");
     peer.erase(peer.find_last_not_of("\n") + 1);
     auto got = k->ArpProbe(eth1, mac, {Ip("10.98.0.50"), Ip("10.98.0.77")}, 500);
     if (!got)
@@ -682,7 +650,7 @@ TEST_F(NetnsTest, ArpProbeHearsWhoAnswersBehindTheInterface) {
     CHILD_CHECK(got->size() == 1);
     CHILD_CHECK(got->at(0).target == Ip("10.98.0.50"));
     CHILD_CHECK(got->at(0).mac == peer);
-    CHILD_CHECK(Sh("ip neigh show 10.98.0.50").empty());
+    CHILD_CHECK(ShellOutput("ip neigh show 10.98.0.50").empty());
     // A bad own MAC is refused before anything is sent.
     CHILD_CHECK(!k->ArpProbe(eth1, "nonsense", {Ip("10.98.0.50")}, 100).ok());
     return 0;
