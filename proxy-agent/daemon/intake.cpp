@@ -1,5 +1,7 @@
 #include "intake.h"
 
+#include "ensure.h"
+
 namespace bnfc::proxyd {
 
 HostFacts FactsFromAgentReport(const HostEntry& e) {
@@ -18,6 +20,18 @@ HostFacts FactsFromAgentReport(const HostEntry& e) {
   if (f.source == FactsSource::kAgent) {
     f.l2_checks = std::move(f.host.checks);
     f.agent_changes = report::AgentChangesFromReport(e.report);
+  }
+  // Under ensure the proxy tags the host through the API itself: its changes ride in the read.
+  if (f.source == FactsSource::kVsphere && e.report.tag_policy() == "ensure") {
+    f.agent_changes = report::AgentChangesFromReport(e.report);
+    for (report::AgentChange& c : *f.agent_changes) {
+      c.by = vsphere::ApiChangeAuthor(e.source_name);
+    }
+  }
+  for (const auto& v : e.report.vmknics()) {
+    if (!e.report.backup_vmknic().empty() && v.name() == e.report.backup_vmknic()) {
+      f.backup_mtu = v.mtu();
+    }
   }
   f.host.checks.clear();
   f.source_disagreement = e.cross_check;
