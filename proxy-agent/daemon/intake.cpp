@@ -35,6 +35,13 @@ HostFacts FactsFromAgentReport(const HostEntry& e) {
   }
   f.host.checks.clear();
   f.source_disagreement = e.cross_check;
+  if (f.source == FactsSource::kAgent && !e.api_view_source.empty()) {
+    // Against the agent's latest report, not the one the API read was compared with.
+    vsphere::VsphereHost api;
+    api.report = e.api_view;
+    auto c = vsphere::CompareNfcAddress(e.report, api, e.api_view_source);
+    f.source_disagreement = c.agree ? "" : c.evidence;
+  }
   return f;
 }
 

@@ -28,6 +28,8 @@ std::vector<std::string> ApplyVsphereRead(const SourceRead& read, HostTable& hos
     if (e != nullptr && e->source == "agent" && now_ms - e->received_ms <= freshness_ms) {
       auto c = vsphere::CompareNfcAddress(e->report, h, read.source_name);
       e->cross_check = c.agree ? "" : c.evidence;
+      e->api_view = h.report;
+      e->api_view_source = read.source_name;
       continue;
     }
     hosts.Update(h.host_id, read.control_peer, "", h.report, read.read_unix_ms);
@@ -35,6 +37,8 @@ std::vector<std::string> ApplyVsphereRead(const SourceRead& read, HostTable& hos
     mine->source = "vsphere";
     mine->source_name = read.source_name;
     mine->cross_check.clear();
+    mine->api_view.Clear();
+    mine->api_view_source.clear();
     taken.push_back(h.host_id);
   }
   return taken;
