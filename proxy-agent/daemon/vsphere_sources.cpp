@@ -180,7 +180,7 @@ SourceRead VsphereSources::ReadOnce(Source& s) {
     for (const auto& o : r->hosts) {
       auto h = vsphere::HostFromObject(o, s.config.tag_policy);
       if (h) {
-        if (!s.config.backup_vmknic.empty()) {
+        if (s.config.tag_policy == "ensure") {
           // The configured backup vmknic, when it names exactly one: the proxy then probes it.
           auto sel = vsphere::PlanApiTagChanges(*h, s.config.backup_vmknic, "observe", {});
           h->report.set_backup_vmknic(sel.backup_vmknic);

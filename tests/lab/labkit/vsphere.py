@@ -154,7 +154,7 @@ def setup_proxy(lab, proxy, bin_dir: str) -> List[str]:
     _write_private(cred, render_credentials(info))
     lines = []
     # One source per tag policy and backup vmknic (a source names one backup vmknic for all
-    # its hosts); under observe the backup vmknic only decides what the proxy probes.
+    # its hosts); under observe the proxy ignores the backup vmknic.
     groups: Dict[Tuple[str, Tuple[str, str]], List[str]] = {}
     for h in hosts:
         groups.setdefault((host_tag_policy(h), host_backup_selector(h)), []).append(h.id)
