@@ -261,6 +261,9 @@ Status Daemon::Run(const std::atomic<bool>& stop) {
         }
       }
       network_.Cycle(hosts_, clock_.NowUnixMs());
+      if (vsphere_ != nullptr) {
+        vsphere_->OfferProofs(RouteEnsureProofs(hosts_, network_.TakeEnsureProofs()));
+      }
       // From the cycle's end: a cycle that overruns the interval must still leave a full
       // interval for reading reports, or it would run again after every single message.
       now = clock_.Steady();

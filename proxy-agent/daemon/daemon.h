@@ -16,6 +16,7 @@
 #include "bnfc/channel.h"
 #include "bnfc/clock.h"
 #include "bnfc/env.h"
+#include "ensure.h"
 #include "host_table.h"
 #include "keystore.h"
 #include "proxy_config.h"
@@ -40,6 +41,9 @@ class NetworkSide {
   virtual bool KernelChanged() { return false; }
   // Clean stop: remove what we own unless retained.
   virtual void Stop(bool retain) = 0;
+  // The proofs the last Cycle's DF probes give for tag_policy = ensure through the vSphere API,
+  // per host read through the API under ensure (EnsureProofs in observe_stage.h); taken once.
+  virtual std::map<std::string, std::vector<vsphere::DfProof>> TakeEnsureProofs() { return {}; }
 };
 
 struct DaemonStats {

@@ -42,6 +42,9 @@ struct HostFacts {
   // Where the host's layer-2 checks start from: its backup vmknic's address (IPv4, else the first
   // IPv6), else the NFC address (see BackupAddressOf in host_table.h).
   AddressFact backup;
+  // The MTU of the backup vmknic the source names (0 when none or unknown): the size of the DF
+  // probe that must be answered before the proxy moves the tag there through the API.
+  uint32_t backup_mtu = 0;
   // Source address of the connection the facts came over (the agent's control connection); empty
   // for a source that has none.
   AddressFact control_peer;

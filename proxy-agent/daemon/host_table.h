@@ -27,6 +27,11 @@ struct HostEntry {
   // Evidence of the vSphere API naming another NFC address than this host's agent ("" when they
   // agree or no source covers the host).
   std::string cross_check;
+  // The vSphere API's view of an agent host (its last read by `api_view_source`; empty source
+  // when none): the cross-check is made again against every later agent report, so an agent
+  // that moves the tag cannot look agreed until the next API read.
+  proto::HostReport api_view;
+  std::string api_view_source;
 };
 
 // The address the host's L2 checks must start from: its backup vmknic's (IPv4, else first IPv6),

@@ -1,5 +1,7 @@
 #include "intake.h"
 
+#include "ensure.h"
+
 namespace bnfc::proxyd {
 
 HostFacts FactsFromAgentReport(const HostEntry& e) {
@@ -19,8 +21,27 @@ HostFacts FactsFromAgentReport(const HostEntry& e) {
     f.l2_checks = std::move(f.host.checks);
     f.agent_changes = report::AgentChangesFromReport(e.report);
   }
+  // Under ensure the proxy tags the host through the API itself: its changes ride in the read.
+  if (f.source == FactsSource::kVsphere && e.report.tag_policy() == "ensure") {
+    f.agent_changes = report::AgentChangesFromReport(e.report);
+    for (report::AgentChange& c : *f.agent_changes) {
+      c.by = vsphere::ApiChangeAuthor(e.source_name);
+    }
+  }
+  for (const auto& v : e.report.vmknics()) {
+    if (!e.report.backup_vmknic().empty() && v.name() == e.report.backup_vmknic()) {
+      f.backup_mtu = v.mtu();
+    }
+  }
   f.host.checks.clear();
   f.source_disagreement = e.cross_check;
+  if (f.source == FactsSource::kAgent && !e.api_view_source.empty()) {
+    // Against the agent's latest report, not the one the API read was compared with.
+    vsphere::VsphereHost api;
+    api.report = e.api_view;
+    auto c = vsphere::CompareNfcAddress(e.report, api, e.api_view_source);
+    f.source_disagreement = c.agree ? "" : c.evidence;
+  }
   return f;
 }
 

@@ -101,6 +101,7 @@ void ProxyNetworkSide::RunPipeline(const HostFactsTable& hosts, int64_t now_ms) 
   observe.nfc_port = config_.nfc_port;
   observe.tcp_check = config_.tcp_check;
   const Observations seen = Observe(env_.observer, observe, lifetimes_, hosts, maps, local, now_ms);
+  ensure_proofs_ = EnsureProofs(env_.observer, observe, rules_, hosts, maps, local, seen);
 
   // Facts (pure) -> verdicts (pure) -> publish.
   const FactsBuilderOptions options{config_.proxy_id, lifetimes_.freshness_ms,
@@ -124,6 +125,12 @@ void ProxyNetworkSide::RunPipeline(const HostFactsTable& hosts, int64_t now_ms) 
     metrics_ = metrics;
   }
   publisher_.Publish(built, pinned);
+}
+
+std::map<std::string, std::vector<vsphere::DfProof>> ProxyNetworkSide::TakeEnsureProofs() {
+  std::map<std::string, std::vector<vsphere::DfProof>> out;
+  out.swap(ensure_proofs_);
+  return out;
 }
 
 void ProxyNetworkSide::Stop(bool retain) {

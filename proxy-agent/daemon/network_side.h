@@ -48,6 +48,7 @@ class ProxyNetworkSide : public NetworkSide {
   void HostChanged(const HostTable& hosts, const std::string& host_id, int64_t now_ms) override;
   bool KernelChanged() override;
   void Stop(bool retain) override;
+  std::map<std::string, std::vector<vsphere::DfProof>> TakeEnsureProofs() override;
 
   // The whole pipeline on typed facts, whatever their source (Cycle runs it on the host table).
   void RunPipeline(const HostFactsTable& hosts, int64_t now_ms);
@@ -76,6 +77,7 @@ class ProxyNetworkSide : public NetworkSide {
   mutable std::mutex mu_;
   report::Report report_;
   report::MetricsSnapshot metrics_;
+  std::map<std::string, std::vector<vsphere::DfProof>> ensure_proofs_;  // of the last run
 };
 
 }  // namespace bnfc::proxyd

@@ -182,4 +182,35 @@ Observations Observe(Observer& observer, const ObserveOptions& options, const Li
   return out;
 }
 
+std::map<std::string, std::vector<vsphere::DfProof>> EnsureProofs(
+    Observer& observer, const ObserveOptions& options, const MappingRules& rules,
+    const HostFactsTable& hosts, const HostMappings& maps,
+    const std::vector<pin::LocalAddress>& local, const Observations& seen) {
+  std::map<std::string, std::vector<vsphere::DfProof>> out;
+  for (const auto& [id, h] : hosts) {
+    if (h.source != FactsSource::kVsphere || h.host.tag_policy != "ensure")
+      continue;
+    auto& proofs = out[id];  // present, even empty: the host is under ensure this cycle
+    if (auto d = seen.df.find(id); d != seen.df.end() && d->second.ran)
+      proofs.push_back({h.nfc.text, d->second.mtu, d->second.outcome == "reply"});
+    if (!h.backup.usable() || h.backup.text == h.nfc.text || h.backup_mtu == 0)
+      continue;
+    auto hm = maps.find(id);
+    const std::vector<std::string> excluded =
+        hm != maps.end() ? ManagementInterfaces(hm->second.path) : std::vector<std::string>{};
+    const pin::MapResult m = MapNfc(h.backup, local, rules, excluded);
+    if (!m.ok || m.source.family != h.backup.ip->family)
+      continue;  // no backup interface reaches it: no proof, the plan says so
+    dfprobe::DfProbeRequest request;
+    request.interface = m.interface;
+    request.source = m.source;
+    request.destination = *h.backup.ip;
+    request.mtu = static_cast<int>(h.backup_mtu);
+    request.timeout_ms = options.df_timeout_ms;
+    const dfprobe::DfProbeResult r = observer.DfProbe(request);
+    proofs.push_back({h.backup.text, h.backup_mtu, r.outcome == dfprobe::DfOutcome::kReply});
+  }
+  return out;
+}
+
 }  // namespace bnfc::proxyd

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bnfc/report/verdict.h"
+#include "ensure.h"
 #include "host_facts.h"
 #include "lifetimes.h"
 #include "map_stage.h"
@@ -42,5 +43,15 @@ void ProbeBackupSegments(Observer& observer, const std::vector<pin::LocalAddress
 Observations Observe(Observer& observer, const ObserveOptions& options, const Lifetimes& lifetimes,
                      const HostFactsTable& hosts, const HostMappings& maps,
                      const std::vector<pin::LocalAddress>& local, int64_t now_ms);
+
+// The proofs `tag_policy = ensure` through the API needs (vsphere::PlanApiTagChanges), per host
+// read through the API under ensure: this cycle's DF probe of its NFC address (from `seen`) and,
+// when the source names a backup vmknic that is not the one handed out, a DF probe of that
+// vmknic's address at its MTU, mapped like an NFC address (management interfaces excluded).
+// Agent hosts and observe get none: their tag is never changed through the API.
+std::map<std::string, std::vector<vsphere::DfProof>> EnsureProofs(
+    Observer& observer, const ObserveOptions& options, const MappingRules& rules,
+    const HostFactsTable& hosts, const HostMappings& maps,
+    const std::vector<pin::LocalAddress>& local, const Observations& seen);
 
 }  // namespace bnfc::proxyd

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "bnfc/expected.h"
+#include "ensure.h"
 #include "facts.h"
 #include "host_table.h"
 #include "proxy_config.h"
@@ -39,6 +41,15 @@ struct SourceRead {
 std::vector<std::string> ApplyVsphereRead(const SourceRead& read, HostTable& hosts,
                                           int64_t freshness_ms, int64_t now_ms);
 
+// Host id -> this cycle's DF proofs, for hosts read through the API under ensure.
+using EnsureProofMap = std::map<std::string, std::vector<vsphere::DfProof>>;
+
+// Pure: sends each host's proofs to the source its table entry came from. Hosts the table holds
+// as agent hosts (a fresh agent: the API is only its cross-check) get none, so the proxy never
+// tags a host whose agent does. Returns source name -> proofs.
+std::map<std::string, EnsureProofMap> RouteEnsureProofs(const HostTable& hosts,
+                                                        const EnsureProofMap& proofs);
+
 class VsphereSources {
  public:
   // Loads every source file and credentials file; any error refuses them all (precise message).
@@ -48,12 +59,18 @@ class VsphereSources {
   void Stop();
   // Reads finished since the last call, oldest first.
   std::vector<SourceRead> TakeReads();
+  // The proofs of the cycle that just ran (RouteEnsureProofs): each source under ensure plans
+  // and applies its tag changes in its own thread, then reads its hosts again at once when it
+  // made a call, so that only a read made after the change can show it.
+  void OfferProofs(std::map<std::string, EnsureProofMap> by_source);
   size_t size() const { return sources_.size(); }
 
  private:
   struct Source;
   explicit VsphereSources(std::chrono::milliseconds interval);
   void Loop(Source& s);
+  SourceRead ReadOnce(Source& s);
+  bool ApplyEnsure(Source& s, const EnsureProofMap& proofs);
 
   std::chrono::milliseconds interval_;
   std::vector<std::unique_ptr<Source>> sources_;
@@ -62,6 +79,7 @@ class VsphereSources {
   std::condition_variable cv_;
   bool stop_ = false;
   std::vector<SourceRead> done_;
+  std::map<std::string, EnsureProofMap> proofs_;  // source name -> proofs not yet taken
 };
 
 }  // namespace bnfc::proxyd

@@ -5,9 +5,13 @@
 // (proxy-agent/dfprobe) to that vmknic's address. Pure.
 #pragma once
 
+#include <cstdint>
+#include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "bnfc/expected.h"
 #include "facts.h"
 
 namespace bnfc::vsphere {
@@ -38,5 +42,60 @@ struct ApiTagPlan {
 // at the vmknic's MTU to its address.
 ApiTagPlan PlanApiTagChanges(const VsphereHost& host, const std::string& backup,
                              const std::string& tag_policy, const std::vector<DfProof>& proofs);
+
+// Who made a change through the API, as the report says it.
+std::string ApiChangeAuthor(const std::string& source_name);
+
+// The side effect of ensure: SelectVnicForNicType / DeselectVnicForNicType for vSphereBackupNFC
+// on one host's HostVirtualNicManager. The real one calls the source's Client (ClientTagger);
+// tests use a fake that records the calls.
+class ApiTagger {
+ public:
+  virtual ~ApiTagger() = default;
+  virtual Status Select(const VsphereHost& host, const std::string& device) = 0;
+  virtual Status Deselect(const VsphereHost& host, const std::string& device) = 0;
+};
+
+class Client;
+class ClientTagger : public ApiTagger {
+ public:
+  explicit ClientTagger(Client& client) : client_(client) {}
+  Status Select(const VsphereHost& host, const std::string& device) override;
+  Status Deselect(const VsphereHost& host, const std::string& device) override;
+
+ private:
+  Client& client_;
+};
+
+// Applies PlanApiTagChanges for the hosts of one source, one step per host and cycle, and keeps
+// what it did: each change made, failed or refused is logged once per change of state (not every
+// interval) and kept (the last kKeep per host) for the report as the host's `changes`.
+class ApiTagEnsurer {
+ public:
+  static constexpr size_t kKeep = 8;
+  // `backup` and `tag_policy` as in SourceConfig; `by` names who acts, for the report.
+  ApiTagEnsurer(std::string source_name, std::string backup, std::string tag_policy,
+                ApiTagger& tagger);
+  // One step for `host` with the proofs of one cycle. Nothing is called under observe or while
+  // the plan has blockers (a refusal is recorded instead when it had actions). Otherwise the
+  // selection comes first and the deselections after it, so the host is never left without a
+  // tag by a failing call; the first failing call stops the step. Returns true when a call was
+  // made: the host must be read again before any claim rests on the change.
+  bool Step(const VsphereHost& host, const std::vector<DfProof>& proofs, int64_t now_ms);
+  // Copies this host's kept changes into its report (HostReport.changes), oldest first.
+  void Annotate(VsphereHost& host) const;
+  const std::string& by() const { return by_; }
+
+ private:
+  void Record(const std::string& host_id, proto::TagChange change);
+
+  std::string source_name_;
+  std::string backup_;
+  std::string tag_policy_;
+  std::string by_;
+  ApiTagger& tagger_;
+  std::map<std::string, std::string> state_;  // host id -> last state logged
+  std::map<std::string, std::deque<proto::TagChange>> kept_;
+};
 
 }  // namespace bnfc::vsphere

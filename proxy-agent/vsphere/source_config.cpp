@@ -10,6 +10,7 @@
 
 #include "bnfc/fs.h"
 #include "bnfc/text.h"
+#include "facts.h"
 
 namespace bnfc::vsphere {
 
@@ -182,6 +183,11 @@ const config::Schema& SourceSchema() {
           .Choices({"observe", "ensure"})
           .Default("observe"),
       K::Make("timeout", Type::kDuration, "time limit of one request").Default("30s"),
+      // The host agent's words (hostd.conf): the same selection means the same vmknic.
+      K::Make("backup_vmk", Type::kString,
+              "backup vmknic of every host in scope by name, e.g. vmk2 (required by ensure)"),
+      K::Make("backup_portgroup", Type::kString,
+              "backup vmknic of every host in scope by portgroup name (or backup_vmk)"),
   };
   return schema;
 }
@@ -253,6 +259,31 @@ Expected<SourceConfig> SourceConfigFromText(const std::string& text, const std::
   }
   out.scope = *scope;
   out.tag_policy = *c.GetString("tag_policy");
+  if (c.Has("backup_vmk") && c.Has("backup_portgroup")) {
+    return config::KeyError(source, entry("backup_portgroup"), "backup_portgroup",
+                            "give either backup_vmk or backup_portgroup, not both");
+  }
+  if (c.Has("backup_vmk")) {
+    const std::string v = Trim(*c.GetString("backup_vmk"));
+    if (DeviceOfSelectedVnic(v) != v || v.size() > 5) {
+      return config::KeyError(
+          source, entry("backup_vmk"), "backup_vmk",
+          "expected a vmknic name vmk0..vmk99, got " + text::QuoteUntrusted(v, 32));
+    }
+    out.backup_vmknic = v;
+  } else if (c.Has("backup_portgroup")) {
+    const std::string pg = Trim(*c.GetString("backup_portgroup"));
+    if (pg.empty()) {
+      return config::KeyError(source, entry("backup_portgroup"), "backup_portgroup",
+                              "must name a portgroup");
+    }
+    out.backup_vmknic = "portgroup: " + pg;
+  }
+  if (out.tag_policy == "ensure" && out.backup_vmknic.empty()) {
+    return config::KeyError(source, entry("tag_policy"), "tag_policy",
+                            "ensure needs the backup vmknic: set backup_vmk (e.g. vmk2) or "
+                            "backup_portgroup, the vmknic that must carry vSphereBackupNFC");
+  }
   out.timeout = *c.GetDuration("timeout");
   if (out.timeout.count() <= 0) {
     return config::KeyError(source, entry("timeout"), "timeout", "must be longer than 0s");

@@ -53,6 +53,10 @@ struct SourceConfig {
   bool insecure = false;   // shown in the report; discouraged
   Scope scope;
   std::string tag_policy = "observe";  // observe | ensure
+  // The backup vmknic of every host in scope, in the words PlanApiTagChanges takes: "vmk1"
+  // (backup_vmk) or "portgroup: NAME" (backup_portgroup). "" when neither key is set (then
+  // tag_policy must be observe).
+  std::string backup_vmknic;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 

@@ -113,10 +113,11 @@ class LabVsphereTest(unittest.TestCase):
             d = os.path.join(out, "proxies", proxy.id, "vcsim")
             with open(os.path.join(d, "info.json")) as f:
                 info = json.load(f)
-            with open(os.path.join(d, "source-observe.conf")) as f:
+            with open(os.path.join(d, "source-observe-vmk2.conf")) as f:
                 conf = dict(line.split(" = ", 1) for line in f.read().splitlines())
             self.assertEqual(conf["scope"], "hosts: esx02")
             self.assertEqual(conf["tag_policy"], "observe")
+            self.assertEqual(conf["backup_vmk"], "vmk2")
             self.assertEqual(conf["thumbprint"], info["thumbprint"])
             self.assertEqual(os.stat(conf["credentials"]).st_mode & 0o777, 0o600)
             self.assertRegex(info["url"], r"^https://127\.0\.0\.1:\d+/sdk$")

@@ -668,6 +668,26 @@ class ApiMode(unittest.TestCase):
                                "scope = hosts: esx01, esx02\ntag_policy = observe\n"
                                "timeout = 10s\n")
         self.assertEqual(vsphere.render_credentials(info), "username = u\npassword = p w\n")
+        # Under ensure the source names the backup vmknic in the agent's words.
+        self.assertEqual(vsphere.host_backup_selector(sc.hosts[0]), ("backup_vmk", "vmk2"))
+        text = vsphere.render_source("vc", info, "/c/cred", ["esx01"], "ensure",
+                                     ("backup_vmk", "vmk2"))
+        self.assertTrue(text.endswith("tag_policy = ensure\ntimeout = 10s\nbackup_vmk = vmk2\n"),
+                        text)
+        # A frozen vCenter view reads the copy of the state file.
+        sc.hosts[1].vcenter_view = "frozen"
+        inv = vsphere.render_inventory(FakeLab(), sc.hosts, "/b/esxsim")
+        self.assertEqual(inv["hosts"][1]["esxsim"]["command"][-1],
+                         "/lab/hosts/esx02/state.json.vcenter")
+
+    def test_vcenter_view_is_live_or_frozen(self):
+        doc = basic_doc()
+        doc["hosts"][0]["vcenter_view"] = "stale"
+        with self.assertRaises(scenario.ScenarioError) as cm:
+            scenario.parse(doc)
+        self.assertIn("hosts[0].vcenter_view", str(cm.exception))
+        doc["hosts"][0]["vcenter_view"] = "frozen"
+        self.assertEqual(scenario.parse(doc).hosts[0].vcenter_view, "frozen")
 
 
 if __name__ == "__main__":

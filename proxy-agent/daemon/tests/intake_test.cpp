@@ -89,6 +89,43 @@ TEST(Intake, TagChangesComeFromAnAgentAndNotFromTheVsphereApi) {
   EXPECT_FALSE(api.l2_checks.has_value());
 }
 
+TEST(Intake, UnderEnsureTheProxysApiChangesAreShownAsItsOwn) {
+  proto::HostReport r = Report("10.99.0.11");
+  r.clear_checks();
+  r.set_tag_policy("ensure");
+  r.mutable_vmknics(0)->set_mtu(9000);
+  proto::TagChange* c = r.add_changes();
+  c->set_vmknic("vmk2");
+  c->set_action("add");
+  c->set_ok(false);
+  c->set_refused(true);
+  HostTable table;
+  table.Update("esx01", "", "", r, 1000);
+  table.Mutable("esx01")->source = "vsphere";
+  table.Mutable("esx01")->source_name = "vc1";
+  const HostFacts f = Intake(table).at("esx01");
+  ASSERT_TRUE(f.agent_changes.has_value());
+  ASSERT_EQ(f.agent_changes->size(), 1u);
+  EXPECT_EQ((*f.agent_changes)[0].by, "bnfc-proxyd through the vSphere API (source vc1)");
+  EXPECT_TRUE((*f.agent_changes)[0].refused);
+  EXPECT_EQ(f.backup_mtu, 9000u);
+}
+
+// The agent moved the tag after the last API read: the two disagree from that report on, not
+// only from the next read.
+TEST(Intake, TheCrossCheckFollowsTheAgentsLatestReport) {
+  HostTable table;
+  table.Update("esx01", "10.98.0.11", "rid", Report("10.98.0.11"), 1000);
+  HostEntry* e = table.Mutable("esx01");
+  e->api_view = Report("10.98.0.11");
+  e->api_view_source = "vc1";
+  EXPECT_EQ(Intake(table).at("esx01").source_disagreement, "");
+  table.Update("esx01", "10.98.0.11", "rid", Report("10.99.0.11"), 2000);
+  const std::string d = Intake(table).at("esx01").source_disagreement;
+  EXPECT_NE(d.find("agent: NFC address 10.99.0.11"), std::string::npos) << d;
+  EXPECT_NE(d.find("vc1: 10.98.0.11"), std::string::npos) << d;
+}
+
 TEST(AddressFact, ParsesIpv6AndRejectsAPrefix) {
   EXPECT_EQ(AddressFact::Of("fd00::5").ip->family, net::Family::kIPv6);
   EXPECT_FALSE(AddressFact::Of("10.0.0.1/24").usable());

@@ -86,6 +86,46 @@ TEST_F(ObserveStageTest, NoDfProbeWithoutTheVmknicMtuAndAFailedProbeIsNotARun) {
   EXPECT_EQ(seen.df.at("esx02").outcome, "error");
 }
 
+// Under ensure through the API: the NFC address's probe counts, and the configured backup
+// vmknic (here vmk2, untagged while vCenter hands out vmk0's address) is probed at its MTU.
+TEST_F(ObserveStageTest, EnsureProofsProbeTheConfiguredBackupVmknicWhenTheTagIsElsewhere) {
+  hosts_.erase("esx02");
+  HostFacts& h = hosts_["esx01"];
+  h.nfc = AddressFact::Of("10.98.0.11");  // the tag is on management
+  h.backup = AddressFact::Of("10.99.0.11");
+  h.backup_mtu = 9000;
+  h.host.tag_policy = "ensure";
+  maps_["esx01"].map = MapNfc(h.nfc, local_, MappingRules{}, {"eth0"});  // not mapped
+  maps_["esx01"].path.management_interface = "eth0";
+  observer_.df["10.99.0.11"] = {dfprobe::DfOutcome::kReply, "9000 bytes DF: reply"};
+  Observations seen = Run();
+  auto proofs = EnsureProofs(observer_, options_, MappingRules{}, hosts_, maps_, local_, seen);
+  EXPECT_EQ(observer_.df_probes,
+            (std::vector<std::string>{"eth1 10.99.0.100 -> 10.99.0.11 mtu 9000"}));
+  ASSERT_EQ(proofs.at("esx01").size(), 1u);
+  EXPECT_EQ(proofs.at("esx01")[0].address, "10.99.0.11");
+  EXPECT_EQ(proofs.at("esx01")[0].mtu, 9000u);
+  EXPECT_TRUE(proofs.at("esx01")[0].answered);
+  // No answer: a proof that says so (the plan then refuses).
+  observer_.df["10.99.0.11"] = {dfprobe::DfOutcome::kNoReply, "no reply"};
+  proofs = EnsureProofs(observer_, options_, MappingRules{}, hosts_, maps_, local_, seen);
+  EXPECT_FALSE(proofs.at("esx01")[0].answered);
+}
+
+TEST_F(ObserveStageTest, NoEnsureProofsForAgentHostsOrUnderObserve) {
+  hosts_["esx01"].l2_checks = std::vector<report::HostL2Check>{};
+  hosts_["esx01"].source = FactsSource::kAgent;
+  hosts_["esx01"].host.tag_policy = "ensure";
+  hosts_["esx02"].host.tag_policy = "observe";
+  hosts_["esx02"].backup = AddressFact::Of("10.99.0.22");
+  hosts_["esx02"].backup_mtu = 9000;
+  Observations seen = Run();
+  observer_.df_probes.clear();
+  auto proofs = EnsureProofs(observer_, options_, MappingRules{}, hosts_, maps_, local_, seen);
+  EXPECT_TRUE(proofs.empty());
+  EXPECT_TRUE(observer_.df_probes.empty());
+}
+
 TEST_F(ObserveStageTest, NoConnectsWhenTheCheckIsOff) {
   options_.tcp_check = false;
   EXPECT_TRUE(Run().connect.empty());

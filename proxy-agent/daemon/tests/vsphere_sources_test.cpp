@@ -56,6 +56,22 @@ TEST(VsphereSources, AFreshAgentKeepsItsFactsAndTheApiBecomesTheCrossCheck) {
   EXPECT_EQ(t.Find("esx01")->cross_check, "");
 }
 
+// Proofs reach the source a host was read from, and never a host its agent reports for.
+TEST(VsphereSources, EnsureProofsGoToTheHostsSourceAndNeverToAnAgentHost) {
+  HostTable t;
+  ApplyVsphereRead(Read({ApiHost("esx01", "10.77.0.11")}, 1000), t, 90000, 1000);
+  proto::HostReport agent;
+  agent.set_nfc_address("10.77.0.12");
+  t.Update("esx02", "10.0.0.12", "rid", agent, 1000);
+  EnsureProofMap proofs = {{"esx01", {{"10.77.0.11", 9000, true}}},
+                           {"esx02", {{"10.77.0.12", 9000, true}}},
+                           {"gone", {{"10.77.0.13", 9000, true}}}};
+  auto routed = RouteEnsureProofs(t, proofs);
+  ASSERT_EQ(routed.size(), 1u);
+  ASSERT_EQ(routed.at("vc1").size(), 1u);
+  EXPECT_EQ(routed.at("vc1").at("esx01")[0].address, "10.77.0.11");
+}
+
 TEST(VsphereSources, AnAgentUnderAnotherNameIsMatchedByItsManagementAddress) {
   HostTable t;
   proto::HostReport agent;

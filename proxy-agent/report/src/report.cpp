@@ -280,7 +280,9 @@ json ContextJson(const PairContext& c, json* path) {
                            {"reason", a.reason},
                            {"ok", a.ok},
                            {"at", FormatTimestamp(a.at_unix_ms)},
-                           {"at_unix_ms", a.at_unix_ms}});
+                           {"at_unix_ms", a.at_unix_ms},
+                           {"by", a.by.empty() ? "bnfc-hostd" : a.by},
+                           {"refused", a.refused}});
   }
   *path = json{{"backup",
                 {{"proxy_interface", StrOrNull(c.proxy_interface)},
@@ -329,8 +331,10 @@ PairContext ContextFromJson(const json& pj, const std::string& proxy_id,
     c.changes_known = true;
     for (const json& a : *ch) {
       if (a.is_object()) {
+        std::string by = str(a, "by");
         c.changes.push_back(AgentChange{str(a, "vmknic"), str(a, "action"), str(a, "reason"),
-                                        a.value("at_unix_ms", int64_t{0}), a.value("ok", true)});
+                                        a.value("at_unix_ms", int64_t{0}), a.value("ok", true),
+                                        by == "bnfc-hostd" ? "" : by, a.value("refused", false)});
       }
     }
   }
@@ -377,7 +381,8 @@ void AttachAgentChanges(Report& r, const std::string& host_id, std::vector<Agent
 std::vector<AgentChange> AgentChangesFromReport(const proto::HostReport& host_report) {
   std::vector<AgentChange> out;
   for (const proto::TagChange& c : host_report.changes()) {
-    out.push_back(AgentChange{c.vmknic(), c.action(), c.reason(), c.at_unix_ms(), c.ok()});
+    out.push_back(
+        AgentChange{c.vmknic(), c.action(), c.reason(), c.at_unix_ms(), c.ok(), "", c.refused()});
   }
   return out;
 }
@@ -574,9 +579,11 @@ std::string RenderText(const Report& r) {
                (c->last_report_unix_ms > 0 ? FormatTimestamp(c->last_report_unix_ms) : "never"),
            "    ");
       for (const AgentChange& a : c->changes) {
-        line("  changed: " + std::string(a.ok ? "" : "FAILED ") + a.action +
-                 " vSphereBackupNFC on " + a.vmknic + " at " + FormatTimestamp(a.at_unix_ms) +
-                 (a.reason.empty() ? "" : " (" + a.reason + ")"),
+        line(std::string(a.refused ? "  refused: " : "  changed: ") +
+                 (a.ok || a.refused ? "" : "FAILED ") + a.action + " vSphereBackupNFC on " +
+                 a.vmknic + " at " + FormatTimestamp(a.at_unix_ms) +
+                 (a.reason.empty() ? "" : " (" + a.reason + ")") +
+                 (a.by.empty() ? "" : " by " + a.by),
              "    ");
       }
       auto dash = [](const std::string& v) { return v.empty() ? std::string("?") : v; };
@@ -845,12 +852,17 @@ std::string RenderHtml(const Report& r) {
       } else if (ctx->changes.empty()) {
         o << "<br>no tag changes in the agent's last report";
       } else {
-        o << "<br>the agent changed:<ul class=\"changes\">";
+        o << "<br>tag changes:<ul class=\"changes\">";
         for (const AgentChange& a : ctx->changes) {
           o << "<li class=\"change" << (a.ok ? "" : " failed") << "\"><time datetime=\""
             << E(FormatTimestamp(a.at_unix_ms)) << "\">" << E(FormatTimestamp(a.at_unix_ms))
-            << "</time> " << (a.ok ? "" : "FAILED ") << E(a.action) << " vSphereBackupNFC on "
-            << E(a.vmknic) << (a.reason.empty() ? "" : " (" + E(a.reason) + ")") << "</li>";
+            << "</time> "
+            << (a.refused ? "REFUSED "
+                : a.ok    ? ""
+                          : "FAILED ")
+            << E(a.action) << " vSphereBackupNFC on " << E(a.vmknic)
+            << (a.reason.empty() ? "" : " (" + E(a.reason) + ")")
+            << (a.by.empty() ? "" : " by " + E(a.by)) << "</li>";
         }
         o << "</ul>";
       }

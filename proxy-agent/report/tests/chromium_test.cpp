@@ -199,7 +199,7 @@ Report ReportWithAHostileHost() {
   Report r = BuildReport("proxy01", "0.1.0", 1718100000000, facts);
   AttachAgentChanges(r, "esx01",
                      {AgentChange{"vmk2", "add", "backup vmknic chosen by portgroup Backup",
-                                  1718099990000, true}});
+                                  1718099990000, true, "", false}});
   return r;
 }
 

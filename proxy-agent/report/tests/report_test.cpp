@@ -483,10 +483,11 @@ using testing::SampleReport;
 // A report whose esx01 agent added the tag: the context the HTML and text show.
 Report ReportWithAChange() {
   Report r = SampleReport();
-  AttachAgentChanges(r, "esx01",
-                     {AgentChange{"vmk2", "add", "backup vmknic selected by portgroup Backup",
-                                  1718099990000, true},
-                      AgentChange{"vmk0", "remove", "tag on management", 1718099991000, false}});
+  AttachAgentChanges(
+      r, "esx01",
+      {AgentChange{"vmk2", "add", "backup vmknic selected by portgroup Backup", 1718099990000, true,
+                   "", false},
+       AgentChange{"vmk0", "remove", "tag on management", 1718099991000, false, "", false}});
   return r;
 }
 
@@ -591,6 +592,38 @@ TEST(ReportJson, AgentAndPathRoundTripAndMatchTheSchema) {
   EXPECT_EQ(ContextFor(*back, merged)->changes.size(), 2u);
   merged.proxy_id = "proxy02";
   EXPECT_EQ(ContextFor(*back, merged), nullptr);
+}
+
+// Tag changes the proxy made (or refused) through the vSphere API say so in every format.
+TEST(ReportText, ChangesThroughTheApiNameTheProxyAndRefusalsStandApart) {
+  Report r = SampleReport();
+  const std::string by = "bnfc-proxyd through the vSphere API (source vc1)";
+  AttachAgentChanges(
+      r, "esx01",
+      {AgentChange{"vmk2", "add", "missing", 1718099990000, true, by, false},
+       AgentChange{"vmk1", "remove", "no DF probe", 1718099991000, false, by, true}});
+  const std::string text = RenderText(r);
+  EXPECT_NE(
+      Joined(text).find(Joined("changed: add vSphereBackupNFC on vmk2 at 2024-06-11T09:59:50Z "
+                               "(missing) by " +
+                               by)),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  refused: remove vSphereBackupNFC on vmk1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FAILED remove vSphereBackupNFC on vmk1"), std::string::npos) << text;
+  const std::string html = RenderHtml(r);
+  EXPECT_NE(html.find("REFUSED remove vSphereBackupNFC on vmk1 (no DF probe) by bnfc-proxyd"),
+            std::string::npos);
+  json doc = json::parse(RenderJson(r));
+  EXPECT_EQ(ValidateReport(doc), std::vector<std::string>{});
+  EXPECT_EQ(doc["pairs"][0]["agent"]["changes"][0]["by"], by);
+  EXPECT_EQ(doc["pairs"][0]["agent"]["changes"][1]["refused"], true);
+  auto back = ParseReportJson(RenderJson(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(RenderJson(*back), RenderJson(r));
+  // The agent's own changes say who made them too.
+  EXPECT_EQ(json::parse(RenderJson(ReportWithAChange()))["pairs"][0]["agent"]["changes"][0]["by"],
+            "bnfc-hostd");
 }
 
 // Changes nobody attached are unknown, not "none": null in JSON, said so in HTML; an attached

@@ -112,7 +112,8 @@ TEST(VsphereSourceConfig, Scopes) {
 
 TEST(VsphereSourceConfig, TagPolicyNameAndUnknownKeys) {
   EXPECT_FALSE(SourceConfigFromText(Base("thumbprint = " + kTp + "\ntag_policy = force\n"), "f"));
-  EXPECT_TRUE(SourceConfigFromText(Base("thumbprint = " + kTp + "\ntag_policy = ensure\n"), "f"));
+  EXPECT_TRUE(SourceConfigFromText(
+      Base("thumbprint = " + kTp + "\ntag_policy = ensure\nbackup_vmk = vmk2\n"), "f"));
   EXPECT_FALSE(SourceConfigFromText(Base("thumbprint = " + kTp + "\nverify = no\n"), "f"));
   auto bad_name = SourceConfigFromText(
       "name = vc 1\nurl = https://vc/sdk\ncredentials = /c\nthumbprint = " + kTp + "\n", "f");
@@ -122,6 +123,45 @@ TEST(VsphereSourceConfig, TagPolicyNameAndUnknownKeys) {
   // Missing required keys.
   EXPECT_FALSE(SourceConfigFromText("name = vc1\nthumbprint = " + kTp + "\n", "f"));
   EXPECT_FALSE(SourceConfigFromText(Base("thumbprint = " + kTp + "\n").replace(0, 0, "x"), "f"));
+}
+
+TEST(VsphereSourceConfig, BackupVmknicByNameOrPortgroupInTheAgentsWords) {
+  auto by_name = SourceConfigFromText(Base("thumbprint = " + kTp + "\nbackup_vmk = vmk2\n"), "f");
+  ASSERT_TRUE(by_name.ok()) << by_name.error().ToString();
+  EXPECT_EQ(by_name->backup_vmknic, "vmk2");
+  auto by_pg = SourceConfigFromText(
+      Base("thumbprint = " + kTp + "\ntag_policy = ensure\nbackup_portgroup = Backup NFC\n"), "f");
+  ASSERT_TRUE(by_pg.ok()) << by_pg.error().ToString();
+  EXPECT_EQ(by_pg->backup_vmknic, "portgroup: Backup NFC");
+  EXPECT_EQ(by_pg->tag_policy, "ensure");
+  // Observe needs none: nothing is changed.
+  auto none = SourceConfigFromText(Base("thumbprint = " + kTp + "\n"), "f");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->backup_vmknic, "");
+}
+
+TEST(VsphereSourceConfig, EnsureWithoutABackupVmknicIsAPreciseError) {
+  auto c =
+      SourceConfigFromText(Base("thumbprint = " + kTp + "\ntag_policy = ensure\n"), "vc1.conf");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("vc1.conf"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("line 5: key 'tag_policy'"), std::string::npos)
+      << c.error().message;
+  EXPECT_NE(c.error().message.find("set backup_vmk"), std::string::npos) << c.error().message;
+}
+
+TEST(VsphereSourceConfig, BadBackupVmknicKeysAreRefused) {
+  for (const std::string bad : {"vmk", "vmx1", "vmk1a", "vmk100", "eth0"}) {
+    auto c =
+        SourceConfigFromText(Base("thumbprint = " + kTp + "\nbackup_vmk = " + bad + "\n"), "f");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.error().message.find("key 'backup_vmk'"), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find("vmk0..vmk99"), std::string::npos) << c.error().message;
+  }
+  auto both = SourceConfigFromText(
+      Base("thumbprint = " + kTp + "\nbackup_vmk = vmk2\nbackup_portgroup = Backup\n"), "f");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("not both"), std::string::npos) << both.error().message;
 }
 
 class VsphereCredentials : public ::testing::Test {

@@ -114,6 +114,9 @@ class Node:
     # "agent": bnfc-hostd reports the host; "vsphere": the proxy reads and tags it through the
     # vSphere API (bnfc-vcsim in the lab, labkit/vsphere.py); "both": agent and API (cross-check)
     source: str = "agent"
+    # What bnfc-vcsim shows of the host: "live" (its state file, as the host is now) or "frozen"
+    # (a copy taken when the lab starts: a vCenter whose view lags behind the host).
+    vcenter_view: str = "live"
     # proxy only
     mapping: List[Dict[str, str]] = field(default_factory=list)
     backup_interfaces: Optional[List[str]] = None  # None: derived (interfaces on backup segments)
@@ -487,7 +490,8 @@ def _routes(v: _V, o: dict, p: str, node_ifaces: List[Iface]) -> List[Route]:
 
 
 HOST_KEYS = ("hostname", "version", "build", "update", "patch", "gateway", "agent", "esxsim",
-             "source", "comment")
+             "source", "vcenter_view", "comment")
+VCENTER_VIEWS = ("live", "frozen")
 HOST_SOURCES = ("agent", "vsphere", "both")
 AGENT_KEYS = ("backup_vmk", "backup_portgroup", "backup_subnet", "tag_policy", "fallback",
               "fallback_after", "interval_s")
@@ -591,6 +595,9 @@ def _host_fields(v: _V, o: dict, p: str, node: Node) -> None:
     node.source = v.get(o, "source", str, p, "agent")
     if node.source not in HOST_SOURCES:
         v.err(f"{p}.source", f"'{node.source}' is not one of {', '.join(HOST_SOURCES)}")
+    node.vcenter_view = v.get(o, "vcenter_view", str, p, "live")
+    if node.vcenter_view not in VCENTER_VIEWS:
+        v.err(f"{p}.vcenter_view", f"'{node.vcenter_view}' is not one of {', '.join(VCENTER_VIEWS)}")
     es = o.get("esxsim", {})
     if "esxsim" in o and v.obj(es, f"{p}.esxsim", (), ESXSIM_KEYS) is not None:
         for k, t in (("faults", dict), ("options", dict), ("firewall_rulesets", list), ("vibs", list)):

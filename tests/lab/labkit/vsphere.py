@@ -12,7 +12,9 @@ policy, scoped to its hosts, pinned to the server's certificate thumbprint.
 import json
 import os
 import time
-from typing import Any, Dict, List
+import re
+import shutil
+from typing import Any, Dict, List, Tuple
 
 from .runner import LabError, pid_alive
 
@@ -41,25 +43,46 @@ def vsphere_hosts(sc) -> List[Any]:
     return [h for h in sc.hosts if is_vsphere(h)]
 
 
+def frozen_state_path(lab, host_id: str) -> str:
+    """The copy of a host's state file that a "frozen" vCenter view reads."""
+    return lab.state_path(host_id) + ".vcenter"
+
+
 def render_inventory(lab, hosts, esxsim: str) -> Dict[str, Any]:
     """bnfc-vcsim's --inventory for these hosts (pure apart from naming paths): each host's
-    esxsim runs in the host's namespace on its state file."""
+    esxsim runs in the host's namespace on its state file (on the frozen copy for a host whose
+    "vcenter_view" is "frozen")."""
+    def state(h):
+        frozen = getattr(h, "vcenter_view", "live") == "frozen"
+        return frozen_state_path(lab, h.id) if frozen else lab.state_path(h.id)
     return {"datacenter": "lab", "hosts": [
         {"name": h.id, "cluster": "lab-cluster",
          "esxsim": {"command": ["ip", "netns", "exec", lab.ns(h.id), esxsim, "--state",
-                                lab.state_path(h.id)]}} for h in hosts]}
+                                state(h)]}} for h in hosts]}
 
 
 def host_tag_policy(host) -> str:
     return host.agent.get("tag_policy", "ensure")
 
 
+def host_backup_selector(host) -> Tuple[str, str]:
+    """The source-file key naming the host's backup vmknic, in the agent's words."""
+    if host.agent.get("backup_vmk"):
+        return ("backup_vmk", host.agent["backup_vmk"])
+    if host.agent.get("backup_portgroup"):
+        return ("backup_portgroup", host.agent["backup_portgroup"])
+    return ("", "")
+
+
 def render_source(name: str, info: Dict[str, str], credentials: str, hosts: List[str],
-                  tag_policy: str) -> str:
+                  tag_policy: str, backup: Tuple[str, str] = ("", "")) -> str:
     """A vsphere_source file (key=value, docs/vsphere-source.md) (pure)."""
-    return "\n".join([f"name = {name}", f"url = {info['url']}", f"credentials = {credentials}",
-                      f"thumbprint = {info['thumbprint']}", f"scope = hosts: {', '.join(hosts)}",
-                      f"tag_policy = {tag_policy}", "timeout = 10s"]) + "\n"
+    lines = [f"name = {name}", f"url = {info['url']}", f"credentials = {credentials}",
+             f"thumbprint = {info['thumbprint']}", f"scope = hosts: {', '.join(hosts)}",
+             f"tag_policy = {tag_policy}", "timeout = 10s"]
+    if backup[0]:
+        lines.append(f"{backup[0]} = {backup[1]}")
+    return "\n".join(lines) + "\n"
 
 
 def render_credentials(info: Dict[str, str]) -> str:
@@ -120,15 +143,25 @@ def setup_proxy(lab, proxy, bin_dir: str) -> List[str]:
     hosts = vsphere_hosts(lab.sc)
     if not hosts:
         return []
+    for h in hosts:
+        # Before any agent runs: the frozen view is the host as the lab built it.
+        if getattr(h, "vcenter_view", "live") == "frozen" and \
+                not os.path.exists(frozen_state_path(lab, h.id)):
+            shutil.copyfile(lab.state_path(h.id), frozen_state_path(lab, h.id))
     info = start_vcsim(lab, proxy, bin_dir, hosts)
     d = os.path.join(lab.out, "proxies", proxy.id, "vcsim")
     cred = os.path.join(d, "credentials")
     _write_private(cred, render_credentials(info))
     lines = []
-    for policy in sorted({host_tag_policy(h) for h in hosts}):
-        names = [h.id for h in hosts if host_tag_policy(h) == policy]
-        path = os.path.join(d, f"source-{policy}.conf")
+    # One source per tag policy and backup vmknic (a source names one backup vmknic for all
+    # its hosts); under observe the proxy ignores the backup vmknic.
+    groups: Dict[Tuple[str, Tuple[str, str]], List[str]] = {}
+    for h in hosts:
+        groups.setdefault((host_tag_policy(h), host_backup_selector(h)), []).append(h.id)
+    for (policy, backup), names in sorted(groups.items()):
+        suffix = policy + (("-" + re.sub(r"[^A-Za-z0-9_.-]", "_", backup[1])) if backup[0] else "")
+        path = os.path.join(d, f"source-{suffix}.conf")
         with open(path, "w") as f:
-            f.write(render_source(f"vc-{proxy.id}-{policy}", info, cred, names, policy))
+            f.write(render_source(f"vc-{proxy.id}-{suffix}", info, cred, names, policy, backup))
         lines.append(f"vsphere_source = {path}")
     return lines

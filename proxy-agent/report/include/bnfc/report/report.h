@@ -18,13 +18,19 @@ namespace bnfc::report {
 // "agent" and "path" (added without a new version: readers ignore keys they do not know).
 inline constexpr int kReportSchemaVersion = 2;
 
-// What the host agent itself changed on its host: a vSphereBackupNFC tag added or removed.
+// A vSphereBackupNFC tag added or removed on a host: by its host agent, or by the proxy through
+// the vSphere API (`by` says so), or refused there for want of proof.
 struct AgentChange {
   std::string vmknic;
   std::string action;  // add | remove
   std::string reason;
   int64_t at_unix_ms = 0;
   bool ok = true;
+  // "" = the host agent (bnfc-hostd); else who made it, e.g. "bnfc-proxyd through the vSphere API
+  // (source vc1)".
+  std::string by;
+  // Planned but not made: the proofs it needs were missing (`reason` names them). ok is false.
+  bool refused = false;
 };
 
 // What the HTML report shows beside a verdict: the host agent's account of itself and the pair's
