@@ -70,20 +70,7 @@ class PhaseTest : public ::testing::Test {
              {"vmk2", "10.99.0.11", kDefaultNetstack, 9000, {}, "Backup NFC", "00:50:56:00:00:02"},
              {"vmk3", "10.96.0.11", kDefaultNetstack, 1500, {}, "Spare", "00:50:56:00:00:03"}};
   }
-  void ScriptReads() {
-    fake_.Script("localcli system version get",
-                 "   Product: VMware ESXi\n   Version: 8.0.3\n   Build: Releasebuild-1\n");
-    fake_.Script("localcli network ip netstack list",
-                 "defaultTcpipStack\n   Key: defaultTcpipStack\n   Name: defaultTcpipStack\n"
-                 "   State: 4660\n");
-    fake_.Script("localcli network ip interface list", InterfaceListText(vmks_, l2_));
-    fake_.Script("localcli network ip interface ipv4 get", Ipv4Text(vmks_));
-    fake_.Script("localcli network vswitch standard portgroup list", PortgroupText(vmks_, l2_));
-    for (const FakeVmk& v : vmks_) {
-      fake_.Script("localcli network ip interface tag get -i " + v.name, TagsText(v.tags));
-    }
-    fake_.Script("localcli network ip neighbor list", kNeighbors);
-  }
+  void ScriptReads() { ScriptHostReads(fake_, vmks_, l2_); }
 
   std::vector<FakeVmk> vmks_;
   FakeL2Map l2_;
@@ -164,7 +151,7 @@ TEST_F(PhaseTest, ReaderReadsVersionAndNetstacksOnceAndMergesVmknics) {
   ASSERT_TRUE(first.ok);
   EXPECT_TRUE(findings_.empty()) << findings_[0].detail;
   EXPECT_EQ(first.state.version.version.value_or(""), "8.0.3");
-  EXPECT_THAT(first.state.netstacks, ElementsAre("defaultTcpipStack"));
+  EXPECT_THAT(first.state.netstacks, ElementsAre("defaultTcpipStack", "vmotion"));
   ASSERT_EQ(first.state.vmknics.size(), 4u);
   const VmknicInfo* vmk2 = first.state.Find("vmk2");
   ASSERT_TRUE(vmk2 && vmk2->ipv4);
@@ -458,7 +445,8 @@ TEST_F(PhaseTest, ApplyRecordsTheChangeReadsItBackAndUpdatesStateAndCache) {
   EXPECT_EQ(rep.changes(0).reason(), "the backup vmknic lacks it");
   EXPECT_TRUE(st.Find("vmk2")->HasTag(kNfcTag));
   EXPECT_TRUE(findings_.empty());
-  // The cache holds the read-back: the next steady cycle starts from it.
+  // The cache holds the read-back: the next steady cycle starts from it (the host has the tag now).
+  vmks_[2].tags = {kNfcTag};
   ScriptReads();
   fake_.Clear("localcli network ip interface tag get -i vmk3");
   fake_.Script("localcli network ip interface tag get -i vmk3", "", 1);

@@ -41,24 +41,7 @@ class CycleTest : public ::testing::Test {
   }
 
   // Scripts every read for the current vmks_ with `cli`.
-  void ScriptReads(const std::string& cli = "localcli") {
-    fake_.Script(cli + " system version get",
-                 "   Product: VMware ESXi\n   Version: 8.0.3\n   Build: Releasebuild-24677879\n");
-    fake_.Script(cli + " network ip netstack list",
-                 "defaultTcpipStack\n   Key: defaultTcpipStack\n   Name: defaultTcpipStack\n"
-                 "   State: 4660\n\nvmotion\n   Key: vmotion\n   Name: vmotion\n   State: 4660\n");
-    fake_.Clear(cli + " network ip interface list");
-    fake_.Script(cli + " network ip interface list", InterfaceListText(vmks_, l2_));
-    fake_.Clear(cli + " network ip interface ipv4 get");
-    fake_.Script(cli + " network ip interface ipv4 get", Ipv4Text(vmks_));
-    for (const FakeVmk& v : vmks_) {
-      fake_.Clear(cli + " network ip interface tag get -i " + v.name);
-      fake_.Script(cli + " network ip interface tag get -i " + v.name, TagsText(v.tags));
-    }
-    fake_.Script(cli + " network ip neighbor list", kNeighbors);
-    fake_.Clear(cli + " network vswitch standard portgroup list");
-    fake_.Script(cli + " network vswitch standard portgroup list", PortgroupText(vmks_, l2_));
-  }
+  void ScriptReads(const std::string& cli = "localcli") { ScriptHostReads(fake_, vmks_, l2_, cli); }
   // After a change the tag get for `vmk` answers `after` (the first read still sees the old).
   void ScriptTagsAfterChange(const std::string& cli, const std::string& vmk,
                              const std::vector<std::string>& after) {

@@ -1,6 +1,7 @@
 // esxcli/vmkping output of a small fake host, for the cycle engine's and its phases' tests.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -116,5 +117,41 @@ inline const char* const kNeighbors =
     "-----------  -----------------  ------  --------  -----  -------\n"
     "10.99.0.100  00:11:22:33:44:55  vmk2    1199 sec         Dynamic\n"
     "10.98.0.1    00:11:22:33:44:01  vmk0     300 sec         Dynamic\n";
+
+inline std::string NetstackListText(const std::vector<FakeVmk>& vmks) {
+  std::vector<std::string> stacks{kDefaultNetstack};
+  for (const FakeVmk& v : vmks) {
+    if (std::find(stacks.begin(), stacks.end(), v.netstack) == stacks.end()) {
+      stacks.push_back(v.netstack);
+    }
+  }
+  std::string o;
+  for (const std::string& n : stacks) {
+    o += (o.empty() ? "" : "\n") + n + "\n   Key: " + n + "\n   Name: " + n + "\n   State: 4660\n";
+  }
+  return o;
+}
+
+// Scripts every read a cycle makes of the host `vmks` describes through `cli`: version,
+// netstacks, interfaces, IPv4, portgroups, each vmknic's tags and the neighbor table. The
+// answers that follow the vmknics replace earlier ones; the others queue behind anything
+// scripted before (a test may script a first failing read, then this).
+inline void ScriptHostReads(FakeCommandRunner& fake, const std::vector<FakeVmk>& vmks,
+                            const FakeL2Map& l2, const std::string& cli = "localcli") {
+  auto replace = [&](const std::string& key, const std::string& out) {
+    fake.Clear(key);
+    fake.Script(key, out);
+  };
+  fake.Script(cli + " system version get",
+              "   Product: VMware ESXi\n   Version: 8.0.3\n   Build: Releasebuild-24677879\n");
+  fake.Script(cli + " network ip netstack list", NetstackListText(vmks));
+  replace(cli + " network ip interface list", InterfaceListText(vmks, l2));
+  replace(cli + " network ip interface ipv4 get", Ipv4Text(vmks));
+  for (const FakeVmk& v : vmks) {
+    replace(cli + " network ip interface tag get -i " + v.name, TagsText(v.tags));
+  }
+  fake.Script(cli + " network ip neighbor list", kNeighbors);
+  replace(cli + " network vswitch standard portgroup list", PortgroupText(vmks, l2));
+}
 
 }  // namespace bnfc::hostagent

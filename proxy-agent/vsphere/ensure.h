@@ -2,7 +2,8 @@
 // DeselectVnicForNicType calls to make for vSphereBackupNFC, and whether they may be made. The
 // same proofs as the host agent's ensure (docs/host-agent.md, step 6): an unambiguous backup
 // vmknic and, in this cycle, a DF probe at its MTU that was answered — here the proxy's own probe
-// (proxy-agent/dfprobe) to that vmknic's address. Pure.
+// (proxy-agent/dfprobe) to that vmknic's address. The plan is pure; ApiTagEnsurer applies it
+// through the ApiTagger seam.
 #pragma once
 
 #include <cstdint>

@@ -89,20 +89,7 @@ class HostDaemonTest : public ::testing::Test {
     settings_.interval = milliseconds(10000);
     settings_.proxies_configured = true;
   }
-  void ScriptHost() {
-    const FakeL2Map l2;
-    fake_.Script("localcli system version get", "   Product: VMware ESXi\n   Version: 8.0.3\n");
-    fake_.Script("localcli network ip netstack list",
-                 "defaultTcpipStack\n   Key: defaultTcpipStack\n   Name: defaultTcpipStack\n");
-    fake_.Script("localcli network ip interface list", InterfaceListText(vmks_, l2));
-    fake_.Script("localcli network ip interface ipv4 get", Ipv4Text(vmks_));
-    fake_.Script("localcli network vswitch standard portgroup list", PortgroupText(vmks_, l2));
-    for (const FakeVmk& v : vmks_) {
-      fake_.Clear("localcli network ip interface tag get -i " + v.name);
-      fake_.Script("localcli network ip interface tag get -i " + v.name, TagsText(v.tags));
-    }
-    fake_.Script("localcli network ip neighbor list", kNeighbors);
-  }
+  void ScriptHost() { ScriptHostReads(fake_, vmks_, FakeL2Map{}); }
   void ScriptPing(const std::string& addr, bool answers) {
     fake_.Script("vmkping -I vmk2 -c 3 -W 1 -d -s 8972 " + addr,
                  PingText(addr, 8972, 3, answers ? 3 : 0), answers ? 0 : 1);
