@@ -105,6 +105,18 @@ std::map<std::string, report::ConnectFacts> Connects(Observer& observer,
   return out;
 }
 
+// One DF probe from the mapped backup interface to `destination` at `mtu`.
+dfprobe::DfProbeResult ProbeFrom(Observer& observer, const pin::MapResult& m,
+                                 const net::IpAddress& destination, uint32_t mtu, int timeout_ms) {
+  dfprobe::DfProbeRequest request;
+  request.interface = m.interface;
+  request.source = m.source;
+  request.destination = destination;
+  request.mtu = static_cast<int>(mtu);
+  request.timeout_ms = timeout_ms;
+  return observer.DfProbe(request);
+}
+
 }  // namespace
 
 Observations Observe(Observer& observer, const ObserveOptions& options, const Lifetimes& lifetimes,
@@ -140,13 +152,8 @@ Observations Observe(Observer& observer, const ObserveOptions& options, const Li
       continue;
     }
     const pin::MapResult& m = it->second.map;
-    dfprobe::DfProbeRequest request;
-    request.interface = m.interface;
-    request.source = m.source;
-    request.destination = *h.nfc.ip;
-    request.mtu = static_cast<int>(d.mtu);
-    request.timeout_ms = options.df_timeout_ms;
-    const dfprobe::DfProbeResult r = observer.DfProbe(request);
+    const dfprobe::DfProbeResult r =
+        ProbeFrom(observer, m, *h.nfc.ip, d.mtu, options.df_timeout_ms);
     d.ran = r.outcome != dfprobe::DfOutcome::kError;
     d.outcome = dfprobe::DfOutcomeName(r.outcome);
     d.evidence = r.evidence;
@@ -201,13 +208,8 @@ std::map<std::string, std::vector<vsphere::DfProof>> EnsureProofs(
     const pin::MapResult m = MapNfc(h.backup, local, rules, excluded);
     if (!m.ok || m.source.family != h.backup.ip->family)
       continue;  // no backup interface reaches it: no proof, the plan says so
-    dfprobe::DfProbeRequest request;
-    request.interface = m.interface;
-    request.source = m.source;
-    request.destination = *h.backup.ip;
-    request.mtu = static_cast<int>(h.backup_mtu);
-    request.timeout_ms = options.df_timeout_ms;
-    const dfprobe::DfProbeResult r = observer.DfProbe(request);
+    const dfprobe::DfProbeResult r =
+        ProbeFrom(observer, m, *h.backup.ip, h.backup_mtu, options.df_timeout_ms);
     proofs.push_back({h.backup.text, h.backup_mtu, r.outcome == dfprobe::DfOutcome::kReply});
   }
   return out;
